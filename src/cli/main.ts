@@ -1,0 +1,105 @@
+import { Command, Option } from "commander";
+import { registerSandboxCommands } from "./commands/sandbox-register.js";
+import { ExitCode } from "./exit-codes.js";
+import { action } from "./run-action.js";
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success (including "nothing to do")
+  1    unexpected failure (a bug or an unclassified error)
+  2    usage error: unknown command, flag or argument
+  3    invalid KubeApp spec or configuration (nothing was changed)
+  4    another run holds the app's lease
+  5    preflight failed (nothing was changed)
+  6    a deployment step failed (the run can be resumed)
+  7    verification failed (DNS untouched)
+  8    not found (app, colour, cluster)
+  9    a prerequisite is missing on this machine
+  130  cancelled (SIGINT/SIGTERM)`;
+
+/** Builds the commander program. Command implementations are imported only when they run. */
+export function buildProgram(): Command {
+  const program = new Command("kubecontrol")
+    .description("Deploy KubeApps (services defined as TypeScript in apps/) onto their own EKS clusters.")
+    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version-info", "print kubecontrol's version")
+    .option("--apps <dir>", "directory holding the KubeApp specs", "apps")
+    .option("--config <file>", "operator configuration file (default: $KUBECONTROL_CONFIG or ~/.config/kubecontrol/config.yaml)")
+    .addOption(
+      new Option("--log-level <level>", "diagnostic log level (stderr)")
+        .choices(["silent", "error", "warn", "info", "debug", "trace"])
+        .default("warn"),
+    )
+    .option("--json", "machine-readable output: one JSON document or event per line on stdout", false)
+    .option("--no-color", "disable colours")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", `
+Examples:
+  kubecontrol list                           # the apps in ./apps
+  kubecontrol validate                       # check every spec
+  kubecontrol plan webapp -o yaml            # what a deployment of webapp would make
+  kubecontrol sandbox up && eval "$(kubecontrol sandbox env)"
+${EXIT_CODES_HELP}`);
+
+  program.exitOverride((err) => {
+    // commander's own errors (unknown option, missing argument) are usage errors.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+      process.exit(ExitCode.OK);
+    }
+    process.exit(err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
+  });
+
+  program
+    .command("list")
+    .alias("ls")
+    .description("list the KubeApps found in the apps directory")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "name"]).default("table"))
+    .addHelpText("after", `
+Examples:
+  kubecontrol list
+  kubecontrol list -o name
+  kubecontrol --apps ../infra/apps list -o json`)
+    .action(action(async (cmd) => (await import("./commands/list.js")).listCommand(cmd)));
+
+  program
+    .command("validate")
+    .description("load and validate KubeApp specs (all of them when no app is named)")
+    .argument("[app...]", "app names to validate")
+    .addHelpText("after", `
+Examples:
+  kubecontrol validate                 # every spec in ./apps
+  kubecontrol validate webapp hello
+  kubecontrol --json validate          # one JSON document with every problem found`)
+    .action(action(async (cmd, apps: string[]) => (await import("./commands/validate.js")).validateCommand(cmd, apps)));
+
+  program
+    .command("plan")
+    .description("show the AWS resources and Kubernetes objects a deployment of <app> would make")
+    .argument("<app>", "the app's name")
+    .addOption(new Option("--colour <colour>", "which colour to plan").choices(["blue", "green"]).default("blue"))
+    .option("--version <commit>", "code version (commit) for the image tag", "HEAD")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "yaml", "json"]).default("text"))
+    .addHelpText("after", `
+Examples:
+  kubecontrol plan webapp
+  kubecontrol plan webapp --colour green --version 3f9c2e1 -o yaml
+  kubecontrol plan hello -o json | jq '.aws[].name'`)
+    .action(action(async (cmd, app: string) => (await import("./commands/plan.js")).planCommand(cmd, app)));
+
+  program
+    .command("config")
+    .description("show the operator configuration in force and where each value came from")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText("after", `
+Examples:
+  kubecontrol config
+  KUBECONTROL_REGION=eu-west-1 kubecontrol config -o json`)
+    .action(action(async (cmd) => (await import("./commands/config.js")).configCommand(cmd)));
+
+  registerSandboxCommands(program);
+  return program;
+}
+
+/** CLI entry point (bin/kubecontrol). */
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { KubecontrolError } from "../errors.js";
+import { companyDefaults } from "../spec/defaults/company.js";
+import { problemsFromZod, formatPath } from "../spec/problems.js";
+import { REGION } from "../spec/primitives.js";
+
+/**
+ * Operator settings: where the shared store lives, which image builder, defaults for apps. They
+ * belong to the host, not to an app, so they come from a file and the environment, never from apps/.
+ */
+const configSchema = z.strictObject({
+  region: z.string().regex(REGION, { error: 'expected an AWS region such as "us-east-1"' }),
+  dnsZone: z.string().min(3),
+  stateDir: z.string().min(1),
+  historyStore: z.string().regex(/^(sqlite|postgres(ql)?:\/\/.+)$/, { error: 'expected "sqlite" or a postgres:// URL' }),
+  imageBuilder: z.enum(["buildah", "codebuild"], { error: "expected buildah or codebuild" }),
+  concurrency: z.coerce.number().int().min(1).max(64),
+  lockTimeout: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "15m"' }),
+});
+
+export type OperatorConfig = z.output<typeof configSchema>;
+export type ConfigKey = keyof OperatorConfig;
+
+/** Where a value came from: a default, the file, or an environment variable. */
+export type ConfigSource = { kind: "default" } | { kind: "file"; path: string } | { kind: "env"; name: string };
+
+export interface ResolvedConfig {
+  values: OperatorConfig;
+  sources: Record<ConfigKey, ConfigSource>;
+  file: string | undefined;
+}
+
+/** Environment variables, in the order they are read (first set wins). */
+export const CONFIG_ENV: Record<ConfigKey, string[]> = {
+  region: ["KUBECONTROL_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"],
+  dnsZone: ["KUBECONTROL_DNS_ZONE"],
+  stateDir: ["KUBECONTROL_STATE_DIR"],
+  historyStore: ["KUBECONTROL_HISTORY_STORE"],
+  imageBuilder: ["KUBECONTROL_IMAGE_BUILDER"],
+  concurrency: ["KUBECONTROL_CONCURRENCY"],
+  lockTimeout: ["KUBECONTROL_LOCK_TIMEOUT"],
+};
+
+/** What each key means, for `kubecontrol config` and the README. */
+export const CONFIG_HELP: Record<ConfigKey, string> = {
+  region: "AWS region for apps whose spec names none",
+  dnsZone: "zone of the default DNS record <app>.<zone>",
+  stateDir: "directory of the shared store (history, leases) on this host",
+  historyStore: '"sqlite" (a file in stateDir) or a postgres:// URL for a fleet of hosts',
+  imageBuilder: "how images are built: buildah (local) or codebuild (AWS CodeBuild)",
+  concurrency: "how many steps run at once",
+  lockTimeout: "how long a lease lives without a heartbeat before another run may take it over",
+};
+
+function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
+  const stateHome = env.XDG_STATE_HOME ?? path.join(homedir(), ".local", "state");
+  return {
+    region: companyDefaults.region,
+    dnsZone: companyDefaults.dnsZone,
+    stateDir: path.join(stateHome, "kubecontrol"),
+    historyStore: "sqlite",
+    imageBuilder: "buildah",
+    concurrency: 8,
+    lockTimeout: "2m",
+  };
+}
+
+/** The configuration file in force: --config, $KUBECONTROL_CONFIG, ~/.config/kubecontrol/config.yaml, /etc/kubecontrol/config.yaml. */
+export function configFilePath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (explicit) return explicit;
+  if (env.KUBECONTROL_CONFIG) return env.KUBECONTROL_CONFIG;
+  const user = path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"), "kubecontrol", "config.yaml");
+  if (existsSync(user)) return user;
+  return existsSync("/etc/kubecontrol/config.yaml") ? "/etc/kubecontrol/config.yaml" : undefined;
+}
+
+/** Reads defaults, then the file, then the environment (later wins), and validates the result. */
+export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+  const values: Record<string, unknown> = { ...defaults(env) };
+  const sources = Object.fromEntries(Object.keys(values).map((k) => [k, { kind: "default" }])) as Record<ConfigKey, ConfigSource>;
+  const file = configFilePath(explicit, env);
+  if (file) {
+    if (!existsSync(file)) {
+      throw new KubecontrolError("CONFIG_INVALID", `configuration file ${file} does not exist`, {
+        hint: "create it, or unset KUBECONTROL_CONFIG / drop --config",
+      });
+    }
+    const { parse } = await import("yaml");
+    let data: unknown;
+    try {
+      data = parse(readFileSync(file, "utf8")) ?? {};
+    } catch (err) {
+      throw new KubecontrolError("CONFIG_INVALID", `${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    if (typeof data !== "object" || Array.isArray(data)) {
+      throw new KubecontrolError("CONFIG_INVALID", `${file}: expected a mapping of settings, found ${Array.isArray(data) ? "a list" : typeof data}`);
+    }
+    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+      values[k] = v;
+      if (k in sources) sources[k as ConfigKey] = { kind: "file", path: file };
+    }
+  }
+  for (const [key, names] of Object.entries(CONFIG_ENV) as [ConfigKey, string[]][]) {
+    const name = names.find((n) => env[n] !== undefined && env[n] !== "");
+    if (name) {
+      values[key] = env[name];
+      sources[key] = { kind: "env", name };
+    }
+  }
+  const parsed = configSchema.safeParse(values, { reportInput: true });
+  if (!parsed.success) {
+    const lines = problemsFromZod(parsed.error.issues, configSchema).map((p) => {
+      const key = String(p.path[0] ?? "");
+      const src = sources[key as ConfigKey];
+      const where = src?.kind === "env" ? `$${src.name}` : src?.kind === "file" ? src.path : file ?? "configuration";
+      return `  ${where}: ${formatPath(p.path)}: ${p.message}${p.hint ? ` (${p.hint})` : ""}`;
+    });
+    throw new KubecontrolError("CONFIG_INVALID", `invalid operator configuration\n${lines.join("\n")}`, {
+      hint: "see `kubecontrol config --help` for the keys and their environment variables",
+    });
+  }
+  return { values: parsed.data, sources, file };
+}

@@ -1,0 +1,147 @@
+/**
+ * The desired AWS resources of one app and colour. Names are final AWS names; references to
+ * other resources are logical ids (`kind/key`), resolved to ARNs and ids by the steps that
+ * create them, because a pure plan cannot know the account's ids.
+ */
+
+/** App-scoped resources outlive colours and go only with `destroy`; colour-scoped go with their colour. */
+export type Scope = "app" | "colour";
+
+interface Base<K extends string, P> {
+  kind: K;
+  /** Logical id, unique within a plan: `<kind>/<key>`. */
+  id: string;
+  /** The AWS name (or identifier) the resource is found by. */
+  name: string;
+  scope: Scope;
+  tags: Record<string, string>;
+  /** Logical ids this resource needs before it can be made. */
+  dependsOn: string[];
+  properties: P;
+}
+
+export type IamRole = Base<
+  "iam-role",
+  { service: "eks.amazonaws.com" | "ec2.amazonaws.com"; managedPolicies: string[]; purpose: "cluster" | "node" }
+>;
+export type InstanceProfile = Base<"iam-instance-profile", { role: string }>;
+
+export interface IngressRule {
+  protocol: "tcp" | "-1";
+  fromPort: number;
+  toPort: number;
+  /** Another group (logical id) or a CIDR. */
+  source: { group: string } | { cidr: string } | { self: true };
+  description: string;
+}
+export type SecurityGroup = Base<"security-group", { purpose: "lb" | "nodes" | "cluster"; ingress: IngressRule[] }>;
+
+export type EksCluster = Base<
+  "eks-cluster",
+  {
+    kubernetesVersion: string;
+    role: string;
+    securityGroups: string[];
+    subnets: "private-and-public";
+    endpointPublicAccess: boolean;
+    endpointPrivateAccess: boolean;
+    authenticationMode: "API";
+    /** Off, so that access is exactly what the spec grants. */
+    bootstrapClusterCreatorAdminPermissions: false;
+  }
+>;
+
+export type AccessEntry = Base<
+  "eks-access-entry",
+  {
+    cluster: string;
+    /** An IAM ARN, or the logical id of a role of this plan. */
+    principal: { arn: string } | { role: string };
+    type: "EC2_LINUX" | "STANDARD";
+    policies: { policyArn: string; accessScope: { type: "cluster" } }[];
+  }
+>;
+
+export type LaunchTemplate = Base<
+  "launch-template",
+  {
+    pool: string;
+    cluster: string;
+    /** SSM parameter that names the EKS-optimized AMI for this Kubernetes version and architecture. */
+    amiParameter: string;
+    arch: "x86_64" | "arm64";
+    diskGiB: number;
+    instanceProfile: string;
+    securityGroups: string[];
+    /** Given to the kubelet (--node-labels / --register-with-taints) through the node configuration. */
+    nodeLabels: Record<string, string>;
+    nodeTaints: { key: string; value?: string; effect: string }[];
+  }
+>;
+
+export type AutoScalingGroup = Base<
+  "auto-scaling-group",
+  {
+    pool: string;
+    launchTemplate: string;
+    subnets: "private";
+    min: number;
+    max: number;
+    /** Set at creation only: afterwards it belongs to the operator or an autoscaler. */
+    desired: number;
+    instanceTypes: string[];
+    onDemandBase: number;
+    onDemandPercentAboveBase: number;
+    allocation: string;
+    capacityRebalance: true;
+    targetGroups: string[];
+  }
+>;
+
+export type EcrRepository = Base<"ecr-repository", { scanOnPush: true; keepImages: number; tagMutability: "IMMUTABLE" }>;
+
+export type LoadBalancer = Base<
+  "load-balancer",
+  { type: "application" | "network"; scheme: "internet-facing" | "internal"; securityGroups: string[]; subnets: "public" | "private" }
+>;
+
+export type TargetGroup = Base<
+  "target-group",
+  { service: string; port: number; protocol: "HTTP" | "TCP"; healthCheckPath: string | undefined; targetType: "instance" }
+>;
+
+export type Listener = Base<
+  "listener",
+  { loadBalancer: string; port: number; protocol: "HTTP" | "HTTPS" | "TCP" | "TLS"; certificateDomain?: string; targetGroup: string }
+>;
+
+export type DnsRecord = Base<
+  "route53-record",
+  {
+    zone: string;
+    record: string;
+    setIdentifier: string;
+    /** CNAME with the spec's TTL, or an alias A record at a zone apex (Route 53 fixes its TTL). */
+    type: "CNAME" | "ALIAS_A";
+    ttl: number;
+    loadBalancer: string;
+    /** Applied only after verification, by its own step with an explicit weight. */
+    afterVerify: true;
+  }
+>;
+
+export type AwsResource =
+  | IamRole
+  | InstanceProfile
+  | SecurityGroup
+  | EksCluster
+  | AccessEntry
+  | LaunchTemplate
+  | AutoScalingGroup
+  | EcrRepository
+  | LoadBalancer
+  | TargetGroup
+  | Listener
+  | DnsRecord;
+
+export type AwsKind = AwsResource["kind"];

@@ -1,0 +1,109 @@
+import type { Component } from "../schema.js";
+import { companyDefaults } from "./company.js";
+
+/** A company workload added to every app that has not opted out. */
+export interface AddonWorkload {
+  name: string;
+  kind: "DaemonSet" | "Deployment";
+  component: Component;
+  /** Files for the add-on's ConfigMap. */
+  config: Record<string, string>;
+  /** Host paths mounted read-only (log files on the node). */
+  hostPaths: Record<string, string>;
+}
+
+/** The logging DaemonSet: ships container logs from every node to CloudWatch Logs, group /kubecontrol/<app>. */
+export function loggingAddon(app: string, region: string, firstPool: string): AddonWorkload {
+  return {
+    name: "log-router",
+    kind: "DaemonSet",
+    component: {
+      pool: firstPool,
+      replicas: 1,
+      maxSurge: 0,
+      maxUnavailable: 1,
+      labels: {},
+      containers: [
+        {
+          name: "fluent-bit",
+          image: companyDefaults.addonImages.logging,
+          ports: [{ name: "metrics", containerPort: 2020, protocol: "TCP" }],
+          env: { AWS_REGION: region, LOG_GROUP: `/kubecontrol/${app}` },
+          envFromSecrets: {},
+          resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
+          readiness: { httpGet: { path: "/api/v1/health", port: 2020 } },
+        },
+      ],
+    },
+    config: {
+      "fluent-bit.conf": [
+        "[SERVICE]",
+        "    HTTP_Server On",
+        "    HTTP_Port 2020",
+        "    Health_Check On",
+        "[INPUT]",
+        "    Name tail",
+        "    Path /var/log/containers/*.log",
+        "    multiline.parser docker, cri",
+        "[OUTPUT]",
+        "    Name cloudwatch_logs",
+        "    Match *",
+        `    region ${region}`,
+        `    log_group_name /kubecontrol/${app}`,
+        "    log_stream_prefix ${HOSTNAME}-",
+        "    auto_create_group true",
+        "",
+      ].join("\n"),
+    },
+    hostPaths: { varlog: "/var/log" },
+  };
+}
+
+/** The metrics agent: scrapes the app's pods and sends to the company's metrics backend. */
+export function metricsAddon(app: string, region: string, firstPool: string): AddonWorkload {
+  return {
+    name: "metrics-agent",
+    kind: "Deployment",
+    component: {
+      pool: firstPool,
+      replicas: 1,
+      maxSurge: 1,
+      maxUnavailable: 0,
+      labels: {},
+      containers: [
+        {
+          name: "otel-collector",
+          image: companyDefaults.addonImages.metrics,
+          args: ["--config=/etc/addon/config.yaml"],
+          ports: [{ name: "health", containerPort: 13133, protocol: "TCP" }],
+          env: { AWS_REGION: region, KUBECONTROL_APP: app },
+          envFromSecrets: {},
+          resources: { cpu: "100m", memory: "128Mi", memoryLimit: "256Mi" },
+          readiness: { httpGet: { path: "/", port: 13133 } },
+        },
+      ],
+    },
+    config: {
+      "config.yaml": [
+        "receivers:",
+        "  prometheus:",
+        "    config:",
+        "      scrape_configs:",
+        `        - job_name: ${app}`,
+        "          kubernetes_sd_configs: [{ role: pod }]",
+        "extensions:",
+        "  health_check: {}",
+        "exporters:",
+        "  awsemf:",
+        `    region: ${region}`,
+        `    namespace: kubecontrol/${app}`,
+        "service:",
+        "  extensions: [health_check]",
+        "  pipelines:",
+        "    metrics: { receivers: [prometheus], exporters: [awsemf] }",
+        "",
+      ].join("\n"),
+    },
+    hostPaths: {},
+  };
+}

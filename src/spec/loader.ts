@@ -1,0 +1,149 @@
+import { existsSync, readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { KubecontrolError } from "../errors.js";
+import { specError } from "./problems.js";
+import type { ResolveOptions, ResolvedKubeApp } from "./resolve.js";
+import type { SpecProblem } from "./semantic.js";
+import { validateKubeApp } from "./validate.js";
+
+/** A spec file that loaded and validated. */
+export interface LoadedApp {
+  file: string;
+  app: ResolvedKubeApp;
+}
+
+/** Everything found in an apps directory: the good apps and one error per broken file. */
+export interface LoadResult {
+  apps: LoadedApp[];
+  errors: KubecontrolError[];
+}
+
+export interface LoadOptions extends ResolveOptions {
+  /** Reuse transpiled specs across runs (default true; KUBECONTROL_SPEC_CACHE=0 turns it off). */
+  cache?: boolean;
+}
+
+/** Spec files: apps/*.ts, minus helpers (apps/lib/ is a directory, so never listed), hooks and declarations. */
+export function listSpecFiles(dir: string): string[] {
+  if (!existsSync(dir)) {
+    throw new KubecontrolError("NOT_FOUND", `apps directory ${dir} does not exist`, {
+      hint: "run from the directory holding apps/, or pass --apps DIR",
+    });
+  }
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|mts)$/.test(e.name) && !/\.(d|verify|test|spec)\.m?ts$/.test(e.name))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+type Importer = (file: string) => Promise<unknown>;
+
+let importer: Importer | undefined;
+
+/** The runtime TypeScript loader, created on first use so commands that never read specs don't pay for it. */
+async function specImporter(cache: boolean): Promise<Importer> {
+  if (importer) return importer;
+  const { createJiti } = await import("jiti");
+  const cacheRoot = process.env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
+  const jiti = createJiti(import.meta.url, {
+    alias: { kubecontrol: packageEntry() },
+    fsCache: cache && process.env.KUBECONTROL_SPEC_CACHE !== "0" ? path.join(cacheRoot, "kubecontrol", "specs") : false,
+    moduleCache: false,
+    interopDefault: false,
+  });
+  importer = (file) => jiti.import(file);
+  return importer;
+}
+
+/** This package's entry, so `import ... from "kubecontrol"` works from any apps directory. */
+function packageEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const built = path.resolve(here, "../index.js");
+  return existsSync(built) ? built : path.resolve(here, "../index.ts");
+}
+
+/** Loads one spec file: import, default export, validate, resolve defaults. Throws a coded error naming the file. */
+export async function loadSpecFile(file: string, options: LoadOptions = {}): Promise<LoadedApp> {
+  const display = path.relative(process.cwd(), file) || file;
+  const load = await specImporter(options.cache ?? true);
+  let mod: unknown;
+  try {
+    mod = await load(file);
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    throw new KubecontrolError("SPEC_LOAD", `${display}: could not load the spec: ${firstLines(text.replaceAll(file, display))}`, {
+      hint: "fix the TypeScript error or the failing import named above",
+      details: { file: display },
+      cause: err,
+    });
+  }
+  const value = (mod as { default?: unknown } | undefined)?.default;
+  if (value === undefined || value === null || typeof value !== "object") {
+    const problem: SpecProblem = {
+      path: [],
+      message: `expected a default export made with defineKubeApp({...}), found ${value === undefined ? "no default export" : typeof value}`,
+      hint: 'end the file with: export default defineKubeApp({ name: "...", ... })',
+    };
+    throw specError(display, [problem]);
+  }
+  const result = validateKubeApp(value, options);
+  if (!result.ok) throw specError(display, result.problems);
+  const hook = result.app.deploy.verify.hook;
+  if (hook && !existsSync(path.resolve(path.dirname(file), hook))) {
+    throw specError(display, [
+      { path: ["deploy", "verify", "hook"], message: `expected a file relative to the spec, found no file at ${hook}` },
+    ]);
+  }
+  return { file: display, app: result.app };
+}
+
+function firstLines(text: string): string {
+  return text.split("\n").slice(0, 6).join("\n");
+}
+
+/** Loads every spec in a directory; broken files become errors, two apps with one name are an error naming both. */
+export async function loadApps(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const files = listSpecFiles(dir);
+  const settled = await Promise.allSettled(files.map((f) => loadSpecFile(f, options)));
+  const apps: LoadedApp[] = [];
+  const errors: KubecontrolError[] = [];
+  for (const s of settled) {
+    if (s.status === "fulfilled") apps.push(s.value);
+    else errors.push(s.reason instanceof KubecontrolError ? s.reason : new KubecontrolError("SPEC_LOAD", String(s.reason)));
+  }
+  const byName = new Map<string, LoadedApp>();
+  const unique: LoadedApp[] = [];
+  for (const loaded of apps) {
+    const first = byName.get(loaded.app.name);
+    if (first) {
+      errors.push(
+        new KubecontrolError("SPEC_INVALID", `two apps are named "${loaded.app.name}": ${first.file} and ${loaded.file}`, {
+          hint: "app names are unique: rename one of them",
+          details: { files: [first.file, loaded.file], path: "name" },
+        }),
+      );
+      continue;
+    }
+    byName.set(loaded.app.name, loaded);
+    unique.push(loaded);
+  }
+  return { apps: unique, errors };
+}
+
+/** Finds one app by name: `<dir>/<name>.ts` first (no need to load the rest), else every spec. */
+export async function loadApp(dir: string, name: string, options: LoadOptions = {}): Promise<LoadedApp> {
+  const direct = path.join(dir, `${name}.ts`);
+  if (existsSync(direct)) {
+    const loaded = await loadSpecFile(direct, options);
+    if (loaded.app.name === name) return loaded;
+  }
+  const { apps, errors } = await loadApps(dir, options);
+  const found = apps.find((a) => a.app.name === name);
+  if (found) return found;
+  if (errors.length > 0) throw errors[0]!;
+  throw new KubecontrolError("NOT_FOUND", `no app named "${name}" in ${dir}`, {
+    hint: `known apps: ${apps.map((a) => a.app.name).join(", ") || "none"}; see \`kubecontrol list\``,
+  });
+}
