@@ -1,0 +1,79 @@
+"""Runtime settings of the sandbox launcher, shared by the mends and the admin API.
+
+One process-wide dict guarded by a lock: the admin API updates it while moto's request
+threads read it. Persisted in the sandbox directory so a restarted launcher keeps what
+part 2 configured (the registry address, whether a control plane is required).
+"""
+
+import json
+import os
+import threading
+
+DEFAULTS = {
+    # Minimum seconds a cluster stays CREATING / DELETING: AWS takes ~10 min; short here so people
+    # see the phases, 0 for fast tests.
+    "eksCreateDelaySeconds": 2.0,
+    "eksDeleteDelaySeconds": 1.0,
+    # True once part 2's cluster watcher runs: a cluster stays CREATING until its control
+    # plane's endpoint and CA are published through the admin API.
+    "requireControlPlane": False,
+    # host:port of the sandbox registry proxy (part 2); None keeps AWS's ECR host names.
+    "registryHost": None,
+    "registryScheme": "https",
+    # True once part 2 serves load balancers: each new load balancer's DNSName is a loopback
+    # address of its own (127.1.x.y) instead of moto's unresolvable amazonaws.com name.
+    "loadBalancerLoopback": False,
+}
+
+_lock = threading.Lock()
+_values = dict(DEFAULTS)
+_path = None
+
+
+def load(path):
+    """Reads persisted settings (if any) and remembers where to save them."""
+    global _path
+    _path = path
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            update(json.load(f), persist=False)
+
+
+def get(key):
+    with _lock:
+        return _values[key]
+
+
+def snapshot():
+    with _lock:
+        return dict(_values)
+
+
+def update(changes, persist=True):
+    """Applies a partial update; unknown keys and wrong types raise ValueError."""
+    clean = {}
+    for key, value in (changes or {}).items():
+        if key not in DEFAULTS:
+            raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+        if key.endswith("Seconds"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{key} must be a number >= 0")
+            value = float(value)
+        elif key in ("requireControlPlane", "loadBalancerLoopback"):
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+        elif key == "registryScheme":
+            if value not in ("http", "https"):
+                raise ValueError("registryScheme must be http or https")
+        elif value is not None and not isinstance(value, str):
+            raise ValueError(f"{key} must be a string or null")
+        clean[key] = value
+    with _lock:
+        _values.update(clean)
+        current = dict(_values)
+    if persist and _path:
+        tmp = f"{_path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(current, f, indent=2)
+        os.replace(tmp, _path)
+    return current
