@@ -1,0 +1,215 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { CallCounts } from "./call-counts.js";
+import {
+  type CallIdentity,
+  needsBodyForOperation,
+  operationOf,
+  protocolOf,
+  signingService,
+} from "./classify.js";
+import {
+  attemptOf,
+  decideFault,
+  type FaultRule,
+  FaultRulesSchema,
+  resourceKey,
+  ruleMatches,
+} from "./faults.js";
+import {
+  errorResponse,
+  garbageResponse,
+  type SyntheticResponse,
+  serverError,
+  throttleError,
+} from "./protocol-errors.js";
+
+/** Where the proxy forwards to (moto behind the launcher). */
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+const DEFAULT_LATENCY_MS = 1000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_ADMIN_BODY = 1 << 20;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, answer: SyntheticResponse): void {
+  res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+function sleep(ms: number, req: IncomingMessage): Promise<boolean> {
+  // Resolves false when the client went away first, so nothing is forwarded for a dead call.
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    req.socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+/** The recording, fault-injecting HTTP proxy in front of moto. */
+export class SandboxProxy {
+  readonly counts = new CallCounts();
+  private rules: FaultRule[] = [];
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(private readonly target: ProxyTarget) {}
+
+  /** Drops the idle upstream connections (on shutdown). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** An http.Server serving the proxy and its /_proxy admin API. */
+  createServer(): http.Server {
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 502, { error: `sandbox proxy: ${(err as Error).message}` });
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 30_000;
+    return server;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    if (url.startsWith("/_proxy/")) return this.admin(req, res, url);
+    const service = signingService(req.headers, url);
+    if (!service) return this.forward(req, res, undefined);
+    const protocol = protocolOf(service, req.headers);
+    let body: Buffer | undefined;
+    if (needsBodyForOperation(protocol, url)) body = await readBody(req);
+    const call: CallIdentity = {
+      service,
+      protocol,
+      operation: operationOf(service, protocol, req.method ?? "GET", url, req.headers, body),
+    };
+    this.counts.record(call.service, call.operation);
+    if (!this.rules.some((r) => ruleMatches(r, call.service, call.operation)))
+      return this.forward(req, res, body);
+
+    body ??= await readBody(req);
+    const rule = decideFault(this.rules, {
+      service: call.service,
+      operation: call.operation,
+      resource: resourceKey(url, String(req.headers["content-type"] ?? ""), body),
+      attempt: attemptOf(req.headers["amz-sdk-request"]),
+    });
+    if (!rule) return this.forward(req, res, body);
+    this.counts.recordFault(call.service, call.operation, rule.kind);
+    return this.inject(rule, call, req, res, body);
+  }
+
+  private async inject(
+    rule: FaultRule,
+    call: CallIdentity,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+  ) {
+    switch (rule.kind) {
+      case "latency":
+        if (await sleep(rule.delayMs ?? DEFAULT_LATENCY_MS, req)) return this.forward(req, res, body);
+        return;
+      case "throttle":
+        return send(res, errorResponse(call.protocol, throttleError(call.protocol)));
+      case "5xx":
+        return send(res, errorResponse(call.protocol, serverError(call.service)));
+      case "garbage":
+        return send(res, garbageResponse(call.protocol, body.length.toString(16)));
+      case "timeout":
+        // Never answers: the call hangs, then the connection drops (the SDK sees a network error).
+        await sleep(rule.delayMs ?? DEFAULT_TIMEOUT_MS, req);
+        req.socket.destroy();
+        return;
+      case "lost-response":
+        // The change is made in moto; only the answer is lost on the way back.
+        return this.forward(req, res, body, { dropResponse: true });
+    }
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | undefined,
+    options: { dropResponse?: boolean } = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const upstream = http.request(
+        {
+          host: this.target.host,
+          port: this.target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent: this.agent,
+        },
+        (upRes) => {
+          if (options.dropResponse) {
+            upRes.resume();
+            upRes.on("end", () => {
+              req.socket.destroy();
+              resolve();
+            });
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, upRes.headers);
+          upRes.pipe(res);
+          upRes.on("end", resolve);
+          upRes.on("error", reject);
+        },
+      );
+      upstream.on("error", reject);
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    });
+  }
+
+  private async admin(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const path = url.split("?")[0];
+    const method = req.method ?? "GET";
+    if (path === "/_proxy/health" && method === "GET") return sendJson(res, 200, { ok: true });
+    if (path === "/_proxy/calls" && method === "GET") return sendJson(res, 200, this.counts.snapshot());
+    if (path === "/_proxy/calls/reset" && method === "POST") {
+      this.counts.reset();
+      return sendJson(res, 200, { ok: true });
+    }
+    if (path === "/_proxy/faults" && method === "GET") return sendJson(res, 200, { rules: this.rules });
+    if (path === "/_proxy/faults" && method === "DELETE") {
+      this.rules = [];
+      return sendJson(res, 200, { rules: [] });
+    }
+    if (path === "/_proxy/faults" && method === "POST") {
+      const raw = await readBody(req);
+      if (raw.length > MAX_ADMIN_BODY) return sendJson(res, 413, { error: "body too large" });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString("utf8") || "{}");
+      } catch {
+        return sendJson(res, 400, { error: "body must be JSON: {rules: [...]}" });
+      }
+      const result = FaultRulesSchema.safeParse(parsed);
+      if (!result.success)
+        return sendJson(res, 400, { error: "invalid fault rules", issues: result.error.issues });
+      this.rules = result.data.rules;
+      return sendJson(res, 200, { rules: this.rules });
+    }
+    return sendJson(res, 404, { error: `no proxy admin endpoint ${method} ${path}` });
+  }
+}
