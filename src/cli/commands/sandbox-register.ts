@@ -1,4 +1,103 @@
 import type { Command } from "commander";
+import { action } from "../run-action.js";
+
+const DIR_HELP =
+  "the sandbox directory (default: $KUBECONTROL_SANDBOX, else ~/.local/state/kubecontrol/sandbox)";
+const load = () => import("./sandbox.js");
 
 /** Registers `kubecontrol sandbox ...`. Loads nothing heavy: implementations are imported in actions. */
-export function registerSandboxCommands(_program: Command): void {}
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program
+    .command("sandbox")
+    .description(
+      "a local AWS (moto, mended) and its EKS/registry/load balancer stand-ins, for laptops and CI",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubecontrol sandbox up                     # start (or find running) and seed from ./apps
+  eval "$(kubecontrol sandbox env)"          # point the AWS SDK and CLI at it
+  kubecontrol sandbox status
+  kubecontrol sandbox faults add 'eks:*' throttle --rate 0.3 --seed 7
+  kubecontrol sandbox reset                  # back to the seeded state
+  kubecontrol sandbox down`,
+    );
+
+  sandbox
+    .command("up")
+    .description("start the sandbox and seed it from the apps (says so and changes nothing when it is up)")
+    .option("--dir <dir>", DIR_HELP)
+    .option("--region <region>", "AWS region of the sandbox (default: the configured region)")
+    .action(action(async (cmd) => (await load()).sandboxUpCommand(cmd)));
+
+  sandbox
+    .command("down")
+    .description("stop exactly the processes `up` started")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxDownCommand(cmd)));
+
+  sandbox
+    .command("status")
+    .description("each component with its address and health")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxStatusCommand(cmd)));
+
+  sandbox
+    .command("reset")
+    .description("return AWS to the seeded state (re-seeded from the apps) and clear call counts and faults")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxResetCommand(cmd)));
+
+  sandbox
+    .command("env")
+    .description('print the environment for eval "$(kubecontrol sandbox env)"')
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxEnvCommand(cmd)));
+
+  const faults = sandbox
+    .command("faults")
+    .description("show, add, replace or clear the proxy's fault rules")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxFaultsShowCommand(cmd)))
+    .addHelpText(
+      "after",
+      `
+Kinds: latency, throttle, 5xx, timeout, garbage, lost-response. A rule fires for a call when
+hash(seed, operation, resource, attempt) < rate, so one seed replays the same storm.
+
+Examples:
+  kubecontrol sandbox faults                                   # the rules in force
+  kubecontrol sandbox faults add 'autoscaling:*' throttle --rate 0.5 --seed 1
+  kubecontrol sandbox faults add eks:CreateCluster lost-response --max-attempt 1
+  kubecontrol sandbox faults add 'ec2:Describe*' latency --delay-ms 800
+  kubecontrol sandbox faults set rules.json                    # {"rules": [...]}; - reads stdin
+  kubecontrol sandbox faults clear`,
+    );
+  faults
+    .command("add")
+    .description("add one rule")
+    .argument("<operation>", "service:Operation glob, e.g. eks:CreateCluster, 'ec2:Describe*', '*'")
+    .argument("<kind>", "latency | throttle | 5xx | timeout | garbage | lost-response")
+    .option("--rate <rate>", "share of matching calls, 0..1", "1")
+    .option("--seed <seed>", "seed of the decision hash", "0")
+    .option("--delay-ms <ms>", "latency: added delay; timeout: how long the call hangs")
+    .option("--max-attempt <n>", "only attempts up to n (1: retries succeed)")
+    .option("--dir <dir>", DIR_HELP)
+    .action(
+      action(async (cmd, operation: string, kind: string) =>
+        (await load()).sandboxFaultsAddCommand(cmd, operation, kind),
+      ),
+    );
+  faults
+    .command("set")
+    .description("replace all rules with those in a JSON file ({rules: [...]} or [...]; - for stdin)")
+    .argument("<file>", "the rules file")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd, file: string) => (await load()).sandboxFaultsSetCommand(cmd, file)));
+  faults
+    .command("clear")
+    .description("remove every rule")
+    .option("--dir <dir>", DIR_HELP)
+    .action(action(async (cmd) => (await load()).sandboxFaultsClearCommand(cmd)));
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { KubecontrolError } from "../../errors.js";
+import { adminCall } from "../../sandbox/admin-client.js";
+import { formatEnvForShell, sandboxEnv } from "../../sandbox/env.js";
+import {
+  requireUp,
+  type SandboxEvent,
+  sandboxDown,
+  sandboxReset,
+  sandboxStatus,
+  sandboxUp,
+} from "../../sandbox/lifecycle.js";
+import { FaultRuleSchema, FaultRulesSchema } from "../../sandbox/proxy/faults.js";
+import {
+  defaultSeedRequirements,
+  type SeedRequirements,
+  seedRequirementsFromApps,
+} from "../../sandbox/seed.js";
+import { loadApps } from "../../spec/loader.js";
+import { globalOptions } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { commandSetup } from "../load.js";
+import { reportError } from "../run-action.js";
+import { table } from "../table.js";
+
+interface SandboxOpts {
+  dir?: string;
+  region?: string;
+}
+
+function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function json(value: unknown): void {
+  out(JSON.stringify(value, null, 2));
+}
+
+/** The seed from the company defaults plus what the apps in --apps name (if that directory exists). */
+async function seedFor(cmd: Command, region?: string): Promise<{ region: string; seed: SeedRequirements }> {
+  const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  const sandboxRegion = region ?? config.values.region;
+  const base = defaultSeedRequirements(sandboxRegion, config.values.dnsZone);
+  let apps: Awaited<ReturnType<typeof loadApps>>["apps"] = [];
+  try {
+    const loaded = await loadApps(appsDir, loadOptions);
+    apps = loaded.apps;
+    // A broken spec must not keep the sandbox from starting; say what was skipped.
+    for (const e of loaded.errors) reportError(e, false);
+  } catch (err) {
+    if (!(err instanceof KubecontrolError && err.code === "NOT_FOUND")) throw err;
+  }
+  return {
+    region: sandboxRegion,
+    seed: seedRequirementsFromApps(
+      apps.map((a) => a.app),
+      base,
+    ),
+  };
+}
+
+function renderEvent(event: SandboxEvent): void {
+  if (event.type === "started")
+    process.stderr.write(
+      `  ${event.component.padEnd(8)} ${event.address ?? ""}  (${(event.ms / 1000).toFixed(1)}s)\n`,
+    );
+  if (event.type === "stopped") process.stderr.write(`  ${event.component.padEnd(8)} ${event.outcome}\n`);
+}
+
+/** `kubecontrol sandbox up`. */
+export async function sandboxUpCommand(cmd: Command): Promise<number> {
+  const opts = cmd.opts<SandboxOpts>();
+  const asJson = globalOptions(cmd).json;
+  const { region, seed } = await seedFor(cmd, opts.region);
+  const result = await sandboxUp({ dir: opts.dir, region, seed, onEvent: asJson ? undefined : renderEvent });
+  if (asJson) json(result);
+  else if (result.alreadyUp) out(`sandbox already up in ${result.dir}; nothing changed`);
+  else
+    out(
+      `sandbox up in ${(result.ms / 1000).toFixed(1)}s (${result.dir})\nnext: eval "$(kubecontrol sandbox env${opts.dir ? ` --dir ${opts.dir}` : ""})"`,
+    );
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox down`. */
+export async function sandboxDownCommand(cmd: Command): Promise<number> {
+  const asJson = globalOptions(cmd).json;
+  const result = await sandboxDown(cmd.opts<SandboxOpts>().dir, asJson ? undefined : renderEvent);
+  if (asJson) json(result);
+  else
+    out(
+      result.wasUp ? `sandbox down (${result.dir})` : `no sandbox was up in ${result.dir}; nothing to stop`,
+    );
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox status`: exit 0 when every component is up, 1 otherwise. */
+export async function sandboxStatusCommand(cmd: Command): Promise<number> {
+  const status = await sandboxStatus(cmd.opts<SandboxOpts>().dir);
+  if (globalOptions(cmd).json) json(status);
+  else {
+    const rows = status.components.map((c) => [
+      c.name,
+      c.state,
+      c.address ?? "-",
+      c.pid ? String(c.pid) : "-",
+      c.detail ?? "",
+    ]);
+    out(`sandbox ${status.dir}${status.region ? ` (${status.region})` : ""}`);
+    out(table(["COMPONENT", "STATE", "ADDRESS", "PID", "DETAIL"], rows));
+  }
+  return status.up ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+/** `kubecontrol sandbox reset`. */
+export async function sandboxResetCommand(cmd: Command): Promise<number> {
+  const opts = cmd.opts<SandboxOpts>();
+  const state = requireUp(opts.dir);
+  const { seed } = await seedFor(cmd, state.region);
+  const result = await sandboxReset(opts.dir, seed);
+  if (globalOptions(cmd).json) json(result);
+  else out(`sandbox reset to its seed (${result.dir}); call counts and fault rules cleared`);
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox env`. */
+export async function sandboxEnvCommand(cmd: Command): Promise<number> {
+  const env = sandboxEnv(requireUp(cmd.opts<SandboxOpts>().dir));
+  if (globalOptions(cmd).json) json(env);
+  else out(formatEnvForShell(env));
+  return ExitCode.OK;
+}
+
+function proxyUrl(cmd: Command): string {
+  return `${requireUp(cmd.opts<SandboxOpts>().dir).components.proxy!.address}/_proxy/faults`;
+}
+
+function printRules(cmd: Command, result: { rules: unknown[] }): void {
+  if (globalOptions(cmd).json) {
+    json(result);
+    return;
+  }
+  if (result.rules.length === 0) {
+    out("no fault rules");
+    return;
+  }
+  const rows = (result.rules as Record<string, unknown>[]).map((r) => [
+    String(r.operation),
+    String(r.kind),
+    String(r.rate),
+    String(r.seed),
+    r.delayMs === undefined ? "-" : String(r.delayMs),
+    r.maxAttempt === undefined ? "-" : String(r.maxAttempt),
+  ]);
+  out(table(["OPERATION", "KIND", "RATE", "SEED", "DELAY-MS", "MAX-ATTEMPT"], rows));
+}
+
+/** `kubecontrol sandbox faults`. */
+export async function sandboxFaultsShowCommand(cmd: Command): Promise<number> {
+  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd)));
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox faults add <operation> <kind>`. */
+export async function sandboxFaultsAddCommand(
+  cmd: Command,
+  operation: string,
+  kind: string,
+): Promise<number> {
+  const o = cmd.opts<{ rate: string; seed: string; delayMs?: string; maxAttempt?: string }>();
+  const parsed = FaultRuleSchema.safeParse({
+    operation,
+    kind,
+    rate: Number(o.rate),
+    seed: /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed,
+    delayMs: o.delayMs === undefined ? undefined : Number(o.delayMs),
+    maxAttempt: o.maxAttempt === undefined ? undefined : Number(o.maxAttempt),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new KubecontrolError(
+      "USAGE",
+      `invalid fault rule: ${issue.path.join(".") || "rule"}: ${issue.message}`,
+      {
+        hint: "kind is one of latency, throttle, 5xx, timeout, garbage, lost-response; --rate is 0..1",
+      },
+    );
+  }
+  const url = proxyUrl(cmd);
+  const current = await adminCall<{ rules: unknown[] }>(url);
+  printRules(
+    cmd,
+    await adminCall<{ rules: unknown[] }>(url, { body: { rules: [...current.rules, parsed.data] } }),
+  );
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox faults set <file>`. */
+export async function sandboxFaultsSetCommand(cmd: Command, file: string): Promise<number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
+  } catch (err) {
+    throw new KubecontrolError("USAGE", `cannot read fault rules from ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const parsed = FaultRulesSchema.safeParse(Array.isArray(raw) ? { rules: raw } : raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new KubecontrolError("USAGE", `${file}: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd), { body: parsed.data }));
+  return ExitCode.OK;
+}
+
+/** `kubecontrol sandbox faults clear`. */
+export async function sandboxFaultsClearCommand(cmd: Command): Promise<number> {
+  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd), { method: "DELETE" }));
+  return ExitCode.OK;
+}
