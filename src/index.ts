@@ -1,5 +1,6 @@
 /** The public API for app authors: `import { defineKubeApp } from "kubecontrol"`. */
-export { defineKubeApp } from "./spec/define.js";
+
 export type { VerifyContext } from "./spec/define.js";
-export type { KubeAppInput, KubeAppParsed, Pool, Component, Container, Service } from "./spec/schema.js";
+export { defineKubeApp } from "./spec/define.js";
 export type { ResolvedKubeApp } from "./spec/resolve.js";
+export type { Component, Container, KubeAppInput, KubeAppParsed, Pool, Service } from "./spec/schema.js";

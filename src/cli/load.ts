@@ -6,7 +6,9 @@ import type { LoadOptions } from "../spec/loader.js";
 import { globalOptions } from "./context.js";
 
 /** Operator configuration and spec-loading options for a command. */
-export async function commandSetup(cmd: Command): Promise<{ config: ResolvedConfig; appsDir: string; loadOptions: LoadOptions }> {
+export async function commandSetup(
+  cmd: Command,
+): Promise<{ config: ResolvedConfig; appsDir: string; loadOptions: LoadOptions }> {
   const g = globalOptions(cmd);
   const config = await loadConfig(g.config);
   const loadOptions: LoadOptions = {

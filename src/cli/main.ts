@@ -23,7 +23,10 @@ export function buildProgram(): Command {
     .description("Deploy KubeApps (services defined as TypeScript in apps/) onto their own EKS clusters.")
     .version(process.env.npm_package_version ?? "0.1.0", "-V, --version-info", "print kubecontrol's version")
     .option("--apps <dir>", "directory holding the KubeApp specs", "apps")
-    .option("--config <file>", "operator configuration file (default: $KUBECONTROL_CONFIG or ~/.config/kubecontrol/config.yaml)")
+    .option(
+      "--config <file>",
+      "operator configuration file (default: $KUBECONTROL_CONFIG or ~/.config/kubecontrol/config.yaml)",
+    )
     .addOption(
       new Option("--log-level <level>", "diagnostic log level (stderr)")
         .choices(["silent", "error", "warn", "info", "debug", "trace"])
@@ -32,17 +35,24 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output: one JSON document or event per line on stdout", false)
     .option("--no-color", "disable colours")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kubecontrol list                           # the apps in ./apps
   kubecontrol validate                       # check every spec
   kubecontrol plan webapp -o yaml            # what a deployment of webapp would make
   kubecontrol sandbox up && eval "$(kubecontrol sandbox env)"
-${EXIT_CODES_HELP}`);
+${EXIT_CODES_HELP}`,
+    );
 
   program.exitOverride((err) => {
     // commander's own errors (unknown option, missing argument) are usage errors.
-    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+    if (
+      err.code === "commander.helpDisplayed" ||
+      err.code === "commander.version" ||
+      err.code === "commander.help"
+    ) {
       process.exit(ExitCode.OK);
     }
     process.exit(err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
@@ -52,47 +62,71 @@ ${EXIT_CODES_HELP}`);
     .command("list")
     .alias("ls")
     .description("list the KubeApps found in the apps directory")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "name"]).default("table"))
-    .addHelpText("after", `
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "json", "name"])
+        .default("table"),
+    )
+    .addHelpText(
+      "after",
+      `
 Examples:
   kubecontrol list
   kubecontrol list -o name
-  kubecontrol --apps ../infra/apps list -o json`)
+  kubecontrol --apps ../infra/apps list -o json`,
+    )
     .action(action(async (cmd) => (await import("./commands/list.js")).listCommand(cmd)));
 
   program
     .command("validate")
     .description("load and validate KubeApp specs (all of them when no app is named)")
     .argument("[app...]", "app names to validate")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kubecontrol validate                 # every spec in ./apps
   kubecontrol validate webapp hello
-  kubecontrol --json validate          # one JSON document with every problem found`)
-    .action(action(async (cmd, apps: string[]) => (await import("./commands/validate.js")).validateCommand(cmd, apps)));
+  kubecontrol --json validate          # one JSON document with every problem found`,
+    )
+    .action(
+      action(async (cmd, apps: string[]) =>
+        (await import("./commands/validate.js")).validateCommand(cmd, apps),
+      ),
+    );
 
   program
     .command("plan")
     .description("show the AWS resources and Kubernetes objects a deployment of <app> would make")
     .argument("<app>", "the app's name")
-    .addOption(new Option("--colour <colour>", "which colour to plan").choices(["blue", "green"]).default("blue"))
+    .addOption(
+      new Option("--colour <colour>", "which colour to plan").choices(["blue", "green"]).default("blue"),
+    )
     .option("--version <commit>", "code version (commit) for the image tag", "HEAD")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "yaml", "json"]).default("text"))
-    .addHelpText("after", `
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "yaml", "json"]).default("text"),
+    )
+    .addHelpText(
+      "after",
+      `
 Examples:
   kubecontrol plan webapp
   kubecontrol plan webapp --colour green --version 3f9c2e1 -o yaml
-  kubecontrol plan hello -o json | jq '.aws[].name'`)
+  kubecontrol plan hello -o json | jq '.aws[].name'`,
+    )
     .action(action(async (cmd, app: string) => (await import("./commands/plan.js")).planCommand(cmd, app)));
 
   program
     .command("config")
     .description("show the operator configuration in force and where each value came from")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   kubecontrol config
-  KUBECONTROL_REGION=eu-west-1 kubecontrol config -o json`)
+  KUBECONTROL_REGION=eu-west-1 kubecontrol config -o json`,
+    )
     .action(action(async (cmd) => (await import("./commands/config.js")).configCommand(cmd)));
 
   registerSandboxCommands(program);

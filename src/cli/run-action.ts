@@ -8,7 +8,7 @@ import { ExitCode, exitCodeFor } from "./exit-codes.js";
  * on stderr and a documented exit code. The only place besides main.ts that sets exit codes.
  */
 export function action<A extends unknown[]>(
-  impl: (cmd: Command, ...args: A) => Promise<number | undefined | void>,
+  impl: (cmd: Command, ...args: A) => Promise<number | undefined>,
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;

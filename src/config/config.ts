@@ -4,8 +4,8 @@ import path from "node:path";
 import { z } from "zod";
 import { KubecontrolError } from "../errors.js";
 import { companyDefaults } from "../spec/defaults/company.js";
-import { problemsFromZod, formatPath } from "../spec/problems.js";
 import { REGION } from "../spec/primitives.js";
+import { formatPath, problemsFromZod } from "../spec/problems.js";
 
 /**
  * Operator settings: where the shared store lives, which image builder, defaults for apps. They
@@ -15,7 +15,9 @@ const configSchema = z.strictObject({
   region: z.string().regex(REGION, { error: 'expected an AWS region such as "us-east-1"' }),
   dnsZone: z.string().min(3),
   stateDir: z.string().min(1),
-  historyStore: z.string().regex(/^(sqlite|postgres(ql)?:\/\/.+)$/, { error: 'expected "sqlite" or a postgres:// URL' }),
+  historyStore: z
+    .string()
+    .regex(/^(sqlite|postgres(ql)?:\/\/.+)$/, { error: 'expected "sqlite" or a postgres:// URL' }),
   imageBuilder: z.enum(["buildah", "codebuild"], { error: "expected buildah or codebuild" }),
   concurrency: z.coerce.number().int().min(1).max(64),
   lockTimeout: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "15m"' }),
@@ -25,7 +27,10 @@ export type OperatorConfig = z.output<typeof configSchema>;
 export type ConfigKey = keyof OperatorConfig;
 
 /** Where a value came from: a default, the file, or an environment variable. */
-export type ConfigSource = { kind: "default" } | { kind: "file"; path: string } | { kind: "env"; name: string };
+export type ConfigSource =
+  | { kind: "default" }
+  | { kind: "file"; path: string }
+  | { kind: "env"; name: string };
 
 export interface ResolvedConfig {
   values: OperatorConfig;
@@ -69,18 +74,31 @@ function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
 }
 
 /** The configuration file in force: --config, $KUBECONTROL_CONFIG, ~/.config/kubecontrol/config.yaml, /etc/kubecontrol/config.yaml. */
-export function configFilePath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function configFilePath(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (explicit) return explicit;
   if (env.KUBECONTROL_CONFIG) return env.KUBECONTROL_CONFIG;
-  const user = path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"), "kubecontrol", "config.yaml");
+  const user = path.join(
+    env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"),
+    "kubecontrol",
+    "config.yaml",
+  );
   if (existsSync(user)) return user;
   return existsSync("/etc/kubecontrol/config.yaml") ? "/etc/kubecontrol/config.yaml" : undefined;
 }
 
 /** Reads defaults, then the file, then the environment (later wins), and validates the result. */
-export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+export async function loadConfig(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedConfig> {
   const values: Record<string, unknown> = { ...defaults(env) };
-  const sources = Object.fromEntries(Object.keys(values).map((k) => [k, { kind: "default" }])) as Record<ConfigKey, ConfigSource>;
+  const sources = Object.fromEntries(Object.keys(values).map((k) => [k, { kind: "default" }])) as Record<
+    ConfigKey,
+    ConfigSource
+  >;
   const file = configFilePath(explicit, env);
   if (file) {
     if (!existsSync(file)) {
@@ -93,10 +111,16 @@ export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = pro
     try {
       data = parse(readFileSync(file, "utf8")) ?? {};
     } catch (err) {
-      throw new KubecontrolError("CONFIG_INVALID", `${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+      throw new KubecontrolError(
+        "CONFIG_INVALID",
+        `${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`,
+      );
     }
     if (typeof data !== "object" || Array.isArray(data)) {
-      throw new KubecontrolError("CONFIG_INVALID", `${file}: expected a mapping of settings, found ${Array.isArray(data) ? "a list" : typeof data}`);
+      throw new KubecontrolError(
+        "CONFIG_INVALID",
+        `${file}: expected a mapping of settings, found ${Array.isArray(data) ? "a list" : typeof data}`,
+      );
     }
     for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
       values[k] = v;
@@ -115,7 +139,8 @@ export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = pro
     const lines = problemsFromZod(parsed.error.issues, configSchema).map((p) => {
       const key = String(p.path[0] ?? "");
       const src = sources[key as ConfigKey];
-      const where = src?.kind === "env" ? `$${src.name}` : src?.kind === "file" ? src.path : file ?? "configuration";
+      const where =
+        src?.kind === "env" ? `$${src.name}` : src?.kind === "file" ? src.path : (file ?? "configuration");
       return `  ${where}: ${formatPath(p.path)}: ${p.message}${p.hint ? ` (${p.hint})` : ""}`;
     });
     throw new KubecontrolError("CONFIG_INVALID", `invalid operator configuration\n${lines.join("\n")}`, {

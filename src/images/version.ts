@@ -8,7 +8,10 @@ const run = promisify(execFile);
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
 /** Where an app's source is: a directory (relative to the project root, the parent of apps/) or a git remote. */
-export function sourceLocation(app: ResolvedKubeApp, projectRoot: string): { dir: string } | { remote: string; branch?: string } {
+export function sourceLocation(
+  app: ResolvedKubeApp,
+  projectRoot: string,
+): { dir: string } | { remote: string; branch?: string } {
   const source = app.image.source;
   if ("path" in source) return { dir: path.resolve(projectRoot, source.path) };
   return source.branch ? { remote: source.git, branch: source.branch } : { remote: source.git };
@@ -29,7 +32,14 @@ export async function resolveVersion(
   if ("dir" in where) {
     const ref = commitish ?? "HEAD";
     try {
-      const { stdout } = await run("git", ["-C", where.dir, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+      const { stdout } = await run("git", [
+        "-C",
+        where.dir,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        `${ref}^{commit}`,
+      ]);
       return stdout.trim();
     } catch (err) {
       throw unknownVersion(app, ref, where.dir, err);

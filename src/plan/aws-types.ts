@@ -22,7 +22,11 @@ interface Base<K extends string, P> {
 
 export type IamRole = Base<
   "iam-role",
-  { service: "eks.amazonaws.com" | "ec2.amazonaws.com"; managedPolicies: string[]; purpose: "cluster" | "node" }
+  {
+    service: "eks.amazonaws.com" | "ec2.amazonaws.com";
+    managedPolicies: string[];
+    purpose: "cluster" | "node";
+  }
 >;
 export type InstanceProfile = Base<"iam-instance-profile", { role: string }>;
 
@@ -34,7 +38,10 @@ export interface IngressRule {
   source: { group: string } | { cidr: string } | { self: true };
   description: string;
 }
-export type SecurityGroup = Base<"security-group", { purpose: "lb" | "nodes" | "cluster"; ingress: IngressRule[] }>;
+export type SecurityGroup = Base<
+  "security-group",
+  { purpose: "lb" | "nodes" | "cluster"; ingress: IngressRule[] }
+>;
 
 export type EksCluster = Base<
   "eks-cluster",
@@ -98,21 +105,41 @@ export type AutoScalingGroup = Base<
   }
 >;
 
-export type EcrRepository = Base<"ecr-repository", { scanOnPush: true; keepImages: number; tagMutability: "IMMUTABLE" }>;
+export type EcrRepository = Base<
+  "ecr-repository",
+  { scanOnPush: true; keepImages: number; tagMutability: "IMMUTABLE" }
+>;
 
 export type LoadBalancer = Base<
   "load-balancer",
-  { type: "application" | "network"; scheme: "internet-facing" | "internal"; securityGroups: string[]; subnets: "public" | "private" }
+  {
+    type: "application" | "network";
+    scheme: "internet-facing" | "internal";
+    securityGroups: string[];
+    subnets: "public" | "private";
+  }
 >;
 
 export type TargetGroup = Base<
   "target-group",
-  { service: string; port: number; protocol: "HTTP" | "TCP"; healthCheckPath: string | undefined; targetType: "instance" }
+  {
+    service: string;
+    port: number;
+    protocol: "HTTP" | "TCP";
+    healthCheckPath: string | undefined;
+    targetType: "instance";
+  }
 >;
 
 export type Listener = Base<
   "listener",
-  { loadBalancer: string; port: number; protocol: "HTTP" | "HTTPS" | "TCP" | "TLS"; certificateDomain?: string; targetGroup: string }
+  {
+    loadBalancer: string;
+    port: number;
+    protocol: "HTTP" | "HTTPS" | "TCP" | "TLS";
+    certificateDomain?: string;
+    targetGroup: string;
+  }
 >;
 
 export type DnsRecord = Base<

@@ -27,7 +27,11 @@ export const POOL_LABEL = "kubecontrol.io/pool";
 const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /** The desired AWS resources of one colour of an app, plus the app-scoped ones, in dependency order. */
-export function planAwsResources(app: ResolvedKubeApp, colour: Colour, nodePorts: Record<string, number>): AwsResource[] {
+export function planAwsResources(
+  app: ResolvedKubeApp,
+  colour: Colour,
+  nodePorts: Record<string, number>,
+): AwsResource[] {
   const n = namesFor(app.name, colour);
   const appTags = { [TAG.app]: app.name, [TAG.owner]: app.owner };
   const colourTags = { ...appTags, [TAG.colour]: colour };
@@ -41,7 +45,11 @@ export function planAwsResources(app: ResolvedKubeApp, colour: Colour, nodePorts
       scope: "app",
       tags: appTags,
       dependsOn: [],
-      properties: { service: "eks.amazonaws.com", purpose: "cluster", managedPolicies: ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"] },
+      properties: {
+        service: "eks.amazonaws.com",
+        purpose: "cluster",
+        managedPolicies: ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
+      },
     },
     {
       kind: "iam-role",
@@ -115,7 +123,8 @@ export function planAwsResources(app: ResolvedKubeApp, colour: Colour, nodePorts
       service: svcName,
       port: nodePorts[svcName]!,
       protocol: svc.loadBalancer!.type === "application" ? "HTTP" : "TCP",
-      healthCheckPath: svc.loadBalancer!.type === "application" ? svc.loadBalancer!.healthCheckPath : undefined,
+      healthCheckPath:
+        svc.loadBalancer!.type === "application" ? svc.loadBalancer!.healthCheckPath : undefined,
       targetType: "instance",
     },
   }));
@@ -238,14 +247,33 @@ function securityGroups(
   const lbService = Object.values(app.services).find((s) => s.loadBalancer);
   const nodeIngress: IngressRule[] = [
     { protocol: "-1", fromPort: -1, toPort: -1, source: { self: true }, description: "node to node" },
-    { protocol: "tcp", fromPort: 443, toPort: 443, source: { group: "security-group/cluster" }, description: "control plane to kubelet webhooks" },
-    { protocol: "tcp", fromPort: 10250, toPort: 10250, source: { group: "security-group/cluster" }, description: "control plane to kubelet" },
+    {
+      protocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      source: { group: "security-group/cluster" },
+      description: "control plane to kubelet webhooks",
+    },
+    {
+      protocol: "tcp",
+      fromPort: 10250,
+      toPort: 10250,
+      source: { group: "security-group/cluster" },
+      description: "control plane to kubelet",
+    },
   ];
   for (const [svcName, svc] of Object.entries(app.services)) {
     if (!svc.loadBalancer) continue;
     const port = nodePorts[svcName]!;
-    const source = svc.loadBalancer.type === "application" ? { group: "security-group/lb" } : { cidr: "0.0.0.0/0" };
-    nodeIngress.push({ protocol: "tcp", fromPort: port, toPort: port, source, description: `load balancer to ${svcName} node port` });
+    const source =
+      svc.loadBalancer.type === "application" ? { group: "security-group/lb" } : { cidr: "0.0.0.0/0" };
+    nodeIngress.push({
+      protocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      source,
+      description: `load balancer to ${svcName} node port`,
+    });
   }
   const groups: SecurityGroup[] = [
     {
@@ -257,7 +285,15 @@ function securityGroups(
       dependsOn: [],
       properties: {
         purpose: "cluster",
-        ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, source: { group: "security-group/nodes" }, description: "nodes to the API server" }],
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            source: { group: "security-group/nodes" },
+            description: "nodes to the API server",
+          },
+        ],
       },
     },
     {
@@ -302,7 +338,12 @@ function accessEntries(app: ResolvedKubeApp, tags: Record<string, string>): Acce
       scope: "colour",
       tags,
       dependsOn: ["eks-cluster/main", "iam-role/node"],
-      properties: { cluster: "eks-cluster/main", principal: { role: "iam-role/node" }, type: "EC2_LINUX", policies: [] },
+      properties: {
+        cluster: "eks-cluster/main",
+        principal: { role: "iam-role/node" },
+        type: "EC2_LINUX",
+        policies: [],
+      },
     },
   ];
   app.cluster.admins.forEach((arn, i) => {

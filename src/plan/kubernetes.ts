@@ -7,7 +7,12 @@ import { POOL_LABEL } from "./aws.js";
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -18,7 +23,16 @@ export const VERSION_ANNOTATION = "kubecontrol.io/version";
 export const SECRET_SOURCES_ANNOTATION = "kubecontrol.io/secret-sources";
 
 /** Kinds in the order they are applied (namespace first, services after their workloads). */
-export const APPLY_ORDER = ["Namespace", "ServiceAccount", "ConfigMap", "Secret", "Deployment", "DaemonSet", "Service", "PodDisruptionBudget"];
+export const APPLY_ORDER = [
+  "Namespace",
+  "ServiceAccount",
+  "ConfigMap",
+  "Secret",
+  "Deployment",
+  "DaemonSet",
+  "Service",
+  "PodDisruptionBudget",
+];
 
 interface KubeInputs {
   app: ResolvedKubeApp;
@@ -37,10 +51,19 @@ export function planKubeObjects({ app, image, version, nodePorts }: KubeInputs):
     "app.kubernetes.io/managed-by": "kubecontrol",
     [APP_LABEL]: app.name,
   };
-  const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace: ns, labels: { ...common, ...extra } });
+  const meta = (name: string, extra: Record<string, string> = {}) => ({
+    name,
+    namespace: ns,
+    labels: { ...common, ...extra },
+  });
   const objects: KubeObject[] = [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { ...common } } },
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(app.name), automountServiceAccountToken: false },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: meta(app.name),
+      automountServiceAccountToken: false,
+    },
   ];
 
   const secretKeys = secretKeysOf(app);
@@ -48,7 +71,10 @@ export function planKubeObjects({ app, image, version, nodePorts }: KubeInputs):
     objects.push({
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { ...meta(`${app.name}-env`), annotations: { [SECRET_SOURCES_ANNOTATION]: JSON.stringify(secretKeys) } },
+      metadata: {
+        ...meta(`${app.name}-env`),
+        annotations: { [SECRET_SOURCES_ANNOTATION]: JSON.stringify(secretKeys) },
+      },
       type: "Opaque",
       // Values are read from Secrets Manager at deploy time; the plan never holds them.
       data: {},
@@ -57,7 +83,13 @@ export function planKubeObjects({ app, image, version, nodePorts }: KubeInputs):
 
   for (const [name, comp] of Object.entries(app.components)) {
     const labels = { ...comp.labels, "app.kubernetes.io/name": name, [COMPONENT_LABEL]: name };
-    if (comp.config) objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: meta(`${name}-config`, labels), data: comp.config });
+    if (comp.config)
+      objects.push({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(`${name}-config`, labels),
+        data: comp.config,
+      });
     objects.push(deployment(app, name, comp, { image, version, labels: { ...common, ...labels } }));
     if (comp.replicas > 1 || comp.disruptionBudget) {
       objects.push({
@@ -84,7 +116,15 @@ export function planKubeObjects({ app, image, version, nodePorts }: KubeInputs):
         // Cluster: a target-group health check on any node reaches a ready pod.
         externalTrafficPolicy: "Cluster",
         selector: selectorOf(app.name, svc.component),
-        ports: [{ name: "main", protocol: "TCP", port: svc.port, targetPort: svc.targetPort, nodePort: nodePorts[name]! }],
+        ports: [
+          {
+            name: "main",
+            protocol: "TCP",
+            port: svc.port,
+            targetPort: svc.targetPort,
+            nodePort: nodePorts[name]!,
+          },
+        ],
       },
     });
   }
@@ -103,7 +143,8 @@ export function secretKeyFor(ref: string): string {
 function secretKeysOf(app: ResolvedKubeApp): Record<string, string> {
   const keys: Record<string, string> = {};
   for (const comp of Object.values(app.components)) {
-    for (const c of comp.containers) for (const ref of Object.values(c.envFromSecrets)) keys[secretKeyFor(ref)] = ref;
+    for (const c of comp.containers)
+      for (const ref of Object.values(c.envFromSecrets)) keys[secretKeyFor(ref)] = ref;
   }
   return Object.fromEntries(Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -119,13 +160,21 @@ function deployment(app: ResolvedKubeApp, name: string, comp: Component, w: Work
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name, namespace: app.name, labels: w.labels, annotations: { [VERSION_ANNOTATION]: w.version } },
+    metadata: {
+      name,
+      namespace: app.name,
+      labels: w.labels,
+      annotations: { [VERSION_ANNOTATION]: w.version },
+    },
     spec: {
       replicas: comp.replicas,
       revisionHistoryLimit: 10,
       progressDeadlineSeconds: 600,
       selector: { matchLabels: selectorOf(app.name, name) },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: comp.maxSurge, maxUnavailable: comp.maxUnavailable } },
+      strategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: comp.maxSurge, maxUnavailable: comp.maxUnavailable },
+      },
       template: {
         metadata: { labels: w.labels },
         spec: {
@@ -149,7 +198,9 @@ function deployment(app: ResolvedKubeApp, name: string, comp: Component, w: Work
               labelSelector: { matchLabels: selectorOf(app.name, name) },
             },
           ],
-          containers: comp.containers.map((c) => container(app, c, w.image, comp.config ? `/etc/${name}` : undefined)),
+          containers: comp.containers.map((c) =>
+            container(app, c, w.image, comp.config ? `/etc/${name}` : undefined),
+          ),
           ...(comp.config ? { volumes: [{ name: "config", configMap: { name: `${name}-config` } }] } : {}),
         },
       },
@@ -157,7 +208,12 @@ function deployment(app: ResolvedKubeApp, name: string, comp: Component, w: Work
   };
 }
 
-function container(app: ResolvedKubeApp, c: Container, appImage: string, configDir: string | undefined): Record<string, unknown> {
+function container(
+  app: ResolvedKubeApp,
+  c: Container,
+  appImage: string,
+  configDir: string | undefined,
+): Record<string, unknown> {
   const env = [
     ...Object.entries(c.env).map(([name, value]) => ({ name, value })),
     ...Object.entries(c.envFromSecrets).map(([name, ref]) => ({
@@ -172,12 +228,16 @@ function container(app: ResolvedKubeApp, c: Container, appImage: string, configD
   };
   if (c.command) out.command = c.command;
   if (c.args) out.args = c.args;
-  if (c.ports.length > 0) out.ports = c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol }));
+  if (c.ports.length > 0)
+    out.ports = c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol }));
   if (env.length > 0) out.env = env;
   if (c.resources) {
     out.resources = {
       requests: { cpu: c.resources.cpu, memory: c.resources.memory },
-      limits: { memory: c.resources.memoryLimit ?? c.resources.memory, ...(c.resources.cpuLimit ? { cpu: c.resources.cpuLimit } : {}) },
+      limits: {
+        memory: c.resources.memoryLimit ?? c.resources.memory,
+        ...(c.resources.cpuLimit ? { cpu: c.resources.cpuLimit } : {}),
+      },
     };
   }
   if (c.readiness) out.readinessProbe = probe(c.readiness);
@@ -196,7 +256,11 @@ function probe(p: NonNullable<Container["readiness"]>): Record<string, unknown> 
   };
 }
 
-function addonObjects(app: ResolvedKubeApp, addon: AddonWorkload, common: Record<string, string>): KubeObject[] {
+function addonObjects(
+  app: ResolvedKubeApp,
+  addon: AddonWorkload,
+  common: Record<string, string>,
+): KubeObject[] {
   const labels = { ...common, "app.kubernetes.io/name": addon.name, [COMPONENT_LABEL]: addon.name };
   const ns = app.name;
   const mountDir = "/etc/addon";
@@ -204,7 +268,11 @@ function addonObjects(app: ResolvedKubeApp, addon: AddonWorkload, common: Record
     ...container(app, c, c.image, undefined),
     volumeMounts: [
       { name: "config", mountPath: mountDir, readOnly: true },
-      ...Object.entries(addon.hostPaths).map(([name, hostPath]) => ({ name, mountPath: hostPath, readOnly: true })),
+      ...Object.entries(addon.hostPaths).map(([name, hostPath]) => ({
+        name,
+        mountPath: hostPath,
+        readOnly: true,
+      })),
     ],
   }));
   const podSpec = {
@@ -243,7 +311,12 @@ function addonObjects(app: ResolvedKubeApp, addon: AddonWorkload, common: Record
           },
         };
   return [
-    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${addon.name}-config`, namespace: ns, labels }, data: addon.config },
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `${addon.name}-config`, namespace: ns, labels },
+      data: addon.config,
+    },
     workload,
   ];
 }

@@ -44,7 +44,8 @@ export function namesFor(app: string, colour: Colour) {
     nodeRole: resourceName(app, ["node"], NAME_LIMITS.iamRole),
     nodeInstanceProfile: resourceName(app, ["node"], NAME_LIMITS.instanceProfile),
     cluster: resourceName(app, [colour], NAME_LIMITS.eksCluster),
-    securityGroup: (part: "lb" | "nodes" | "cluster") => resourceName(app, [colour, part], NAME_LIMITS.securityGroup),
+    securityGroup: (part: "lb" | "nodes" | "cluster") =>
+      resourceName(app, [colour, part], NAME_LIMITS.securityGroup),
     launchTemplate: (pool: string) => resourceName(app, [colour, pool], NAME_LIMITS.launchTemplate),
     autoScalingGroup: (pool: string) => resourceName(app, [colour, pool], NAME_LIMITS.autoScalingGroup),
     loadBalancer: resourceName(app, [colour], NAME_LIMITS.loadBalancer),

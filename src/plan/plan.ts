@@ -34,7 +34,8 @@ export interface Plan {
 /** spec × code version × colour → desired AWS resources and Kubernetes objects. */
 export function planApp({ app, colour, version, image }: PlanInput): Plan {
   const nodePorts = assignNodePorts(app);
-  const imageRef = image ?? `aws_account_id.dkr.ecr.${app.region}.amazonaws.com/${app.image.repository}:${version}`;
+  const imageRef =
+    image ?? `aws_account_id.dkr.ecr.${app.region}.amazonaws.com/${app.image.repository}:${version}`;
   const aws = orderByDependencies(planAwsResources(app, colour, nodePorts));
   const kubernetes = planKubeObjects({ app, image: imageRef, version, nodePorts });
   const body = {
@@ -44,7 +45,11 @@ export function planApp({ app, colour, version, image }: PlanInput): Plan {
     region: app.region,
     cluster: namesFor(app.name, colour).cluster,
     image: imageRef,
-    network: { ...app.network, publicSubnetTag: "kubernetes.io/role/elb=1", privateSubnetTag: "kubernetes.io/role/internal-elb=1" },
+    network: {
+      ...app.network,
+      publicSubnetTag: "kubernetes.io/role/elb=1",
+      privateSubnetTag: "kubernetes.io/role/internal-elb=1",
+    },
     aws,
     kubernetes,
   };

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubecontrolError } from "../errors.js";
 import { specError } from "./problems.js";
-import type { ResolveOptions, ResolvedKubeApp } from "./resolve.js";
+import type { ResolvedKubeApp, ResolveOptions } from "./resolve.js";
 import type { SpecProblem } from "./semantic.js";
 import { validateKubeApp } from "./validate.js";
 
@@ -49,7 +49,10 @@ async function specImporter(cache: boolean): Promise<Importer> {
   const cacheRoot = process.env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
   const jiti = createJiti(import.meta.url, {
     alias: { kubecontrol: packageEntry() },
-    fsCache: cache && process.env.KUBECONTROL_SPEC_CACHE !== "0" ? path.join(cacheRoot, "kubecontrol", "specs") : false,
+    fsCache:
+      cache && process.env.KUBECONTROL_SPEC_CACHE !== "0"
+        ? path.join(cacheRoot, "kubecontrol", "specs")
+        : false,
     moduleCache: false,
     interopDefault: false,
   });
@@ -73,11 +76,15 @@ export async function loadSpecFile(file: string, options: LoadOptions = {}): Pro
     mod = await load(file);
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
-    throw new KubecontrolError("SPEC_LOAD", `${display}: could not load the spec: ${firstLines(text.replaceAll(file, display))}`, {
-      hint: "fix the TypeScript error or the failing import named above",
-      details: { file: display },
-      cause: err,
-    });
+    throw new KubecontrolError(
+      "SPEC_LOAD",
+      `${display}: could not load the spec: ${firstLines(text.replaceAll(file, display))}`,
+      {
+        hint: "fix the TypeScript error or the failing import named above",
+        details: { file: display },
+        cause: err,
+      },
+    );
   }
   const value = (mod as { default?: unknown } | undefined)?.default;
   if (value === undefined || value === null || typeof value !== "object") {
@@ -93,14 +100,23 @@ export async function loadSpecFile(file: string, options: LoadOptions = {}): Pro
   const hook = result.app.deploy.verify.hook;
   if (hook && !existsSync(path.resolve(path.dirname(file), hook))) {
     throw specError(display, [
-      { path: ["deploy", "verify", "hook"], message: `expected a file relative to the spec, found no file at ${hook}` },
+      {
+        path: ["deploy", "verify", "hook"],
+        message: `expected a file relative to the spec, found no file at ${hook}`,
+      },
     ]);
   }
   return { file: display, app: result.app };
 }
 
+/** The useful head of a loader error: no require stacks, no blank lines. */
 function firstLines(text: string): string {
-  return text.split("\n").slice(0, 6).join("\n");
+  const lines = text.split("\n").map((l) => l.trimEnd());
+  const stack = lines.findIndex((l) => l.startsWith("Require stack"));
+  return (stack >= 0 ? lines.slice(0, stack) : lines)
+    .filter((l) => l.trim() !== "")
+    .slice(0, 6)
+    .join("\n");
 }
 
 /** Loads every spec in a directory; broken files become errors, two apps with one name are an error naming both. */
@@ -111,7 +127,10 @@ export async function loadApps(dir: string, options: LoadOptions = {}): Promise<
   const errors: KubecontrolError[] = [];
   for (const s of settled) {
     if (s.status === "fulfilled") apps.push(s.value);
-    else errors.push(s.reason instanceof KubecontrolError ? s.reason : new KubecontrolError("SPEC_LOAD", String(s.reason)));
+    else
+      errors.push(
+        s.reason instanceof KubecontrolError ? s.reason : new KubecontrolError("SPEC_LOAD", String(s.reason)),
+      );
   }
   const byName = new Map<string, LoadedApp>();
   const unique: LoadedApp[] = [];
@@ -119,10 +138,14 @@ export async function loadApps(dir: string, options: LoadOptions = {}): Promise<
     const first = byName.get(loaded.app.name);
     if (first) {
       errors.push(
-        new KubecontrolError("SPEC_INVALID", `two apps are named "${loaded.app.name}": ${first.file} and ${loaded.file}`, {
-          hint: "app names are unique: rename one of them",
-          details: { files: [first.file, loaded.file], path: "name" },
-        }),
+        new KubecontrolError(
+          "SPEC_INVALID",
+          `two apps are named "${loaded.app.name}": ${first.file} and ${loaded.file}`,
+          {
+            hint: "app names are unique: rename one of them",
+            details: { files: [first.file, loaded.file], path: "name" },
+          },
+        ),
       );
       continue;
     }

@@ -9,7 +9,10 @@ export const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** DNS-1123 subdomain (Kubernetes object names), checked label by label. */
 export function isDnsSubdomain(value: string): boolean {
-  return value.length <= 253 && value.split(".").every((l) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l) && l.length <= 63);
+  return (
+    value.length <= 253 &&
+    value.split(".").every((l) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l) && l.length <= 63)
+  );
 }
 
 /** A fully qualified domain name (lower case, no trailing dot), optionally with a leading wildcard. */
@@ -17,22 +20,28 @@ export function isDomainName(value: string, { wildcard = false } = {}): boolean 
   const labels = value.split(".");
   if (labels.length < 2 || value.length > 253) return false;
   return labels.every(
-    (l, i) => (wildcard && i === 0 && l === "*") || (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l) && l.length <= 63),
+    (l, i) =>
+      (wildcard && i === 0 && l === "*") || (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l) && l.length <= 63),
   );
 }
 
 /** IANA service name, as Kubernetes requires for port names: ≤15 chars, a letter, no double hyphen. */
 export function isPortName(value: string): boolean {
   return (
-    value.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) && /[a-z]/.test(value) && !value.includes("--")
+    value.length <= 15 &&
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) &&
+    /[a-z]/.test(value) &&
+    !value.includes("--")
   );
 }
 
 /** AWS region syntax (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4). */
-export const REGION = /^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
+export const REGION =
+  /^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
 
 /** EC2 instance type syntax: family, generation, attributes, then size (m6i.large, c7gn.16xlarge, u-6tb1.metal). */
-export const INSTANCE_TYPE = /^([a-z]+|u-\d+tb)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|metal(-\d+xl)?|\d*xlarge)$/;
+export const INSTANCE_TYPE =
+  /^([a-z]+|u-\d+tb)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|metal(-\d+xl)?|\d*xlarge)$/;
 
 /** Architecture an instance type runs: Graviton families carry a `g` attribute (m6g, c7gn, t4g) or are a1. */
 export function instanceTypeArch(type: string): "arm64" | "x86_64" | undefined {
@@ -75,14 +84,20 @@ const CRON_FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names
   { name: "minute", min: 0, max: 59 },
   { name: "hour", min: 0, max: 23 },
   { name: "day of month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
   { name: "day of week", min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
 /** Checks a five-field cron expression; returns why it is wrong, or undefined when it is valid. */
 export function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`;
+  if (fields.length !== 5)
+    return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`;
   for (const [i, field] of fields.entries()) {
     const rule = CRON_FIELDS[i]!;
     for (const item of field.split(",")) {

@@ -17,7 +17,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing (the field is required)";
   if (value === null) return "null";
-  if (typeof value === "string") return value.length > 60 ? `"${value.slice(0, 57)}..."` : JSON.stringify(value);
+  if (typeof value === "string")
+    return value.length > 60 ? `"${value.slice(0, 57)}..."` : JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === "function") return "a function";
@@ -36,18 +37,25 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[], schema: z.Z
         problems.push({
           path: [...path, key],
           message: `unknown field "${key}"; expected one of: ${known.join(", ")}`,
-          hint: guess ? `did you mean "${guess}"?` : "remove it: unknown fields are errors so that a typo cannot pass silently",
+          hint: guess
+            ? `did you mean "${guess}"?`
+            : "remove it: unknown fields are errors so that a typo cannot pass silently",
         });
       }
       continue;
     }
     if (issue.code === "invalid_key") {
       const inner = issue.issues[0];
-      problems.push({ path, message: `${inner?.message ?? "invalid key"}, found ${describeValue(issue.input)}` });
+      problems.push({
+        path,
+        message: `${inner?.message ?? "invalid key"}, found ${describeValue(issue.input)}`,
+      });
       continue;
     }
     const found = "input" in issue ? issue.input : undefined;
-    const message = issue.message.includes("found") ? issue.message : `${issue.message}, found ${describeValue(found)}`;
+    const message = issue.message.includes("found")
+      ? issue.message
+      : `${issue.message}, found ${describeValue(found)}`;
     problems.push({ path, message });
   }
   return problems;
@@ -95,10 +103,16 @@ function expandUnion(s: AnySchema): AnySchema[] {
 
 /** One error for every problem in one spec file, readable as a block. */
 export function specError(file: string, problems: SpecProblem[]): KubecontrolError {
-  const lines = problems.map((p) => `  ${formatPath(p.path)}: ${p.message}${p.hint ? `\n    ${p.hint}` : ""}`);
+  const lines = problems.map(
+    (p) => `  ${formatPath(p.path)}: ${p.message}${p.hint ? `\n    ${p.hint}` : ""}`,
+  );
   const noun = problems.length === 1 ? "problem" : "problems";
-  return new KubecontrolError("SPEC_INVALID", `${file}: invalid KubeApp spec (${problems.length} ${noun})\n${lines.join("\n")}`, {
-    hint: "fix the fields named above; `kubecontrol validate` checks every spec without touching AWS",
-    details: { file, problems: problems.map((p) => ({ ...p, field: formatPath(p.path) })) },
-  });
+  return new KubecontrolError(
+    "SPEC_INVALID",
+    `${file}: invalid KubeApp spec (${problems.length} ${noun})\n${lines.join("\n")}`,
+    {
+      hint: "fix the fields named above; `kubecontrol validate` checks every spec without touching AWS",
+      details: { file, problems: problems.map((p) => ({ ...p, field: formatPath(p.path) })) },
+    },
+  );
 }

@@ -32,7 +32,10 @@ export function resolveApp(app: KubeAppParsed, options: ResolveOptions = {}): Re
       ? { zone, record: app.dns?.record ?? `${app.name}.${zone}`, ttl: app.dns?.ttl ?? defaults.dnsTtl }
       : undefined;
   const hardware = Object.fromEntries(
-    Object.entries(app.hardware).map(([name, pool]) => [name, { ...pool, desired: pool.desired ?? pool.min }]),
+    Object.entries(app.hardware).map(([name, pool]) => [
+      name,
+      { ...pool, desired: pool.desired ?? pool.min },
+    ]),
   );
   const firstPool = Object.keys(app.hardware)[0]!;
   const addonWorkloads: AddonWorkload[] = [];

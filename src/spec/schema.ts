@@ -1,18 +1,18 @@
 import { z } from "zod";
 import {
   CPU_QUANTITY,
+  cronProblem,
   DNS_LABEL,
   ENV_NAME,
   IAM_PRINCIPAL_ARN,
   INSTANCE_TYPE,
+  isDomainName,
+  isPortName,
   MEMORY_QUANTITY,
+  parseDuration,
   REGION,
   SECRET_REF,
   TAG_FILTER,
-  cronProblem,
-  isDomainName,
-  isPortName,
-  parseDuration,
 } from "./primitives.js";
 
 /** Kubernetes minor versions an EKS cluster can be created at (EKS standard support). */
@@ -45,14 +45,17 @@ const percentage = z
   .min(0, { error: "expected a percentage between 0 and 100" })
   .max(100, { error: "expected a percentage between 0 and 100" });
 
-const duration = z.string({ error: 'expected a duration such as "90s", "15m" or "1h30m"' }).refine(
-  (v) => parseDuration(v) !== undefined,
-  { error: 'expected a duration such as "90s", "15m" or "1h30m" (units: ms, s, m, h, d)' },
-);
+const duration = z
+  .string({ error: 'expected a duration such as "90s", "15m" or "1h30m"' })
+  .refine((v) => parseDuration(v) !== undefined, {
+    error: 'expected a duration such as "90s", "15m" or "1h30m" (units: ms, s, m, h, d)',
+  });
 
 const stringMap = (what: string) =>
   z.record(
-    z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/, { error: `expected a valid ${what} key` }),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/, { error: `expected a valid ${what} key` }),
     z.string({ error: `expected ${what} values to be strings` }).max(1024),
   );
 
@@ -69,9 +72,13 @@ const spot = z.strictObject({
   onDemandBase: count("onDemandBase", 1000).default(0),
   onDemandPercentAboveBase: percentage.default(0),
   allocation: z
-    .enum(["price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"], {
-      error: "expected one of price-capacity-optimized, capacity-optimized, capacity-optimized-prioritized, lowest-price",
-    })
+    .enum(
+      ["price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"],
+      {
+        error:
+          "expected one of price-capacity-optimized, capacity-optimized, capacity-optimized-prioritized, lowest-price",
+      },
+    )
     .default("price-capacity-optimized"),
 });
 
@@ -89,7 +96,9 @@ const taint = z.strictObject({
 export const poolSchema = z.strictObject({
   instanceTypes: z
     .array(
-      z.string().regex(INSTANCE_TYPE, { error: 'expected an EC2 instance type such as "m6i.large" or "c7g.xlarge"' }),
+      z
+        .string()
+        .regex(INSTANCE_TYPE, { error: 'expected an EC2 instance type such as "m6i.large" or "c7g.xlarge"' }),
       { error: "expected a list of EC2 instance types" },
     )
     .min(1, { error: "expected at least one instance type" })
@@ -99,14 +108,24 @@ export const poolSchema = z.strictObject({
   max: count("max", 1000),
   desired: count("desired", 1000).optional(),
   spot: spot.optional(),
-  diskGiB: z.number().int().min(20, { error: "expected at least 20 GiB (the EKS AMI's root volume)" }).max(16384).default(50),
+  diskGiB: z
+    .number()
+    .int()
+    .min(20, { error: "expected at least 20 GiB (the EKS AMI's root volume)" })
+    .max(16384)
+    .default(50),
   labels: kubeLabels.default({}),
   taints: z.array(taint).default([]),
 });
 
 const probe = z
   .strictObject({
-    httpGet: z.strictObject({ path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }), port: z.union([port, z.string()]) }).optional(),
+    httpGet: z
+      .strictObject({
+        path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }),
+        port: z.union([port, z.string()]),
+      })
+      .optional(),
     tcpSocket: z.strictObject({ port: z.union([port, z.string()]) }).optional(),
     exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
     initialDelaySeconds: count("initialDelaySeconds", 3600).optional(),
@@ -129,25 +148,41 @@ const containerPort = z.strictObject({
 const container = z.strictObject({
   name: label("a container name", 63),
   /** "app" means the app's own image at the deployed version; anything else is an image reference. */
-  image: z.string().min(1).regex(/^[a-z0-9][\w./:@-]*$/i, { error: 'expected "app" or an image reference' }),
+  image: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9][\w./:@-]*$/i, { error: 'expected "app" or an image reference' }),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   ports: z.array(containerPort).default([]),
   env: z
-    .record(z.string().regex(ENV_NAME, { error: "expected an environment variable name (letters, digits, '_')" }), z.string({ error: "expected env values to be strings" }))
+    .record(
+      z.string().regex(ENV_NAME, { error: "expected an environment variable name (letters, digits, '_')" }),
+      z.string({ error: "expected env values to be strings" }),
+    )
     .default({}),
   envFromSecrets: z
     .record(
       z.string().regex(ENV_NAME, { error: "expected an environment variable name (letters, digits, '_')" }),
-      z.string().regex(SECRET_REF, { error: 'expected "secret-name#json-key" naming a Secrets Manager secret and a key in it' }),
+      z.string().regex(SECRET_REF, {
+        error: 'expected "secret-name#json-key" naming a Secrets Manager secret and a key in it',
+      }),
     )
     .default({}),
   resources: z
     .strictObject({
       cpu: z.string().regex(CPU_QUANTITY, { error: 'expected a CPU quantity such as "250m" or "2"' }),
-      memory: z.string().regex(MEMORY_QUANTITY, { error: 'expected a memory quantity such as "512Mi" or "2Gi"' }),
-      cpuLimit: z.string().regex(CPU_QUANTITY, { error: 'expected a CPU quantity such as "250m" or "2"' }).optional(),
-      memoryLimit: z.string().regex(MEMORY_QUANTITY, { error: 'expected a memory quantity such as "512Mi"' }).optional(),
+      memory: z
+        .string()
+        .regex(MEMORY_QUANTITY, { error: 'expected a memory quantity such as "512Mi" or "2Gi"' }),
+      cpuLimit: z
+        .string()
+        .regex(CPU_QUANTITY, { error: 'expected a CPU quantity such as "250m" or "2"' })
+        .optional(),
+      memoryLimit: z
+        .string()
+        .regex(MEMORY_QUANTITY, { error: 'expected a memory quantity such as "512Mi"' })
+        .optional(),
     })
     .optional(),
   readiness: probe.optional(),
@@ -157,11 +192,15 @@ const container = z.strictObject({
 const component = z.strictObject({
   pool: z.string({ error: "expected the name of a hardware pool" }),
   replicas: count("replicas", 1000),
-  containers: z.array(container, { error: "expected a list of containers" }).min(1, { error: "expected at least one container" }),
+  containers: z
+    .array(container, { error: "expected a list of containers" })
+    .min(1, { error: "expected at least one container" }),
   maxSurge: z.union([count("maxSurge", 1000), z.string().regex(/^\d{1,3}%$/)]).default("25%"),
   maxUnavailable: z.union([count("maxUnavailable", 1000), z.string().regex(/^\d{1,3}%$/)]).default(0),
   disruptionBudget: z
-    .strictObject({ maxUnavailable: z.union([count("maxUnavailable", 1000), z.string().regex(/^\d{1,3}%$/)]) })
+    .strictObject({
+      maxUnavailable: z.union([count("maxUnavailable", 1000), z.string().regex(/^\d{1,3}%$/)]),
+    })
     .optional(),
   config: stringMap("ConfigMap").optional(),
   labels: kubeLabels.default({}),
@@ -173,13 +212,19 @@ const listener = z.strictObject({
   /** Domain of the ACM certificate to serve (HTTPS and TLS listeners). */
   certificate: z
     .string()
-    .refine((d) => isDomainName(d, { wildcard: true }), { error: 'expected a certificate domain such as "webapp.example.com"' })
+    .refine((d) => isDomainName(d, { wildcard: true }), {
+      error: 'expected a certificate domain such as "webapp.example.com"',
+    })
     .optional(),
 });
 
 const loadBalancer = z.strictObject({
-  type: z.enum(["application", "network"], { error: "expected application or network" }).default("application"),
-  scheme: z.enum(["internet-facing", "internal"], { error: "expected internet-facing or internal" }).default("internet-facing"),
+  type: z
+    .enum(["application", "network"], { error: "expected application or network" })
+    .default("application"),
+  scheme: z
+    .enum(["internet-facing", "internal"], { error: "expected internet-facing or internal" })
+    .default("internet-facing"),
   healthCheckPath: z.string().startsWith("/", { error: 'expected a path starting with "/"' }).default("/"),
   listeners: z.array(listener).min(1, { error: "expected at least one listener" }),
 });
@@ -207,7 +252,9 @@ const httpCheck = z.strictObject({
 const vpcSelector = z.union(
   [
     z.strictObject({ tag: z.string().regex(TAG_FILTER, { error: 'expected a tag filter "key=value"' }) }),
-    z.strictObject({ id: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'expected a VPC id such as "vpc-0abc12345"' }) }),
+    z.strictObject({
+      id: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'expected a VPC id such as "vpc-0abc12345"' }),
+    }),
   ],
   { error: 'expected { tag: "key=value" } or { id: "vpc-..." }' },
 );
@@ -225,9 +272,13 @@ export const kubeAppSchema = z.strictObject({
         .enum(KUBERNETES_VERSIONS, { error: `expected one of ${KUBERNETES_VERSIONS.join(", ")}` })
         .default("1.34"),
       endpointAccess: z
-        .enum(["public", "private", "public-and-private"], { error: "expected public, private or public-and-private" })
+        .enum(["public", "private", "public-and-private"], {
+          error: "expected public, private or public-and-private",
+        })
         .default("public-and-private"),
-      admins: z.array(z.string().regex(IAM_PRINCIPAL_ARN, { error: "expected an IAM role or user ARN" })).default([]),
+      admins: z
+        .array(z.string().regex(IAM_PRINCIPAL_ARN, { error: "expected an IAM role or user ARN" }))
+        .default([]),
     })
     .default({ kubernetesVersion: "1.34", endpointAccess: "public-and-private", admins: [] }),
   network: z.strictObject({ vpc: vpcSelector }).optional(),
@@ -239,7 +290,9 @@ export const kubeAppSchema = z.strictObject({
       .string()
       .min(2)
       .max(200)
-      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, { error: "expected an ECR repository name" }),
+      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, {
+        error: "expected an ECR repository name",
+      }),
     context: z.string().default("."),
     dockerfile: z.string().default("Dockerfile"),
     source: z
@@ -261,23 +314,33 @@ export const kubeAppSchema = z.strictObject({
   dns: z
     .strictObject({
       zone: z.string().refine((d) => isDomainName(d), { error: 'expected a DNS zone such as "example.com"' }),
-      record: z.string().refine((d) => isDomainName(d), { error: 'expected a DNS name such as "webapp.example.com"' }).optional(),
+      record: z
+        .string()
+        .refine((d) => isDomainName(d), { error: 'expected a DNS name such as "webapp.example.com"' })
+        .optional(),
       ttl: z.number().int().min(0).max(86400).default(60),
     })
     .optional(),
   deploy: z
     .strictObject({
-      strategy: z.enum(["blue-green", "rolling"], { error: "expected blue-green or rolling" }).default("blue-green"),
+      strategy: z
+        .enum(["blue-green", "rolling"], { error: "expected blue-green or rolling" })
+        .default("blue-green"),
       schedule: z
         .string()
-        .refine((c) => cronProblem(c) === undefined, { error: (iss) => `expected a cron expression: ${cronProblem(String(iss.input))}` })
+        .refine((c) => cronProblem(c) === undefined, {
+          error: (iss) => `expected a cron expression: ${cronProblem(String(iss.input))}`,
+        })
         .optional(),
       keepOldColourFor: duration.default("0s"),
       dnsSteps: z.array(percentage).optional(),
       verify: z
         .strictObject({
           http: z.array(httpCheck).default([]),
-          hook: z.string().regex(/\.(ts|mts|js|mjs)$/, { error: "expected a path to a .ts or .js module" }).optional(),
+          hook: z
+            .string()
+            .regex(/\.(ts|mts|js|mjs)$/, { error: "expected a path to a .ts or .js module" })
+            .optional(),
           timeout: duration.default("10m"),
         })
         .default({ http: [], timeout: "10m" }),

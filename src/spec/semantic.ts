@@ -36,16 +36,28 @@ type Add = (path: (string | number)[], message: string, hint?: string) => void;
 function checkPools(app: KubeAppParsed, add: Add): void {
   for (const [name, pool] of Object.entries(app.hardware)) {
     const at = ["hardware", name];
-    if (pool.min > pool.max) add([...at, "min"], `expected min ≤ max, found min ${pool.min} > max ${pool.max}`);
-    if (pool.desired !== undefined && (pool.desired < pool.min || pool.desired > pool.max)) {
-      add([...at, "desired"], `expected min ≤ desired ≤ max, found ${pool.min} ≤ ${pool.desired} ≤ ${pool.max} false`);
+    if (pool.min > pool.max)
+      add([...at, "min"], `expected min ≤ max, found min ${pool.min} > max ${pool.max}`);
+    if (
+      pool.min <= pool.max &&
+      pool.desired !== undefined &&
+      (pool.desired < pool.min || pool.desired > pool.max)
+    ) {
+      add(
+        [...at, "desired"],
+        `expected min ≤ desired ≤ max, found min ${pool.min}, desired ${pool.desired}, max ${pool.max}`,
+      );
     }
     if (pool.spot && pool.spot.onDemandBase > pool.max) {
-      add([...at, "spot", "onDemandBase"], `expected onDemandBase ≤ max (${pool.max}), found ${pool.spot.onDemandBase}`);
+      add(
+        [...at, "spot", "onDemandBase"],
+        `expected onDemandBase ≤ max (${pool.max}), found ${pool.spot.onDemandBase}`,
+      );
     }
     const seen = new Set<string>();
     pool.instanceTypes.forEach((type, i) => {
-      if (seen.has(type)) add([...at, "instanceTypes", i], `expected each instance type once, found "${type}" twice`);
+      if (seen.has(type))
+        add([...at, "instanceTypes", i], `expected each instance type once, found "${type}" twice`);
       seen.add(type);
       const arch = instanceTypeArch(type);
       if (arch && arch !== pool.arch) {
@@ -58,7 +70,10 @@ function checkPools(app: KubeAppParsed, add: Add): void {
     });
     for (const key of Object.keys(pool.labels)) {
       if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p)) || key.startsWith("node.kubernetes.io/")) {
-        add([...at, "labels", key], `expected a label of your own, found "${key}", which kubecontrol or the kubelet sets`);
+        add(
+          [...at, "labels", key],
+          `expected a label of your own, found "${key}", which kubecontrol or the kubelet sets`,
+        );
       }
     }
   }
@@ -77,29 +92,47 @@ function checkComponents(app: KubeAppParsed, add: Add): void {
         guess ? `did you mean "${guess}"?` : "add the pool under hardware or fix the name",
       );
     } else if (comp.replicas > 0 && pool.max === 0) {
-      add([...at, "replicas"], `expected pool "${comp.pool}" to allow nodes, found max 0 for ${comp.replicas} replicas`);
+      add(
+        [...at, "replicas"],
+        `expected pool "${comp.pool}" to allow nodes, found max 0 for ${comp.replicas} replicas`,
+      );
     }
     const containerNames = new Set<string>();
     const portNames = new Set<string>();
     const containerPorts = new Set<number>();
     comp.containers.forEach((c, i) => {
-      if (containerNames.has(c.name)) add([...at, "containers", i, "name"], `expected unique container names, found "${c.name}" twice`);
+      if (containerNames.has(c.name))
+        add([...at, "containers", i, "name"], `expected unique container names, found "${c.name}" twice`);
       containerNames.add(c.name);
       c.ports.forEach((p, j) => {
-        if (portNames.has(p.name)) add([...at, "containers", i, "ports", j, "name"], `expected unique port names, found "${p.name}" twice`);
+        if (portNames.has(p.name))
+          add(
+            [...at, "containers", i, "ports", j, "name"],
+            `expected unique port names, found "${p.name}" twice`,
+          );
         if (containerPorts.has(p.containerPort)) {
-          add([...at, "containers", i, "ports", j, "containerPort"], `expected each container port once, found ${p.containerPort} twice`);
+          add(
+            [...at, "containers", i, "ports", j, "containerPort"],
+            `expected each container port once, found ${p.containerPort} twice`,
+          );
         }
         portNames.add(p.name);
         containerPorts.add(p.containerPort);
       });
       for (const env of Object.keys(c.envFromSecrets)) {
-        if (env in c.env) add([...at, "containers", i, "envFromSecrets", env], `expected ${env} in env or envFromSecrets, found it in both`);
+        if (env in c.env)
+          add(
+            [...at, "containers", i, "envFromSecrets", env],
+            `expected ${env} in env or envFromSecrets, found it in both`,
+          );
       }
     });
     for (const key of Object.keys(comp.labels)) {
       if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p))) {
-        add([...at, "labels", key], `expected a label of your own, found "${key}", which kubecontrol sets itself`);
+        add(
+          [...at, "labels", key],
+          `expected a label of your own, found "${key}", which kubecontrol sets itself`,
+        );
       }
     }
   }
@@ -127,12 +160,19 @@ function checkServices(app: KubeAppParsed, add: Add): void {
           : ports.some((p) => p.name === svc.targetPort);
       if (!matches) {
         const declared = ports.map((p) => `${p.name}:${p.containerPort}`).join(", ") || "none";
-        add([...at, "targetPort"], `expected a port that component "${svc.component}" declares (${declared}), found ${JSON.stringify(svc.targetPort)}`);
+        add(
+          [...at, "targetPort"],
+          `expected a port that component "${svc.component}" declares (${declared}), found ${JSON.stringify(svc.targetPort)}`,
+        );
       }
     }
     if (svc.nodePort !== undefined) {
       const other = nodePorts.get(svc.nodePort);
-      if (other) add([...at, "nodePort"], `expected a node port of its own, found ${svc.nodePort}, also used by service "${other}"`);
+      if (other)
+        add(
+          [...at, "nodePort"],
+          `expected a node port of its own, found ${svc.nodePort}, also used by service "${other}"`,
+        );
       nodePorts.set(svc.nodePort, name);
     }
     if (svc.loadBalancer) {
@@ -141,7 +181,10 @@ function checkServices(app: KubeAppParsed, add: Add): void {
     }
   }
   if (balanced.length > 1) {
-    add(["services", balanced[1]!, "loadBalancer"], `expected one load-balanced service per app, found ${balanced.join(" and ")}`);
+    add(
+      ["services", balanced[1]!, "loadBalancer"],
+      `expected one load-balanced service per app, found ${balanced.join(" and ")}`,
+    );
   }
   if (app.dns && balanced.length === 0) {
     add(["dns"], "expected a service with a loadBalancer for the DNS record to point at, found none");
@@ -151,7 +194,11 @@ function checkServices(app: KubeAppParsed, add: Add): void {
   }
 }
 
-function checkListeners(lb: NonNullable<KubeAppParsed["services"][string]["loadBalancer"]>, at: (string | number)[], add: Add): void {
+function checkListeners(
+  lb: NonNullable<KubeAppParsed["services"][string]["loadBalancer"]>,
+  at: (string | number)[],
+  add: Add,
+): void {
   const ports = new Set<number>();
   lb.listeners.forEach((l, i) => {
     const where = [...at, "listeners", i];
@@ -159,12 +206,24 @@ function checkListeners(lb: NonNullable<KubeAppParsed["services"][string]["loadB
     ports.add(l.port);
     const layer7 = l.protocol === "HTTP" || l.protocol === "HTTPS";
     if (lb.type === "application" && !layer7) {
-      add([...where, "protocol"], `expected HTTP or HTTPS on an application load balancer, found ${l.protocol}`);
+      add(
+        [...where, "protocol"],
+        `expected HTTP or HTTPS on an application load balancer, found ${l.protocol}`,
+      );
     }
-    if (lb.type === "network" && layer7) add([...where, "protocol"], `expected TCP or TLS on a network load balancer, found ${l.protocol}`);
+    if (lb.type === "network" && layer7)
+      add([...where, "protocol"], `expected TCP or TLS on a network load balancer, found ${l.protocol}`);
     const secure = l.protocol === "HTTPS" || l.protocol === "TLS";
-    if (secure && !l.certificate) add([...where, "certificate"], `expected a certificate domain for a ${l.protocol} listener, found none`);
-    if (!secure && l.certificate) add([...where, "certificate"], `expected no certificate on a ${l.protocol} listener, found "${l.certificate}"`);
+    if (secure && !l.certificate)
+      add(
+        [...where, "certificate"],
+        `expected a certificate domain for a ${l.protocol} listener, found none`,
+      );
+    if (!secure && l.certificate)
+      add(
+        [...where, "certificate"],
+        `expected no certificate on a ${l.protocol} listener, found "${l.certificate}"`,
+      );
   });
 }
 
@@ -183,7 +242,10 @@ function checkDeploy(app: KubeAppParsed, add: Add): void {
   if (steps) {
     const ascending = steps.every((s, i) => i === 0 || s > steps[i - 1]!);
     if (!ascending || steps.at(-1) !== 100) {
-      add(["deploy", "dnsSteps"], `expected ascending percentages ending at 100, found [${steps.join(", ")}]`);
+      add(
+        ["deploy", "dnsSteps"],
+        `expected ascending percentages ending at 100, found [${steps.join(", ")}]`,
+      );
     }
   }
 }

@@ -1,7 +1,7 @@
-import { type ResolveOptions, type ResolvedKubeApp, resolveApp } from "./resolve.js";
+import { problemsFromZod } from "./problems.js";
+import { type ResolvedKubeApp, type ResolveOptions, resolveApp } from "./resolve.js";
 import { kubeAppSchema } from "./schema.js";
 import { type SpecProblem, semanticProblems } from "./semantic.js";
-import { problemsFromZod } from "./problems.js";
 
 export type ValidationResult = { ok: true; app: ResolvedKubeApp } | { ok: false; problems: SpecProblem[] };
 
@@ -14,7 +14,10 @@ export function validateKubeApp(value: unknown, options: ResolveOptions = {}): V
   const app = resolveApp(parsed.data, options);
   // Defaults can introduce a DNS name; check it against the zone like an explicit one.
   if (app.dns && app.dns.record !== app.dns.zone && !app.dns.record.endsWith(`.${app.dns.zone}`)) {
-    return { ok: false, problems: [{ path: ["dns", "record"], message: `expected a name inside the zone "${app.dns.zone}"` }] };
+    return {
+      ok: false,
+      problems: [{ path: ["dns", "record"], message: `expected a name inside the zone "${app.dns.zone}"` }],
+    };
   }
   return { ok: true, app };
 }

@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { CONFIG_ENV, CONFIG_HELP, type ConfigKey, type ConfigSource, loadConfig } from "../../config/config.js";
+import {
+  CONFIG_ENV,
+  CONFIG_HELP,
+  type ConfigKey,
+  type ConfigSource,
+  loadConfig,
+} from "../../config/config.js";
 import { globalOptions } from "../context.js";
 import { table } from "../table.js";
 
@@ -14,11 +20,22 @@ export async function configCommand(cmd: Command): Promise<number> {
   const config = await loadConfig(g.config);
   const keys = Object.keys(config.values) as ConfigKey[];
   if (g.json || output === "json") {
-    const entries = keys.map((k) => ({ key: k, value: config.values[k], source: config.sources[k], env: CONFIG_ENV[k], help: CONFIG_HELP[k] }));
+    const entries = keys.map((k) => ({
+      key: k,
+      value: config.values[k],
+      source: config.sources[k],
+      env: CONFIG_ENV[k],
+      help: CONFIG_HELP[k],
+    }));
     process.stdout.write(`${JSON.stringify({ file: config.file ?? null, settings: entries }, null, 2)}\n`);
     return 0;
   }
-  const rows = keys.map((k) => [k, String(config.values[k]), describeSource(config.sources[k]), CONFIG_ENV[k].join(" | ")]);
+  const rows = keys.map((k) => [
+    k,
+    String(config.values[k]),
+    describeSource(config.sources[k]),
+    CONFIG_ENV[k].join(" | "),
+  ]);
   process.stdout.write(`${table(["KEY", "VALUE", "SOURCE", "ENVIRONMENT"], rows)}\n`);
   process.stdout.write(`\nconfiguration file: ${config.file ?? "none (defaults and environment only)"}\n`);
   return 0;

@@ -26,12 +26,24 @@ export async function listCommand(cmd: Command): Promise<number> {
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ apps: rows, errors: errors.map((e) => e.toJSON()) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ apps: rows, errors: errors.map((e) => e.toJSON()) }, null, 2)}\n`,
+    );
   } else if (output === "name") {
     if (rows.length > 0) process.stdout.write(`${rows.map((r) => r.name).join("\n")}\n`);
   } else if (rows.length > 0) {
-    const body = rows.map((r) => [r.name, r.owner, r.region, r.pools.join(","), r.components.join(","), r.dns ?? "-", r.file]);
-    process.stdout.write(`${table(["NAME", "OWNER", "REGION", "POOLS", "COMPONENTS", "DNS", "FILE"], body)}\n`);
+    const body = rows.map((r) => [
+      r.name,
+      r.owner,
+      r.region,
+      r.pools.join(","),
+      r.components.join(","),
+      r.dns ?? "-",
+      r.file,
+    ]);
+    process.stdout.write(
+      `${table(["NAME", "OWNER", "REGION", "POOLS", "COMPONENTS", "DNS", "FILE"], body)}\n`,
+    );
   } else if (errors.length === 0) {
     process.stderr.write(`no apps in ${appsDir}\n`);
   }

@@ -26,9 +26,13 @@ export async function validateCommand(cmd: Command, names: string[]): Promise<nu
   }
   if (relevantErrors.length > 0) return ExitCode.INVALID_SPEC;
   if (missing.length > 0) {
-    const err = new KubecontrolError("NOT_FOUND", `no app named ${missing.map((m) => `"${m}"`).join(", ")} in ${appsDir}`, {
-      hint: "see `kubecontrol list` for the apps there",
-    });
+    const err = new KubecontrolError(
+      "NOT_FOUND",
+      `no app named ${missing.map((m) => `"${m}"`).join(", ")} in ${appsDir}`,
+      {
+        hint: "see `kubecontrol list` for the apps there",
+      },
+    );
     if (!json) reportError(err, false);
     return ExitCode.NOT_FOUND;
   }

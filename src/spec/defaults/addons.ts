@@ -50,6 +50,8 @@ export function loggingAddon(app: string, region: string, firstPool: string): Ad
         "    Match *",
         `    region ${region}`,
         `    log_group_name /kubecontrol/${app}`,
+        // fluent-bit expands ${HOSTNAME} itself.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a fluent-bit variable, not a JS template
         "    log_stream_prefix ${HOSTNAME}-",
         "    auto_create_group true",
         "",

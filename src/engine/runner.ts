@@ -1,0 +1,238 @@
+import { KubecontrolError, toKubecontrolError } from "../errors.js";
+import type { EventSink, KubecontrolEvent } from "../io/events.js";
+import { formatDuration } from "../io/format.js";
+import type { RunOptions, RunReport, Step, StepContext, StepReport } from "./step.js";
+
+/** Checks that every dependency exists and that there is no cycle; throws INTERNAL otherwise (a code bug). */
+export function validateGraph(steps: readonly Step[]): void {
+  const names = new Set<string>();
+  for (const s of steps) {
+    if (names.has(s.name)) throw new KubecontrolError("INTERNAL", `two steps are named "${s.name}"`);
+    names.add(s.name);
+  }
+  for (const s of steps) {
+    for (const d of s.dependsOn ?? []) {
+      if (!names.has(d))
+        throw new KubecontrolError("INTERNAL", `step "${s.name}" depends on unknown step "${d}"`);
+    }
+  }
+  const state = new Map<string, "visiting" | "done">();
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const visit = (name: string, trail: string[]) => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting")
+      throw new KubecontrolError("INTERNAL", `step cycle: ${[...trail, name].join(" -> ")}`);
+    state.set(name, "visiting");
+    for (const d of byName.get(name)?.dependsOn ?? []) visit(d, [...trail, name]);
+    state.set(name, "done");
+  };
+  for (const s of steps) visit(s.name, []);
+}
+
+/**
+ * Runs a graph of steps: each starts once its dependencies succeeded, at most `concurrency` at
+ * a time. A failed step's dependants are skipped; independent work goes on. Never throws for a
+ * step's failure: the report says what happened.
+ */
+export async function runSteps(steps: readonly Step[], options: RunOptions = {}): Promise<RunReport> {
+  validateGraph(steps);
+  const now = options.now ?? Date.now;
+  const emit: EventSink = options.emit ?? (() => {});
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const started = now();
+  const results = new Map<string, unknown>();
+  const reports = new Map<string, StepReport>();
+  const pending = new Set(steps.map((s) => s.name));
+  const running = new Map<string, Promise<void>>();
+
+  const settle = (report: StepReport) => {
+    reports.set(report.name, report);
+    pending.delete(report.name);
+  };
+
+  const skipDependants = (failed: string) => {
+    for (const s of steps) {
+      if (pending.has(s.name) && !running.has(s.name) && (s.dependsOn ?? []).includes(failed)) {
+        const reason = `${failed} did not succeed`;
+        emit({ type: "step.skipped", at: now(), step: s.name, reason });
+        settle({ name: s.name, status: "skipped", changed: false, durationMs: 0, reason });
+        skipDependants(s.name);
+      }
+    }
+  };
+
+  const ready = () =>
+    steps.filter(
+      (s) =>
+        pending.has(s.name) &&
+        !running.has(s.name) &&
+        (s.dependsOn ?? []).every((d) => reports.get(d)?.status === "succeeded"),
+    );
+
+  while (pending.size > 0) {
+    if (options.signal?.aborted) break;
+    for (const step of ready()) {
+      if (running.size >= concurrency) break;
+      const p = runOne(step, { emit, now, heartbeatMs, results, signal: options.signal }).then((report) => {
+        running.delete(step.name);
+        settle(report);
+        if (report.status === "succeeded") results.set(step.name, report.result);
+        else if (report.status === "failed") skipDependants(step.name);
+      });
+      running.set(step.name, p);
+    }
+    if (running.size === 0) break; // nothing runnable: the rest depends on failures already handled
+    await Promise.race(running.values());
+  }
+  await Promise.all(running.values());
+
+  const cancelled = options.signal?.aborted === true;
+  for (const name of pending) {
+    if (!reports.has(name)) {
+      reports.set(name, {
+        name,
+        status: cancelled ? "cancelled" : "skipped",
+        changed: false,
+        durationMs: 0,
+        reason: cancelled ? "run cancelled" : "not reached",
+      });
+    }
+  }
+  const ordered = steps.map((s) => reports.get(s.name)!);
+  return {
+    ok: !cancelled && ordered.every((r) => r.status === "succeeded"),
+    cancelled,
+    steps: ordered,
+    results,
+    durationMs: now() - started,
+  };
+}
+
+interface RunOneOptions {
+  emit: EventSink;
+  now: () => number;
+  heartbeatMs: number;
+  results: Map<string, unknown>;
+  signal: AbortSignal | undefined;
+}
+
+async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { result?: unknown }> {
+  const t0 = o.now();
+  o.emit({ type: "step.started", at: t0, step: step.name, description: step.description });
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(o.signal?.reason);
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  let waitingFor: string | undefined;
+  let waitingSince = 0;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const ctx: StepContext = {
+    signal: controller.signal,
+    results: o.results,
+    waiting(reason) {
+      waitingFor = reason;
+      waitingSince = o.now();
+      o.emit({
+        type: "step.waiting",
+        at: waitingSince,
+        step: step.name,
+        reason,
+        elapsedMs: waitingSince - t0,
+      });
+      if (!heartbeat) {
+        heartbeat = setInterval(() => {
+          if (waitingFor)
+            o.emit({
+              type: "step.waiting",
+              at: o.now(),
+              step: step.name,
+              reason: waitingFor,
+              elapsedMs: o.now() - t0,
+            });
+        }, o.heartbeatMs);
+        heartbeat.unref();
+      }
+    },
+    log(level, message) {
+      o.emit({ type: "log", at: o.now(), level, message, step: step.name } as KubecontrolEvent);
+    },
+  };
+  const work = (async () => {
+    const check = await step.check(ctx);
+    o.emit({
+      type: "step.checked",
+      at: o.now(),
+      step: step.name,
+      satisfied: check.satisfied,
+      reason: check.reason,
+    });
+    if (check.satisfied) return { changed: false, applied: undefined, reason: check.reason };
+    const applied = step.apply ? await step.apply(ctx, check.needed) : undefined;
+    if (step.wait) await step.wait(ctx, applied);
+    return { changed: true, applied, reason: check.reason };
+  })();
+  const deadline =
+    step.timeoutMs === undefined
+      ? new Promise<never>(() => {})
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const what = waitingFor ? ` while waiting for ${waitingFor}` : "";
+            const err = new KubecontrolError(
+              "TIMEOUT",
+              `${step.name} timed out after ${formatDuration(step.timeoutMs!)}${what}`,
+              {
+                retryable: true,
+                hint: "re-run the command to continue from here, or raise the step's timeout",
+                details: {
+                  step: step.name,
+                  waitingFor,
+                  waitingForMs: waitingFor ? o.now() - waitingSince : undefined,
+                },
+              },
+            );
+            controller.abort(err);
+            reject(err);
+          }, step.timeoutMs);
+        });
+  const cancelled = new Promise<never>((_, reject) => {
+    if (o.signal?.aborted) reject(cancelError(step.name));
+    o.signal?.addEventListener("abort", () => reject(cancelError(step.name)), { once: true });
+  });
+  try {
+    const { changed, applied } = await Promise.race([work, deadline, cancelled]);
+    const durationMs = o.now() - t0;
+    const summary = step.summarize?.(changed, applied) ?? (changed ? "done" : "already in place");
+    o.emit({ type: "step.succeeded", at: o.now(), step: step.name, changed, summary, durationMs });
+    return { name: step.name, status: "succeeded", changed, durationMs, summary, result: applied };
+  } catch (thrown) {
+    const error = toKubecontrolError(thrown);
+    const durationMs = o.now() - t0;
+    const status = error.code === "CANCELLED" ? "cancelled" : "failed";
+    o.emit({
+      type: "step.failed",
+      at: o.now(),
+      step: step.name,
+      error: {
+        code: error.code,
+        message: error.message,
+        retryable: error.retryable,
+        ...(error.hint ? { hint: error.hint } : {}),
+      },
+      durationMs,
+    });
+    // Let the step's own promise settle quietly: its failure is already reported.
+    work.catch(() => {});
+    return { name: step.name, status, changed: false, durationMs, error };
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    if (timer) clearTimeout(timer);
+    o.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function cancelError(step: string): KubecontrolError {
+  return new KubecontrolError("CANCELLED", `${step} was cancelled`, {
+    hint: "re-run the command to continue",
+  });
+}

@@ -1,0 +1,46 @@
+import type { KubecontrolEvent } from "./events.js";
+
+/** 1500 → "1.5s", 90000 → "1m30s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${Number(s.toFixed(1))}s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  return rest ? `${m}m${rest}s` : `${m}m`;
+}
+
+/** One event as one line of text (no timestamp), or undefined for events not worth a line. */
+export function describeEvent(e: KubecontrolEvent, verbose = false): string | undefined {
+  switch (e.type) {
+    case "run.started":
+      return `${e.command}${e.app ? ` ${e.app}` : ""}: ${e.steps} steps (run ${e.runId})`;
+    case "step.started":
+      return verbose ? `${e.step}: started (${e.description})` : undefined;
+    case "step.checked":
+      return verbose || !e.satisfied
+        ? `${e.step}: ${e.satisfied ? "in place" : "needed"}: ${e.reason}`
+        : undefined;
+    case "step.waiting":
+      return `${e.step}: still waiting for ${e.reason} (${formatDuration(e.elapsedMs)})`;
+    case "step.retrying":
+      return `${e.step}: attempt ${e.attempt} failed (${e.reason}); retrying in ${formatDuration(e.delayMs)}`;
+    case "step.succeeded":
+      return `${e.step}: ${e.changed ? "done" : "no change"}: ${e.summary} (${formatDuration(e.durationMs)})`;
+    case "step.failed":
+      return `${e.step}: FAILED: ${e.error.message}${e.error.hint ? ` (${e.error.hint})` : ""}`;
+    case "step.skipped":
+      return `${e.step}: skipped: ${e.reason}`;
+    case "log":
+      return `${e.step ? `${e.step}: ` : ""}${e.level}: ${e.message}`;
+    case "run.finished":
+      return summaryLine(e);
+  }
+}
+
+function summaryLine(e: Extract<KubecontrolEvent, { type: "run.finished" }>): string {
+  const parts = [`result: ${e.result}`, `in ${formatDuration(e.durationMs)}`];
+  if (e.changed.length > 0) parts.push(`changed: ${e.changed.join(", ")}`);
+  if (e.failed.length > 0) parts.push(`failed: ${e.failed.join(", ")}`);
+  return parts.join("; ");
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { inject } from "vitest";
+import { adminCall } from "../../src/sandbox/admin-client.js";
+import { sandboxEnv } from "../../src/sandbox/env.js";
+import { requireUp, sandboxUp } from "../../src/sandbox/lifecycle.js";
+import { defaultSeedRequirements, seedRequirementsFromApps } from "../../src/sandbox/seed.js";
+import { loadApps } from "../../src/spec/loader.js";
+
+/** What tests need of the shared test sandbox. */
+export interface TestSandbox {
+  dir: string;
+  region: string;
+  /** AWS_ENDPOINT_URL: the proxy. */
+  endpoint: string;
+  /** moto behind the launcher, for /_sandbox admin calls. */
+  motoUrl: string;
+  proxyUrl: string;
+  env: Record<string, string>;
+  /** True when this run started it (and so may stop it at the end). */
+  startedHere: boolean;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    sandbox: TestSandbox;
+  }
+}
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+/** The test sandbox's directory: one per checkout, reused across runs. */
+export const TEST_SANDBOX_DIR = process.env.KUBECONTROL_TEST_SANDBOX ?? path.join(root, ".sandbox", "test");
+
+/** Brings the test sandbox up (or finds it up), seeded from this repo's apps/, with EKS delays at 0. */
+export async function ensureTestSandbox(): Promise<TestSandbox> {
+  const region = "us-east-1";
+  const { apps } = await loadApps(path.join(root, "apps"));
+  const seed = seedRequirementsFromApps(
+    apps.map((a) => a.app),
+    defaultSeedRequirements(region),
+  );
+  const result = await sandboxUp({ dir: TEST_SANDBOX_DIR, region, seed });
+  const state = requireUp(TEST_SANDBOX_DIR);
+  const motoUrl = state.components.moto!.address!;
+  await adminCall(`${motoUrl}/_sandbox/config`, {
+    body: { eksCreateDelaySeconds: 0, eksDeleteDelaySeconds: 0 },
+  });
+  const env = sandboxEnv(state);
+  return {
+    dir: state.dir,
+    region: state.region,
+    endpoint: env.AWS_ENDPOINT_URL!,
+    motoUrl,
+    proxyUrl: state.components.proxy!.address!,
+    env,
+    startedHere: !result.alreadyUp,
+  };
+}
+
+/** The sandbox provided by the global setup, or one brought up here when run without it. */
+export async function testSandbox(): Promise<TestSandbox> {
+  let provided: TestSandbox | undefined;
+  try {
+    provided = inject("sandbox");
+  } catch {
+    provided = undefined;
+  }
+  return provided ?? ensureTestSandbox();
+}
+
+/** A fresh access key id: the proxy counts calls and scopes fault rules per key. */
+export function testAccessKeyId(): string {
+  return `AKIATEST${randomBytes(6).toString("hex").toUpperCase()}`;
+}
+
+/** SDK v3 client configuration for the sandbox, signing with `accessKeyId`. */
+export function sdkConfig(sbx: TestSandbox, accessKeyId = testAccessKeyId()) {
+  return {
+    endpoint: sbx.endpoint,
+    region: sbx.region,
+    credentials: { accessKeyId, secretAccessKey: "sandbox" },
+  };
+}
+
+/** A name unique to this test run. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/** The proxy's call counts for one access key id. */
+export function callCounts(sbx: TestSandbox, accessKeyId: string) {
+  return adminCall<{
+    total: number;
+    calls: Record<string, number>;
+    faults: Record<string, Record<string, number>>;
+  }>(`${sbx.proxyUrl}/_proxy/calls?accessKeyId=${accessKeyId}`);
+}
