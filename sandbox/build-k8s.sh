@@ -27,7 +27,7 @@ fi
 # The key also hashes the module files: a changed replace or go.sum must not reuse old binaries.
 sum="$( (cat "$k8s_mod" "$here/k8s/go.sum" "$etcd_mod" "$here/etcd/go.sum"; echo "$build_rev") | sha256sum | cut -c1-10)"
 key="k8s-${k8s_version}_etcd-${etcd_version}_kwok-${kwok_version}_${sum}"
-cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/kubecontrol/sandbox"
+cache_root="${KUBECONTROL_SANDBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubecontrol/sandbox}"
 bin="$cache_root/$key/bin"
 binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
 

@@ -1,3 +1,4 @@
+import { clusterWatcherComponent } from "./component-cluster-watcher.js";
 import { motoComponent } from "./component-moto.js";
 import { proxyComponent } from "./component-proxy.js";
 import type { SandboxPaths } from "./paths.js";
@@ -43,4 +44,8 @@ export interface SandboxComponent {
 }
 
 /** Every component, in start order. */
-export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = [motoComponent, proxyComponent];
+export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = [
+  motoComponent,
+  proxyComponent,
+  clusterWatcherComponent,
+];

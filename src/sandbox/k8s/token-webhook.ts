@@ -11,6 +11,8 @@ export interface TokenWebhookDeps {
   /** Private DNS name of an EC2 instance, for node identities (EC2_LINUX entries). */
   privateDnsName?(instanceId: string): Promise<string | undefined>;
   log(event: string, fields: Record<string, unknown>): void;
+  /** Answers GET /healthz: problems of the process serving the webhook (none: healthy). */
+  problems?(): string[];
 }
 
 type Verdict = { user: KubeUser } | { denied: string };
@@ -59,6 +61,12 @@ export async function startTokenWebhook(
 
 async function handle(deps: TokenWebhookDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const cluster = decodeURIComponent((req.url ?? "/").slice(1).split("?")[0] ?? "");
+  if (req.method === "GET" && cluster === "healthz") {
+    const problems = deps.problems?.() ?? [];
+    res.writeHead(problems.length > 0 ? 503 : 200, { "content-type": "text/plain" });
+    res.end(problems.length > 0 ? problems.join("; ") : "ok");
+    return;
+  }
   if (req.method !== "POST" || !cluster) {
     res.writeHead(404).end();
     return;

@@ -2,8 +2,10 @@
  * The cluster watcher component, run as its own process by `sandbox up`:
  *   node dist/sandbox/k8s/watcher-main.js --sandbox-dir DIR --moto-url URL [--bin-dir DIR]
  *     [--max-control-planes N] [--webhook-port N] [--region R]
- * Starts a control plane for every EKS cluster in moto, serves their token webhook, and turns
- * tagged Auto Scaling Group instances into nodes. SIGTERM stops every control plane it started.
+ *     [--port-file FILE]
+ * Starts a control plane for every EKS cluster in moto, serves their token webhook (and GET
+ * /healthz), and turns tagged Auto Scaling Group instances into nodes. The webhook's port goes to
+ * --port-file once it listens. SIGTERM stops every control plane it started.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -16,7 +18,7 @@ import { MotoAdmin } from "./moto-admin.js";
 import { NodeSync } from "./nodes/node-sync-loop.js";
 import { pollLoop } from "./poll-loop.js";
 import { startTokenWebhook } from "./token-webhook.js";
-import { writeWatcherStatus } from "./watcher-status.js";
+import { watcherProblems, writeWatcherStatus } from "./watcher-status.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     },
     "webhook-port": { type: "string" },
     region: { type: "string", default: process.env.AWS_REGION ?? "us-east-1" },
+    "port-file": { type: "string" },
   },
 });
 const sandboxDir = values["sandbox-dir"];
@@ -60,6 +63,7 @@ const webhookDeps = {
     return out.Reservations?.[0]?.Instances?.[0]?.PrivateDnsName;
   },
   log,
+  problems: (): string[] => watcherProblems(watcher.status),
 };
 const webhook = await startTokenWebhook(webhookDeps, Number(values["webhook-port"] ?? savedPort) || 0).catch(
   () => startTokenWebhook(webhookDeps, 0),
@@ -89,6 +93,7 @@ const clusterLoop = pollLoop(async () => {
   await watcher.tick();
 }, 300);
 const nodeLoop = pollLoop(() => nodes.tick(), 1000);
+if (values["port-file"]) await writeFile(values["port-file"], new URL(webhook.url).port);
 log("started", { webhook: webhook.url, binDir, k8sDir, moto: motoUrl });
 
 let stopping = false;
@@ -99,7 +104,12 @@ async function stop(signal: string): Promise<void> {
   await Promise.all([clusterLoop.stop(), nodeLoop.stop()]);
   await watcher.shutdown();
   webhook.server.close();
+  webhook.server.closeAllConnections();
   log("stopped", {});
+  // Keep-alive sockets of the AWS and Kubernetes clients would hold the process open: cleanup is
+  // done, so let the signal take its default course.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 process.on("SIGTERM", () => void stop("SIGTERM"));
 process.on("SIGINT", () => void stop("SIGINT"));

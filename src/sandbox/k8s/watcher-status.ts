@@ -66,3 +66,17 @@ export function describeWatcherStatus(status: WatcherStatus): string[] {
   }
   return lines;
 }
+
+/** What is wrong, for the component's health check: moto unreachable, control planes failed or waiting. */
+export function watcherProblems(status: WatcherStatus): string[] {
+  const problems: string[] = [];
+  if (!status.moto.ok && status.moto.error !== "not polled yet") {
+    problems.push(`moto unreachable since ${status.moto.since}: ${status.moto.error ?? ""}`);
+  }
+  for (const [name, cp] of Object.entries(status.controlPlanes)) {
+    if (cp.state === "failed" || cp.state === "waiting-for-capacity")
+      problems.push(`${name}: ${cp.error ?? cp.state}`);
+  }
+  if (status.nodes && !status.nodes.ok) problems.push(`nodes: ${status.nodes.error ?? ""}`);
+  return problems;
+}

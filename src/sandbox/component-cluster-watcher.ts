@@ -1,0 +1,64 @@
+import path from "node:path";
+import { KubecontrolError } from "../errors.js";
+import { probe } from "./admin-client.js";
+import type { SandboxComponent } from "./components.js";
+import { ensureBinaries } from "./k8s/assets.js";
+import { deleteControlPlane, listControlPlanes } from "./k8s/control-plane.js";
+import { nodeEntry } from "./node-entry.js";
+import { startProcess } from "./processes.js";
+
+/**
+ * The cluster watcher (src/sandbox/k8s/watcher-main.ts): a kwok control plane per EKS cluster,
+ * the EKS token webhook, nodes from tagged Auto Scaling Groups. Builds the Kubernetes binaries
+ * first when the cache lacks them (minutes, once per machine).
+ */
+export const clusterWatcherComponent: SandboxComponent = {
+  name: "cluster-watcher",
+  description:
+    "a Kubernetes control plane per EKS cluster (kwok), EKS token webhook, nodes from Auto Scaling Groups",
+  readyTimeoutMs: 30_000,
+  async start(ctx) {
+    const moto = ctx.started.moto;
+    if (!moto?.address)
+      throw new KubecontrolError(
+        "INTERNAL",
+        "the cluster watcher starts after moto, whose address is unknown",
+      );
+    const binDir = await ensureBinaries();
+    const portFile = path.join(ctx.paths.runDir, "cluster-watcher.port");
+    const entry = nodeEntry("k8s/watcher-main");
+    const record = await startProcess({
+      name: "cluster-watcher",
+      command: entry.command,
+      args: [
+        ...entry.args,
+        "--sandbox-dir",
+        ctx.paths.dir,
+        "--moto-url",
+        moto.address,
+        "--bin-dir",
+        binDir,
+        "--region",
+        ctx.region,
+        "--port-file",
+        portFile,
+      ],
+      env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ""}` },
+      cwd: ctx.root,
+      logDir: ctx.paths.logDir,
+      runDir: ctx.paths.runDir,
+      marker: ctx.paths.dir,
+      portFile,
+    });
+    return { ...record, address: `http://127.0.0.1:${record.port}` };
+  },
+  health(record) {
+    return probe(`${record.address}/healthz`);
+  },
+  async afterStop(_record, ctx) {
+    // The watcher removes its control planes on SIGTERM; these are what a killed one left behind.
+    const binDir = await ensureBinaries({ build: false });
+    const host = { k8sDir: path.join(ctx.paths.dir, "k8s"), binDir, kubeVersion: "", webhookBaseUrl: "" };
+    for (const name of await listControlPlanes(host)) await deleteControlPlane(host, name);
+  },
+};
