@@ -72,6 +72,16 @@ export function signingService(headers: IncomingHttpHeaders, url: string): strin
   return credential?.split("/")[3];
 }
 
+/** The access key id a request is signed with (header or presigned query), if any. */
+export function accessKeyIdOf(headers: IncomingHttpHeaders, url: string): string | undefined {
+  const auth = headers.authorization;
+  const fromHeader = typeof auth === "string" ? /Credential=([^/]+)\//.exec(auth) : null;
+  if (fromHeader) return fromHeader[1];
+  const query = url.indexOf("?");
+  if (query < 0) return undefined;
+  return new URLSearchParams(url.slice(query + 1)).get("X-Amz-Credential")?.split("/")[0];
+}
+
 /** The protocol a service speaks, falling back on what the request looks like. */
 export function protocolOf(service: string, headers: IncomingHttpHeaders): Protocol {
   const known = PROTOCOLS[service];

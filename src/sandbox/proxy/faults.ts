@@ -18,6 +18,8 @@ export const FaultRuleSchema = z.object({
   delayMs: z.number().int().min(0).max(600_000).optional(),
   /** Only attempts up to this number (1 = first tries only, so retries succeed). */
   maxAttempt: z.number().int().min(1).optional(),
+  /** Only calls signed with this access key id (lets concurrent tests keep their storms apart). */
+  accessKeyId: z.string().min(1).optional(),
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
@@ -26,6 +28,7 @@ export const FaultRulesSchema = z.object({ rules: z.array(FaultRuleSchema) });
 /** A call's coordinates for the fault decision. */
 export interface FaultSubject {
   service: string;
+  accessKeyId?: string;
   operation: string;
   /** Stable description of what the call acts on (path and body without idempotency tokens). */
   resource: string;
@@ -61,6 +64,7 @@ export function decideFault(rules: readonly FaultRule[], subject: FaultSubject):
   for (const rule of rules) {
     if (!ruleMatches(rule, subject.service, subject.operation)) continue;
     if (rule.maxAttempt !== undefined && subject.attempt > rule.maxAttempt) continue;
+    if (rule.accessKeyId !== undefined && rule.accessKeyId !== subject.accessKeyId) continue;
     if (draw(rule.seed, subject) < rule.rate) return rule;
   }
   return undefined;

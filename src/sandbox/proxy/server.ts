@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { CallCounts } from "./call-counts.js";
 import {
+  accessKeyIdOf,
   type CallIdentity,
   needsBodyForOperation,
   operationOf,
@@ -100,7 +101,8 @@ export class SandboxProxy {
       protocol,
       operation: operationOf(service, protocol, req.method ?? "GET", url, req.headers, body),
     };
-    this.counts.record(call.service, call.operation);
+    const accessKeyId = accessKeyIdOf(req.headers, url);
+    this.counts.record(call.service, call.operation, accessKeyId);
     if (!this.rules.some((r) => ruleMatches(r, call.service, call.operation)))
       return this.forward(req, res, body);
 
@@ -108,11 +110,12 @@ export class SandboxProxy {
     const rule = decideFault(this.rules, {
       service: call.service,
       operation: call.operation,
+      accessKeyId,
       resource: resourceKey(url, String(req.headers["content-type"] ?? ""), body),
       attempt: attemptOf(req.headers["amz-sdk-request"]),
     });
     if (!rule) return this.forward(req, res, body);
-    this.counts.recordFault(call.service, call.operation, rule.kind);
+    this.counts.recordFault(call.service, call.operation, rule.kind, accessKeyId);
     return this.inject(rule, call, req, res, body);
   }
 
@@ -182,12 +185,14 @@ export class SandboxProxy {
   }
 
   private async admin(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
-    const path = url.split("?")[0];
+    const [path, query = ""] = url.split("?", 2);
     const method = req.method ?? "GET";
+    const accessKeyId = new URLSearchParams(query).get("accessKeyId") ?? undefined;
     if (path === "/_proxy/health" && method === "GET") return sendJson(res, 200, { ok: true });
-    if (path === "/_proxy/calls" && method === "GET") return sendJson(res, 200, this.counts.snapshot());
+    if (path === "/_proxy/calls" && method === "GET")
+      return sendJson(res, 200, this.counts.snapshot(accessKeyId));
     if (path === "/_proxy/calls/reset" && method === "POST") {
-      this.counts.reset();
+      this.counts.reset(accessKeyId);
       return sendJson(res, 200, { ok: true });
     }
     if (path === "/_proxy/faults" && method === "GET") return sendJson(res, 200, { rules: this.rules });

@@ -1,0 +1,107 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { SANDBOX_COMPONENTS } from "../../src/sandbox/components.js";
+import { sandboxEnv } from "../../src/sandbox/env.js";
+import { requireUp, sandboxDown, sandboxStatus, sandboxUp } from "../../src/sandbox/lifecycle.js";
+import { stopProcess } from "../../src/sandbox/processes.js";
+import { defaultSeedRequirements } from "../../src/sandbox/seed.js";
+import { writeState } from "../../src/sandbox/state.js";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+// A sandbox of its own, so stopping it cannot disturb the shared test sandbox.
+const dir = mkdtempSync(path.join(tmpdir(), "kc-sandbox-lifecycle-"));
+
+/** Live processes whose command line mentions `text`. */
+function processesMentioning(text: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+afterAll(async () => {
+  await sandboxDown(dir);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("sandbox lifecycle", () => {
+  it("comes up on free ports, says so when already up, and down leaves no process behind", async () => {
+    const seed = defaultSeedRequirements("us-east-1");
+    const first = await sandboxUp({ dir, region: "us-east-1", seed });
+    expect(first.alreadyUp).toBe(false);
+    expect(first.components.map((c) => [c.name, c.state])).toEqual(
+      SANDBOX_COMPONENTS.map((c) => [c.name, "up"]),
+    );
+    const state = requireUp(dir);
+    const pids = Object.values(state.components).map((c) => c.pid);
+    expect(processesMentioning(dir).sort()).toEqual(pids.sort());
+
+    // given it is up, when `up` runs again, then it changes nothing
+    const second = await sandboxUp({ dir, region: "us-east-1", seed });
+    expect(second.alreadyUp).toBe(true);
+    expect(Object.values(requireUp(dir).components).map((c) => c.pid)).toEqual(pids);
+
+    const env = sandboxEnv(state);
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL: state.components.proxy!.address,
+      AWS_REGION: "us-east-1",
+      AWS_DEFAULT_REGION: "us-east-1",
+      NODE_EXTRA_CA_CERTS: path.join(dir, "ca", "ca.pem"),
+      KUBECONTROL_SANDBOX: dir,
+    });
+    expect(readFileSync(env.NODE_EXTRA_CA_CERTS!, "utf8")).toContain("BEGIN CERTIFICATE");
+
+    const down = await sandboxDown(dir);
+    expect(down.stopped).toEqual(Object.fromEntries(SANDBOX_COMPONENTS.map((c) => [c.name, "stopped"])));
+    expect(processesMentioning(dir)).toEqual([]);
+    expect((await sandboxStatus(dir)).components.every((c) => c.state === "not-started")).toBe(true);
+    expect((await sandboxDown(dir)).wasUp).toBe(false);
+  });
+
+  it("never stops a recorded pid that is no longer ours", async () => {
+    // given a state file whose pid now belongs to another process (this test runner)
+    const pidFile = path.join(dir, "run", "ghost.pid");
+    writeState(path.join(dir, "state.json"), {
+      version: 1,
+      dir,
+      region: "us-east-1",
+      startedAt: new Date().toISOString(),
+      components: {
+        ghost: {
+          name: "ghost",
+          pid: process.pid,
+          marker: `${dir}/not-this`,
+          logFile: "",
+          pidFile,
+          startedAt: "",
+        },
+      },
+    });
+    expect(await stopProcess({ pid: process.pid, marker: `${dir}/not-this`, pidFile })).toBe("not-ours");
+    expect((await sandboxDown(dir)).stopped).toEqual({ ghost: "not-ours" });
+  });
+
+  it("reports a missing prerequisite with what to install, exit code 9", async () => {
+    const other = mkdtempSync(path.join(tmpdir(), "kc-sandbox-prereq-"));
+    const result = await run(path.join(root, "bin", "kubecontrol"), ["sandbox", "up", "--dir", other], {
+      env: { ...process.env, KUBECONTROL_SANDBOX_PYTHON: "/nonexistent/python3" },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    rmSync(other, { recursive: true, force: true });
+    expect(result.code).toBe(9);
+    expect(result.stderr).toContain("moto[server]==5.2.1");
+  });
+});
