@@ -12,7 +12,7 @@ beforeAll(async () => {
 
 /** Runs the AWS CLI (v1 reads AWS_DEFAULT_REGION) with the sandbox's environment, as `eval "$(kubecontrol sandbox env)"` sets it. */
 async function aws(...args: string[]): Promise<unknown> {
-  const env = { ...process.env, ...sbx.env, AWS_PAGER: "" };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...sbx.env, AWS_PAGER: "" };
   delete env.AWS_PROFILE;
   const { stdout } = await run("aws", [...args, "--output", "json"], { env, timeout: 60_000 });
   return stdout.trim() ? JSON.parse(stdout) : undefined;
