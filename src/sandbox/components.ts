@@ -1,6 +1,7 @@
 import { clusterWatcherComponent } from "./component-cluster-watcher.js";
 import { motoComponent } from "./component-moto.js";
 import { proxyComponent } from "./component-proxy.js";
+import { registryComponent, registryProxyComponent } from "./component-registry.js";
 import type { SandboxPaths } from "./paths.js";
 import type { ComponentRecord } from "./state.js";
 
@@ -47,5 +48,7 @@ export interface SandboxComponent {
 export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = [
   motoComponent,
   proxyComponent,
+  registryComponent,
+  registryProxyComponent,
   clusterWatcherComponent,
 ];
