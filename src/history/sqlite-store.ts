@@ -1,0 +1,314 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import { KubecontrolError } from "../errors.js";
+import type {
+  AcquireOptions,
+  AcquireResult,
+  Fence,
+  HistoryStore,
+  Lease,
+  RunFilter,
+  RunRecord,
+  RunResult,
+  StepRecord,
+} from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, app TEXT NOT NULL, command TEXT NOT NULL, who TEXT NOT NULL,
+  version TEXT, colour TEXT, plan_hash TEXT, started_at INTEGER NOT NULL, finished_at INTEGER,
+  result TEXT NOT NULL, error TEXT);
+CREATE INDEX IF NOT EXISTS runs_app_started ON runs (app, started_at);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL REFERENCES runs (id), step TEXT NOT NULL, status TEXT NOT NULL,
+  started_at INTEGER NOT NULL, finished_at INTEGER, changed INTEGER NOT NULL, output TEXT, error TEXT,
+  PRIMARY KEY (run_id, step));
+CREATE TABLE IF NOT EXISTS leases (
+  app TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+  acquired_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, token INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fencing (app TEXT PRIMARY KEY, last_token INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS lease_log (
+  app TEXT NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, owner TEXT NOT NULL, token INTEGER NOT NULL, detail TEXT);
+`;
+
+/** Mode of the store's files: the deployers group reads and writes, others nothing (history names people). */
+const FILE_MODE = 0o660;
+/** setgid, so files made inside belong to the directory's group (the deployers group). */
+const DIR_MODE = 0o2770;
+
+type Row = Record<string, unknown>;
+
+/** Opens (creating if needed) the SQLite store at `<stateDir>/kubecontrol.db`. */
+export async function openSqliteStore(stateDir: string): Promise<HistoryStore> {
+  const { default: Database } = await import("better-sqlite3");
+  if (!existsSync(stateDir)) {
+    mkdirSync(stateDir, { recursive: true });
+    // mkdir's mode passes through the umask and drops setgid: set it explicitly.
+    chmodSync(stateDir, DIR_MODE);
+  }
+  const file = path.join(stateDir, "kubecontrol.db");
+  // Files SQLite creates later (-wal, -shm) follow the umask: keep them off-limits to others too.
+  const previous = process.umask(0o007);
+  let db: BetterSqlite3.Database;
+  try {
+    db = new Database(file, { timeout: 10_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.exec(SCHEMA);
+  } finally {
+    process.umask(previous);
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, FILE_MODE);
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements HistoryStore {
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  async acquireLease(app: string, o: AcquireOptions): Promise<AcquireResult> {
+    const now = o.now ?? Date.now();
+    const isAlive = o.isAlive ?? pidAlive;
+    return this.db
+      .transaction((): AcquireResult => {
+        const current = this.leaseRow(app);
+        let tookOverFrom: Lease | undefined;
+        if (current) {
+          const sameOwner = current.owner === o.owner && current.host === o.host && current.pid === o.pid;
+          const deadHere = current.host === o.host && !isAlive(current.pid);
+          const expired = current.expiresAt <= now;
+          if (!sameOwner && !deadHere && !expired) throw lockedError(current, now);
+          if (!sameOwner) tookOverFrom = current;
+        }
+        const last = (
+          this.db.prepare("SELECT last_token FROM fencing WHERE app = ?").get(app) as Row | undefined
+        )?.last_token;
+        const token = Number(last ?? 0) + 1;
+        this.db
+          .prepare(
+            "INSERT INTO fencing (app, last_token) VALUES (?, ?) ON CONFLICT (app) DO UPDATE SET last_token = excluded.last_token",
+          )
+          .run(app, token);
+        const lease: Lease = {
+          app,
+          owner: o.owner,
+          host: o.host,
+          pid: o.pid,
+          acquiredAt: now,
+          heartbeatAt: now,
+          expiresAt: now + o.ttlMs,
+          token,
+        };
+        this.db
+          .prepare(
+            `INSERT INTO leases (app, owner, host, pid, acquired_at, heartbeat_at, expires_at, token) VALUES (@app, @owner, @host, @pid, @acquiredAt, @heartbeatAt, @expiresAt, @token)
+           ON CONFLICT (app) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, acquired_at = excluded.acquired_at,
+             heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, token = excluded.token`,
+          )
+          .run(lease);
+        const detail = tookOverFrom
+          ? `from ${tookOverFrom.owner} (pid ${tookOverFrom.pid} on ${tookOverFrom.host}, token ${tookOverFrom.token}): ${tookOverFrom.expiresAt <= now ? "expired" : "owner no longer running"}`
+          : null;
+        this.db
+          .prepare("INSERT INTO lease_log (app, at, event, owner, token, detail) VALUES (?, ?, ?, ?, ?, ?)")
+          .run(app, now, tookOverFrom ? "took-over" : "acquired", o.owner, token, detail);
+        return { lease, tookOverFrom };
+      })
+      .immediate();
+  }
+
+  async renewLease(fence: Fence, ttlMs: number, now = Date.now()): Promise<Lease> {
+    return this.db
+      .transaction((): Lease => {
+        const lease = this.fenced(fence);
+        this.db
+          .prepare("UPDATE leases SET heartbeat_at = ?, expires_at = ? WHERE app = ?")
+          .run(now, now + ttlMs, fence.app);
+        return { ...lease, heartbeatAt: now, expiresAt: now + ttlMs };
+      })
+      .immediate();
+  }
+
+  async releaseLease(fence: Fence): Promise<void> {
+    this.db
+      .transaction(() => {
+        const lease = this.leaseRow(fence.app);
+        // Releasing a lease already taken over is a no-op: the new holder keeps it.
+        if (!lease || lease.token !== fence.token) return;
+        this.db.prepare("DELETE FROM leases WHERE app = ?").run(fence.app);
+        this.db
+          .prepare(
+            "INSERT INTO lease_log (app, at, event, owner, token, detail) VALUES (?, ?, 'released', ?, ?, NULL)",
+          )
+          .run(fence.app, Date.now(), lease.owner, lease.token);
+      })
+      .immediate();
+  }
+
+  async currentLease(app: string): Promise<Lease | undefined> {
+    return this.leaseRow(app);
+  }
+
+  /** Lease events of an app, oldest first (acquired, took-over, released). */
+  leaseLog(
+    app: string,
+  ): { at: number; event: string; owner: string; token: number; detail: string | null }[] {
+    return this.db
+      .prepare("SELECT at, event, owner, token, detail FROM lease_log WHERE app = ? ORDER BY rowid")
+      .all(app) as never;
+  }
+
+  async startRun(run: Omit<RunRecord, "finishedAt" | "result" | "error">, fence: Fence): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.fenced(fence);
+        this.db
+          .prepare(
+            `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error)
+           VALUES (@id, @app, @command, @who, @version, @colour, @planHash, @startedAt, NULL, 'running', NULL)`,
+          )
+          .run(run);
+      })
+      .immediate();
+  }
+
+  async finishRun(
+    id: string,
+    result: Exclude<RunResult, "running">,
+    error: string | null,
+    fence: Fence,
+    now = Date.now(),
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.fenced(fence);
+        this.db
+          .prepare("UPDATE runs SET result = ?, error = ?, finished_at = ? WHERE id = ?")
+          .run(result, error, now, id);
+      })
+      .immediate();
+  }
+
+  async recordStep(step: StepRecord, fence: Fence): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.fenced(fence);
+        this.db
+          .prepare(
+            `INSERT INTO steps (run_id, step, status, started_at, finished_at, changed, output, error)
+           VALUES (@runId, @step, @status, @startedAt, @finishedAt, @changed, @output, @error)
+           ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+             changed = excluded.changed, output = excluded.output, error = excluded.error`,
+          )
+          .run({ ...step, changed: step.changed ? 1 : 0 });
+      })
+      .immediate();
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const conditions: [string, unknown][] = [];
+    if (filter.app) conditions.push(["app = ?", filter.app]);
+    if (filter.since !== undefined) conditions.push(["started_at >= ?", filter.since]);
+    if (filter.result) conditions.push(["result = ?", filter.result]);
+    const where = conditions.map(([c]) => c);
+    const args = conditions.map(([, v]) => v);
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(toRun);
+  }
+
+  async getRun(id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+    const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as Row | undefined;
+    if (!row) return undefined;
+    const steps = (
+      this.db.prepare("SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, rowid").all(id) as Row[]
+    ).map(toStep);
+    return { run: toRun(row), steps };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private leaseRow(app: string): Lease | undefined {
+    const r = this.db.prepare("SELECT * FROM leases WHERE app = ?").get(app) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      app: String(r.app),
+      owner: String(r.owner),
+      host: String(r.host),
+      pid: Number(r.pid),
+      acquiredAt: Number(r.acquired_at),
+      heartbeatAt: Number(r.heartbeat_at),
+      expiresAt: Number(r.expires_at),
+      token: Number(r.token),
+    };
+  }
+
+  /** The lease a write claims to hold; refuses a write from a run whose lease was taken over. */
+  private fenced(fence: Fence): Lease {
+    const lease = this.leaseRow(fence.app);
+    if (!lease || lease.token !== fence.token) {
+      throw new KubecontrolError(
+        "LOCKED",
+        `this run no longer holds the lease on ${fence.app} (token ${fence.token})${lease ? `: ${lease.owner} holds it now (token ${lease.token})` : ""}`,
+        {
+          hint: "another run took over after this one stopped renewing its lease; its writes are refused so the two cannot both act",
+          details: { app: fence.app, token: fence.token, holder: lease?.owner },
+        },
+      );
+    }
+    return lease;
+  }
+}
+
+function lockedError(lease: Lease, now: number): KubecontrolError {
+  const since = new Date(lease.acquiredAt).toISOString();
+  return new KubecontrolError(
+    "LOCKED",
+    `${lease.app} is being deployed by ${lease.owner} (pid ${lease.pid} on ${lease.host}) since ${since}`,
+    {
+      hint: `wait for it to finish, or pass --wait-lock; the lease expires in ${Math.max(0, Math.round((lease.expiresAt - now) / 1000))}s without a heartbeat`,
+      details: { holder: lease.owner, host: lease.host, pid: lease.pid, since, token: lease.token },
+    },
+  );
+}
+
+/** Whether a process exists on this host (EPERM means it exists but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: String(r.id),
+    app: String(r.app),
+    command: String(r.command),
+    who: String(r.who),
+    version: (r.version as string | null) ?? null,
+    colour: (r.colour as string | null) ?? null,
+    planHash: (r.plan_hash as string | null) ?? null,
+    startedAt: Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    result: r.result as RunResult,
+    error: (r.error as string | null) ?? null,
+  };
+}
+
+function toStep(r: Row): StepRecord {
+  return {
+    runId: String(r.run_id),
+    step: String(r.step),
+    status: r.status as StepRecord["status"],
+    startedAt: Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    changed: Number(r.changed) === 1,
+    output: (r.output as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+  };
+}
