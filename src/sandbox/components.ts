@@ -1,4 +1,5 @@
 import { clusterWatcherComponent } from "./component-cluster-watcher.js";
+import { loadBalancersComponent } from "./component-load-balancers.js";
 import { motoComponent } from "./component-moto.js";
 import { proxyComponent } from "./component-proxy.js";
 import { registryComponent, registryProxyComponent } from "./component-registry.js";
@@ -51,4 +52,5 @@ export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = [
   registryComponent,
   registryProxyComponent,
   clusterWatcherComponent,
+  loadBalancersComponent,
 ];

@@ -119,3 +119,19 @@ async function launchTemplateUserData(
   cache.set(key, userData);
   return userData;
 }
+
+/** The cluster each live instance of a tagged Auto Scaling Group belongs to, by instance id. */
+export async function instanceClusters(autoscaling: AutoScalingClient): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling }, {})) {
+    for (const group of page.AutoScalingGroups ?? []) {
+      const cluster = clusterOfGroup(group);
+      if (!cluster) continue;
+      for (const instance of group.Instances ?? []) {
+        if (instance.InstanceId && !GONE.has(instance.LifecycleState ?? ""))
+          result.set(instance.InstanceId, cluster);
+      }
+    }
+  }
+  return result;
+}
