@@ -11,6 +11,9 @@ import json
 import os
 import sys
 import threading
+import time
+
+T0 = time.monotonic()
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,12 +102,13 @@ def main(argv=None):
         try:
             run_seed()
             state["ready"] = True
+            print(f"sandbox seeded, ready {time.monotonic() - T0:.1f}s after start", flush=True)
         except Exception as e:  # reported by /_sandbox/health and the log
             state["reason"] = f"seeding failed: {type(e).__name__}: {e}"
             raise
 
     threading.Thread(target=initial_seed, name="seed", daemon=True).start()
-    print(f"sandbox moto {MOTO_VERSION} listening on {endpoint()}", flush=True)
+    print(f"sandbox moto {MOTO_VERSION} listening on {endpoint()} ({time.monotonic() - T0:.1f}s after start)", flush=True)
     server.serve_forever()
 
 

@@ -3,10 +3,19 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { DeleteTagsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateRepositoryCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, describe, expect, it } from "vitest";
+import { adminCall } from "../../src/sandbox/admin-client.js";
 import { SANDBOX_COMPONENTS } from "../../src/sandbox/components.js";
 import { sandboxEnv } from "../../src/sandbox/env.js";
-import { requireUp, sandboxDown, sandboxStatus, sandboxUp } from "../../src/sandbox/lifecycle.js";
+import {
+  requireUp,
+  sandboxDown,
+  sandboxReset,
+  sandboxStatus,
+  sandboxUp,
+} from "../../src/sandbox/lifecycle.js";
 import { stopProcess } from "../../src/sandbox/processes.js";
 import { defaultSeedRequirements } from "../../src/sandbox/seed.js";
 import { writeState } from "../../src/sandbox/state.js";
@@ -28,6 +37,13 @@ function processesMentioning(text: string): number[] {
       }
     })
     .map(Number);
+}
+
+async function seededVpcs(config: ConstructorParameters<typeof EC2Client>[0]): Promise<string[]> {
+  const out = await new EC2Client(config).send(
+    new DescribeVpcsCommand({ Filters: [{ Name: "tag:kubecontrol:vpc", Values: ["main"] }] }),
+  );
+  return (out.Vpcs ?? []).map((v) => v.VpcId!);
 }
 
 afterAll(async () => {
@@ -61,6 +77,23 @@ describe("sandbox lifecycle", () => {
       KUBECONTROL_SANDBOX: dir,
     });
     expect(readFileSync(env.NODE_EXTRA_CA_CERTS!, "utf8")).toContain("BEGIN CERTIFICATE");
+
+    // reset: what was made since is gone, the seed is back, counts are cleared
+    const config = {
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIARESET", secretAccessKey: "x" },
+    };
+    const ecr = new ECRClient(config);
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: "kc-test-reset" }));
+    await new EC2Client(config).send(
+      new DeleteTagsCommand({ Resources: await seededVpcs(config), Tags: [{ Key: "kubecontrol:vpc" }] }),
+    );
+    expect(await seededVpcs(config)).toEqual([]);
+    await sandboxReset(dir, seed);
+    expect((await ecr.send(new DescribeRepositoriesCommand({}))).repositories).toEqual([]);
+    expect(await seededVpcs(config)).toHaveLength(1);
+    expect((await adminCall<{ total: number }>(`${env.AWS_ENDPOINT_URL}/_proxy/calls`)).total).toBe(2);
 
     const down = await sandboxDown(dir);
     expect(down.stopped).toEqual(Object.fromEntries(SANDBOX_COMPONENTS.map((c) => [c.name, "stopped"])));
