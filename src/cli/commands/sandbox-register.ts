@@ -55,6 +55,27 @@ Examples:
     .option("--dir <dir>", DIR_HELP)
     .action(action(async (cmd) => (await load()).sandboxEnvCommand(cmd)));
 
+  sandbox
+    .command("kubeconfig")
+    .description("print an admin kubeconfig (client certificate) for the control plane of an EKS cluster")
+    .argument("<cluster>", "the EKS cluster's name")
+    .option("-o, --output <file>", "write it to a file (mode 600) instead of stdout")
+    .option("--dir <dir>", DIR_HELP)
+    .addHelpText(
+      "after",
+      `
+The engine reaches clusters as on AWS (DescribeCluster + an EKS token); this is for people.
+
+Examples:
+  kubecontrol sandbox kubeconfig kc-webapp-blue > /tmp/blue.kubeconfig
+  kubectl --kubeconfig /tmp/blue.kubeconfig get nodes`,
+    )
+    .action(
+      action(async (cmd, cluster: string) =>
+        (await import("./sandbox-kubeconfig.js")).sandboxKubeconfigCommand(cmd, cluster),
+      ),
+    );
+
   const faults = sandbox
     .command("faults")
     .description("show, add, replace or clear the proxy's fault rules")

@@ -63,7 +63,7 @@ export function judgeTarget(
   port: number,
   serving: ClusterServing | undefined,
 ): TargetVerdict {
-  if (!serving || !serving.readyInstances.has(instanceId)) {
+  if (!serving?.readyInstances.has(instanceId)) {
     return { state: "unhealthy", reason: "Target.Timeout", description: "Request timed out" };
   }
   if (!serving.readyNodePorts.has(port)) {
