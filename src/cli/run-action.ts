@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type KubecontrolError, toKubecontrolError } from "../errors.js";
+import { redact } from "../io/redact.js";
 import { globalOptions } from "./context.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 
@@ -27,13 +28,13 @@ export function action<A extends unknown[]>(
 /** Prints an error for people (stderr) or machines (one JSON line on stdout). */
 export function reportError(error: KubecontrolError, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ type: "error", error: error.toJSON() })}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ type: "error", error: error.toJSON() }))}\n`);
     return;
   }
   const lines = [`error: ${error.message}`];
   if (error.hint) lines.push(`hint: ${error.hint}`);
   if (error.code === "INTERNAL" && error.stack && process.env.KUBECONTROL_DEBUG) lines.push(error.stack);
-  process.stderr.write(`${lines.join("\n")}\n`);
+  process.stderr.write(`${redact(lines.join("\n"))}\n`);
 }
 
 export { ExitCode };

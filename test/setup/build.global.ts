@@ -16,5 +16,11 @@ function newest(dir: string): number {
 export default function setup(): void {
   const built = path.join(root, "dist/cli/main.js");
   if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(root, "src"))) return;
-  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  try {
+    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  } catch (err) {
+    // tsc still emits on type errors; the test command's own type-check step reports them.
+    if (!existsSync(built)) throw err;
+    process.stderr.write("build: type errors above; testing what was emitted\n");
+  }
 }
