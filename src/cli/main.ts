@@ -129,6 +129,38 @@ Examples:
     )
     .action(action(async (cmd) => (await import("./commands/config.js")).configCommand(cmd)));
 
+  program
+    .command("history")
+    .description("past runs (who, what, which version, result, duration), newest first")
+    .argument("[app]", "only this app's runs")
+    .option("--since <when>", 'only runs started since a duration ago ("24h") or a date ("2026-11-01")')
+    .addOption(
+      new Option("--result <result>", "only runs with this result").choices([
+        "running",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "no-op",
+      ]),
+    )
+    .option("--limit <n>", "at most this many runs", "50")
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubecontrol history
+  kubecontrol history webapp --since 7d --result failed
+  kubecontrol history hello -o json | jq '.runs[0]'`,
+    )
+    .action(
+      action(async (cmd, app: string | undefined) =>
+        (await import("./commands/history.js")).historyCommand(cmd, app),
+      ),
+    );
+
   registerSandboxCommands(program);
   return program;
 }
