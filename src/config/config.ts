@@ -60,12 +60,17 @@ export const CONFIG_HELP: Record<ConfigKey, string> = {
   lockTimeout: "how long a lease lives without a heartbeat before another run may take it over",
 };
 
+/** The state directory everyone on a kubecontrol host shares (setgid, group deployers). */
+export const SHARED_STATE_DIR = "/var/lib/kubecontrol";
+
 function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
   const stateHome = env.XDG_STATE_HOME ?? path.join(homedir(), ".local", "state");
+  // The host's shared directory when the operator has made it (see README), else a personal one.
+  const shared = existsSync(SHARED_STATE_DIR);
   return {
     region: companyDefaults.region,
     dnsZone: companyDefaults.dnsZone,
-    stateDir: path.join(stateHome, "kubecontrol"),
+    stateDir: shared ? SHARED_STATE_DIR : path.join(stateHome, "kubecontrol"),
     historyStore: "sqlite",
     imageBuilder: "buildah",
     concurrency: 8,
