@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
@@ -6,6 +9,7 @@ import type { ResolvedKubeApp } from "../spec/resolve.js";
 
 const run = promisify(execFile);
 const FULL_SHA = /^[0-9a-f]{40}$/;
+const GIT_TIMEOUT_MS = 120_000;
 
 /** Where an app's source is: a directory (relative to the project root, the parent of apps/) or a git remote. */
 export function sourceLocation(
@@ -17,36 +21,35 @@ export function sourceLocation(
   return source.branch ? { remote: source.git, branch: source.branch } : { remote: source.git };
 }
 
+export interface ResolveVersionOptions {
+  /** Take a full 40-hex sha as given (planning needs no checkout). */
+  trustFullSha?: boolean;
+  /**
+   * Where remote sources are mirrored (a bare clone per remote). With it, any commit-ish of a
+   * remote resolves (abbreviated shas, tags, branches); without it only what `ls-remote` lists.
+   */
+  mirrorDir?: string;
+}
+
 /**
- * Resolves a commit-ish to a full commit in the app's source. A full 40-hex sha is taken as
- * given when `trustFullSha` is set (planning needs no checkout); everything else asks git.
+ * Resolves a commit-ish to a full commit in the app's source. Without one: HEAD of a path
+ * source's repository, or the remote's default branch (or the spec's branch) for a git source.
  */
 export async function resolveVersion(
   app: ResolvedKubeApp,
   projectRoot: string,
   commitish: string | undefined,
-  { trustFullSha = false } = {},
+  { trustFullSha = false, mirrorDir }: ResolveVersionOptions = {},
 ): Promise<string> {
   if (commitish && FULL_SHA.test(commitish) && trustFullSha) return commitish;
   const where = sourceLocation(app, projectRoot);
-  if ("dir" in where) {
-    const ref = commitish ?? "HEAD";
-    try {
-      const { stdout } = await run("git", [
-        "-C",
-        where.dir,
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        `${ref}^{commit}`,
-      ]);
-      return stdout.trim();
-    } catch (err) {
-      throw unknownVersion(app, ref, where.dir, err);
-    }
+  if ("dir" in where) return revParse(app, where.dir, commitish ?? "HEAD", where.dir);
+  const ref = commitish ?? where.branch ?? "HEAD";
+  if (mirrorDir) {
+    const gitDir = await syncMirror(where.remote, mirrorDir);
+    return revParse(app, gitDir, ref, where.remote);
   }
   if (commitish && FULL_SHA.test(commitish)) return commitish;
-  const ref = commitish ?? where.branch ?? "HEAD";
   try {
     const { stdout } = await run("git", ["ls-remote", where.remote, ref], { timeout: 30_000 });
     const sha = stdout.split(/\s+/)[0];
@@ -55,6 +58,60 @@ export async function resolveVersion(
     throw unknownVersion(app, ref, where.remote, err);
   }
   throw unknownVersion(app, ref, where.remote, undefined);
+}
+
+/**
+ * The local git directory that holds the app's source: the path source's repository, or a
+ * bare mirror of the remote (fetched now) under `mirrorDir`.
+ */
+export async function sourceGitDir(
+  app: ResolvedKubeApp,
+  projectRoot: string,
+  mirrorDir: string,
+): Promise<string> {
+  const where = sourceLocation(app, projectRoot);
+  return "dir" in where ? where.dir : syncMirror(where.remote, mirrorDir);
+}
+
+async function revParse(app: ResolvedKubeApp, gitDir: string, ref: string, where: string): Promise<string> {
+  // "--end-of-options" keeps a version such as "--output=x" from being read as a flag.
+  try {
+    const { stdout } = await run("git", [
+      "-C",
+      gitDir,
+      "rev-parse",
+      "--verify",
+      "--quiet",
+      "--end-of-options",
+      `${ref}^{commit}`,
+    ]);
+    return stdout.trim();
+  } catch (err) {
+    throw unknownVersion(app, ref, where, err);
+  }
+}
+
+/** A bare mirror of `remote` under `mirrorDir`, cloned once and fetched on every call. */
+async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
+  const gitDir = path.join(
+    mirrorDir,
+    `${createHash("sha256").update(remote).digest("hex").slice(0, 16)}.git`,
+  );
+  try {
+    if (existsSync(path.join(gitDir, "HEAD"))) {
+      await run("git", ["-C", gitDir, "fetch", "--prune", "--tags", "origin"], { timeout: GIT_TIMEOUT_MS });
+    } else {
+      await mkdir(mirrorDir, { recursive: true });
+      await run("git", ["clone", "--mirror", "--quiet", "--", remote, gitDir], { timeout: GIT_TIMEOUT_MS });
+    }
+  } catch (err) {
+    throw new KubecontrolError("PRECONDITION", `could not fetch the app's source from ${remote}`, {
+      hint: "check that the remote exists and this host may read it (git ls-remote <url>)",
+      cause: err,
+      retryable: true,
+    });
+  }
+  return gitDir;
 }
 
 function unknownVersion(app: ResolvedKubeApp, ref: string, where: string, cause: unknown): KubecontrolError {

@@ -1,0 +1,34 @@
+import path from "node:path";
+import type { ResolvedKubeApp } from "../spec/resolve.js";
+import type { ImageBuilder } from "./builder.js";
+import type { AwsClientOptions } from "./ecr-images.js";
+
+export interface BuilderSettings {
+  /** The operator's default (config `imageBuilder`); the spec's image.builder wins. */
+  imageBuilder: "buildah" | "codebuild";
+  stateDir: string;
+  aws: AwsClientOptions;
+  /** Extra CA bundle for the registry (e.g. the sandbox CA from NODE_EXTRA_CA_CERTS). */
+  caBundle?: string | undefined;
+}
+
+/** Which builder builds the app: its spec's choice, else the operator's. */
+export function builderName(app: ResolvedKubeApp, settings: Pick<BuilderSettings, "imageBuilder">) {
+  return app.image.builder ?? settings.imageBuilder;
+}
+
+/** Makes the app's builder; each is loaded only when chosen. */
+export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSettings): Promise<ImageBuilder> {
+  if (builderName(app, settings) === "codebuild") {
+    const [{ codeBuildBuilder }, { sdkCodeBuildApi }] = await Promise.all([
+      import("./codebuild-builder.js"),
+      import("./codebuild-api.js"),
+    ]);
+    return codeBuildBuilder({ api: await sdkCodeBuildApi(settings.aws) });
+  }
+  const { buildahBuilder } = await import("./buildah-builder.js");
+  return buildahBuilder({
+    storageDir: path.join(settings.stateDir, "buildah"),
+    caBundle: settings.caBundle,
+  });
+}
