@@ -34,7 +34,10 @@ if ! python3 -m venv "$VENV" >&2; then
   echo "setup-python.sh: python3 cannot create a virtualenv; install it: apt-get install -y python3-venv" >&2
   exit 3
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" awscli >&2
+# botocore and the AWS CLI pinned to the versions the launcher's mends were tested with: moto
+# parses requests with botocore's models, so a newer botocore can change what it accepts.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "moto[server]==$MOTO_VERSION" "boto3==1.43.11" "botocore==1.43.11" "awscli==1.45.11" >&2
 if ! usable "$VENV/bin/python"; then
   echo "setup-python.sh: $VENV/bin/python still cannot import moto $MOTO_VERSION and Flask" >&2
   exit 4

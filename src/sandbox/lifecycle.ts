@@ -32,6 +32,8 @@ export interface ComponentStatus {
 
 export interface UpOptions {
   dir?: string;
+  /** Start only these components (e.g. ["moto", "proxy"]: AWS alone); default all of them. */
+  only?: readonly string[];
   region: string;
   seed: SeedRequirements;
   onEvent?: (event: SandboxEvent) => void;
@@ -111,6 +113,29 @@ async function stopRecorded(
   return outcomes;
 }
 
+/** The components a sandbox runs: all of them, or those named by `only` (in start order). */
+export function selectComponents(only?: readonly string[]): readonly SandboxComponent[] {
+  if (!only) return SANDBOX_COMPONENTS;
+  const unknown = only.filter((n) => !SANDBOX_COMPONENTS.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    throw new KubecontrolError("USAGE", `unknown sandbox component ${unknown.join(", ")}`, {
+      hint: `components: ${SANDBOX_COMPONENTS.map((c) => c.name).join(", ")}`,
+    });
+  }
+  return SANDBOX_COMPONENTS.filter((c) => only.includes(c.name));
+}
+
+function sameSelection(a?: readonly string[], b?: readonly string[]): boolean {
+  return (
+    selectComponents(a)
+      .map((c) => c.name)
+      .join() ===
+    selectComponents(b)
+      .map((c) => c.name)
+      .join()
+  );
+}
+
 /** Reports every component: its address, pid and health. */
 export async function sandboxStatus(
   dir?: string,
@@ -119,7 +144,7 @@ export async function sandboxStatus(
   const state = readState(paths.stateFile);
   const ctx = context(paths, state?.region ?? "", state?.components ?? {});
   const components = await Promise.all(
-    SANDBOX_COMPONENTS.map((c) => checkComponent(c, state?.components[c.name], ctx)),
+    selectComponents(state?.only).map((c) => checkComponent(c, state?.components[c.name], ctx)),
   );
   return { dir: paths.dir, up: components.every((c) => c.state === "up"), region: state?.region, components };
 }
@@ -133,9 +158,10 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
     const previous = readState(paths.stateFile);
     if (previous) {
       const status = await sandboxStatus(paths.dir);
-      if (status.up)
+      if (status.up && sameSelection(previous.only, options.only))
         return { dir: paths.dir, alreadyUp: true, components: status.components, ms: Date.now() - t0 };
-      // Partly up (a crash, a reboot): stop what is left of it and start afresh.
+      // Partly up (a crash, a reboot, components added since) or asked for other components:
+      // stop what is left of it and start afresh.
       await stopRecorded(previous, paths, options.onEvent);
       rmSync(paths.stateFile, { force: true });
     }
@@ -145,11 +171,12 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
       dir: paths.dir,
       region: options.region,
       startedAt: new Date().toISOString(),
+      ...(options.only ? { only: [...options.only] } : {}),
       components: {},
     };
     const ctx = context(paths, options.region, state.components);
     try {
-      for (const component of SANDBOX_COMPONENTS) {
+      for (const component of selectComponents(options.only)) {
         const t = Date.now();
         options.onEvent?.({ type: "starting", component: component.name });
         const record = await component.start(ctx);

@@ -23,6 +23,8 @@ export interface SandboxState {
   dir: string;
   region: string;
   startedAt: string;
+  /** The components it was started with, when not all of them (`sandbox up --only`). */
+  only?: string[];
   components: Record<string, ComponentRecord>;
 }
 

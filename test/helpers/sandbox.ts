@@ -23,25 +23,37 @@ export interface TestSandbox {
 
 declare module "vitest" {
   export interface ProvidedContext {
+    /** The whole sandbox (AWS, control planes, registry, load balancers), shared by all tests. */
     sandbox: TestSandbox;
+    /** AWS alone (moto and the proxy): for tests of moto's mends, which part 2's components would race. */
+    awsSandbox: TestSandbox;
   }
 }
 
+/** Which test sandbox: everything, or AWS alone. */
+export type TestSandboxKind = "sandbox" | "awsSandbox";
+
 const root = path.resolve(import.meta.dirname, "../..");
 
-/** The test sandbox's directory: one per checkout, reused across runs. */
+/** The test sandboxes' directories: one pair per checkout, reused across runs. */
 export const TEST_SANDBOX_DIR = process.env.KUBECONTROL_TEST_SANDBOX ?? path.join(root, ".sandbox", "test");
+const DIRS: Record<TestSandboxKind, string> = {
+  sandbox: TEST_SANDBOX_DIR,
+  awsSandbox: `${TEST_SANDBOX_DIR}-aws`,
+};
 
-/** Brings the test sandbox up (or finds it up), seeded from this repo's apps/, with EKS delays at 0. */
-export async function ensureTestSandbox(): Promise<TestSandbox> {
+/** Brings a test sandbox up (or finds it up), seeded from this repo's apps/, with EKS delays at 0. */
+export async function ensureTestSandbox(kind: TestSandboxKind = "sandbox"): Promise<TestSandbox> {
   const region = "us-east-1";
   const { apps } = await loadApps(path.join(root, "apps"));
   const seed = seedRequirementsFromApps(
     apps.map((a) => a.app),
     defaultSeedRequirements(region),
   );
-  const result = await sandboxUp({ dir: TEST_SANDBOX_DIR, region, seed });
-  const state = requireUp(TEST_SANDBOX_DIR);
+  const dir = DIRS[kind];
+  const only = kind === "awsSandbox" ? ["moto", "proxy"] : undefined;
+  const result = await sandboxUp({ dir, region, seed, only });
+  const state = requireUp(dir);
   const motoUrl = state.components.moto!.address!;
   await adminCall(`${motoUrl}/_sandbox/config`, {
     body: { eksCreateDelaySeconds: 0, eksDeleteDelaySeconds: 0 },
@@ -58,15 +70,15 @@ export async function ensureTestSandbox(): Promise<TestSandbox> {
   };
 }
 
-/** The sandbox provided by the global setup, or one brought up here when run without it. */
-export async function testSandbox(): Promise<TestSandbox> {
+/** A test sandbox provided by the global setup, or one brought up here when run without it. */
+export async function testSandbox(kind: TestSandboxKind = "sandbox"): Promise<TestSandbox> {
   let provided: TestSandbox | undefined;
   try {
-    provided = inject("sandbox");
+    provided = inject(kind);
   } catch {
     provided = undefined;
   }
-  return provided ?? ensureTestSandbox();
+  return provided ?? ensureTestSandbox(kind);
 }
 
 /** A fresh access key id: the proxy counts calls and scopes fault rules per key. */

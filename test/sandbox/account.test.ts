@@ -37,7 +37,7 @@ let sbx: TestSandbox;
 let config: ReturnType<typeof sdkConfig>;
 
 beforeAll(async () => {
-  sbx = await testSandbox();
+  sbx = await testSandbox("awsSandbox");
   config = sdkConfig(sbx);
 });
 

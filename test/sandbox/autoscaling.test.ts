@@ -23,7 +23,7 @@ const groups: string[] = [];
 const OVERRIDES = ["m6i.large", "m5.large", "m5a.large"];
 
 beforeAll(async () => {
-  sbx = await testSandbox();
+  sbx = await testSandbox("awsSandbox");
   const config = sdkConfig(sbx);
   asg = new AutoScalingClient(config);
   ec2 = new EC2Client(config);

@@ -43,6 +43,9 @@ describe("the AWS CLI against the sandbox", () => {
       "--access-config",
       "authenticationMode=API",
     );
+    // CREATING until its control plane is up (part 2) or its minimum delay has passed
+    const created = (await aws("eks", "describe-cluster", "--name", name)) as { cluster: { status: string } };
+    expect(["CREATING", "ACTIVE"]).toContain(created.cluster.status);
     const entry = (await aws(
       "eks",
       "create-access-entry",

@@ -26,7 +26,7 @@ const VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 const ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 beforeAll(async () => {
-  sbx = await testSandbox();
+  sbx = await testSandbox("awsSandbox");
   eks = new EKSClient(sdkConfig(sbx));
 });
 
@@ -54,8 +54,13 @@ async function status(name: string): Promise<string | undefined> {
 
 // These tests change the sandbox's EKS delays: they run one after the other, and put them back.
 describe.sequential("EKS cluster phases", () => {
+  let before: Record<string, unknown>;
+  beforeAll(async () => {
+    before = await adminCall(`${sbx.motoUrl}/_sandbox/config`);
+  });
   afterAll(async () => {
-    await setConfig({ eksCreateDelaySeconds: 0, eksDeleteDelaySeconds: 0, requireControlPlane: false });
+    const { eksCreateDelaySeconds, eksDeleteDelaySeconds, requireControlPlane } = before;
+    await setConfig({ eksCreateDelaySeconds, eksDeleteDelaySeconds, requireControlPlane });
   });
 
   it("is CREATING for the minimum delay, then ACTIVE; DELETING, then gone", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { DeleteTagsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DeleteTagsCommand, DescribeVpcsCommand, EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
 import { CreateRepositoryCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, describe, expect, it } from "vitest";
 import { adminCall } from "../../src/sandbox/admin-client.js";
@@ -39,7 +39,7 @@ function processesMentioning(text: string): number[] {
     .map(Number);
 }
 
-async function seededVpcs(config: ConstructorParameters<typeof EC2Client>[0]): Promise<string[]> {
+async function seededVpcs(config: EC2ClientConfig): Promise<string[]> {
   const out = await new EC2Client(config).send(
     new DescribeVpcsCommand({ Filters: [{ Name: "tag:kubecontrol:vpc", Values: ["main"] }] }),
   );

@@ -31,7 +31,7 @@ import {
 let sbx: TestSandbox;
 
 beforeAll(async () => {
-  sbx = await testSandbox();
+  sbx = await testSandbox("awsSandbox");
 });
 afterAll(async () => {
   await adminCall(`${sbx.proxyUrl}/_proxy/faults`, { method: "DELETE" });

@@ -29,6 +29,7 @@ Examples:
     .description("start the sandbox and seed it from the apps (says so and changes nothing when it is up)")
     .option("--dir <dir>", DIR_HELP)
     .option("--region <region>", "AWS region of the sandbox (default: the configured region)")
+    .option("--only <components>", "start only these components, comma-separated (moto,proxy: AWS alone)")
     .action(action(async (cmd) => (await load()).sandboxUpCommand(cmd)));
 
   sandbox

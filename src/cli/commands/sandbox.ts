@@ -27,6 +27,7 @@ import { table } from "../table.js";
 interface SandboxOpts {
   dir?: string;
   region?: string;
+  only?: string;
 }
 
 function out(text: string): void {
@@ -73,7 +74,13 @@ export async function sandboxUpCommand(cmd: Command): Promise<number> {
   const opts = cmd.opts<SandboxOpts>();
   const asJson = globalOptions(cmd).json;
   const { region, seed } = await seedFor(cmd, opts.region);
-  const result = await sandboxUp({ dir: opts.dir, region, seed, onEvent: asJson ? undefined : renderEvent });
+  const result = await sandboxUp({
+    dir: opts.dir,
+    only: opts.only?.split(",").map((n) => n.trim()),
+    region,
+    seed,
+    onEvent: asJson ? undefined : renderEvent,
+  });
   if (asJson) json(result);
   else if (result.alreadyUp) out(`sandbox already up in ${result.dir}; nothing changed`);
   else
