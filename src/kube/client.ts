@@ -1,0 +1,178 @@
+import https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KubecontrolError } from "../errors.js";
+import { type ResourceInfo, resourceFor } from "./resources.js";
+
+/** Any Kubernetes object as JSON. */
+export interface KubeResource {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    generation?: number;
+    deletionTimestamp?: string;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    managedFields?: { manager?: string; operation?: string }[];
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+/** A failed API call: the HTTP status and the API server's reason, never the credentials. */
+export class KubeApiError extends KubecontrolError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super("KUBE", message, { retryable: status === 429 || status >= 500, details: { status, reason } });
+  }
+}
+
+/**
+ * A small JSON client for the Kubernetes API over one keep-alive HTTPS agent. KubeConfig supplies
+ * the endpoint, TLS material and the Authorization header (asked per request, so EKS tokens refresh).
+ */
+export class KubeClient {
+  private agent: https.Agent | undefined;
+  private readonly resources = new Map<string, Promise<ResourceInfo>>();
+  readonly server: string;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new KubecontrolError("KUBE", "the kubeconfig names no current cluster");
+    this.server = cluster.server.replace(/\/$/, "");
+  }
+
+  /** Resolves a kind's REST resource (plural, namespaced) through discovery, cached. */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    const key = `${apiVersion}/${kind}`;
+    let found = this.resources.get(key);
+    if (!found) {
+      found = resourceFor(this, apiVersion, kind);
+      found.catch(() => this.resources.delete(key));
+      this.resources.set(key, found);
+    }
+    return found;
+  }
+
+  /** The REST path of a collection or of one object. */
+  async pathOf(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string> {
+    const r = await this.resource(apiVersion, kind);
+    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+    return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
+  }
+
+  /** One JSON request; throws KubeApiError for a non-2xx answer. */
+  async request<T = KubeResource>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, options);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError(method, path, status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Like request, but a 404 gives undefined. */
+  async get<T = KubeResource>(path: string, options: RequestOptions = {}): Promise<T | undefined> {
+    try {
+      return await this.request<T>("GET", path, options);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Plain-text GET (pod logs). */
+  async text(path: string, options: RequestOptions = {}): Promise<string> {
+    const res = await this.send("GET", path, options);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError("GET", path, status, text);
+    return text;
+  }
+
+  /** Opens a streaming GET (a watch) and hands back the response once headers arrive. */
+  async stream(path: string, options: RequestOptions = {}): Promise<import("node:http").IncomingMessage> {
+    const res = await this.send("GET", path, options);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError("GET", path, status, await readAll(res));
+    return res;
+  }
+
+  /** Closes idle connections (the agent keeps them alive between calls). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions) {
+    const auth: { headers?: Record<string, string>; ca?: unknown; cert?: unknown; key?: unknown } = {};
+    await this.kubeConfig.applyToHTTPSOptions(auth as https.RequestOptions);
+    this.agent ??= new https.Agent({
+      keepAlive: true,
+      maxSockets: 32,
+      ca: auth.ca as string | undefined,
+      cert: auth.cert as string | undefined,
+      key: auth.key as string | undefined,
+    });
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = { ...(auth.headers ?? {}), accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
+    return new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const req = https.request(url, { method, headers, agent: this.agent, signal: options.signal }, resolve);
+      req.on("error", (err) =>
+        reject(
+          options.signal?.aborted
+            ? err
+            : new KubecontrolError("KUBE", `${method} ${url.pathname} failed: ${err.message}`, {
+                cause: err,
+                retryable: true,
+              }),
+        ),
+      );
+      req.end(body);
+    });
+  }
+}
+
+function readAll(res: import("node:http").IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    res.on("error", reject);
+  });
+}
+
+function apiError(method: string, path: string, status: number, text: string): KubeApiError {
+  let reason = "";
+  let message = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    reason = parsed.reason ?? "";
+    message = parsed.message ?? message;
+  } catch {
+    // Not a Status object: keep the start of the body.
+  }
+  return new KubeApiError(
+    status,
+    reason,
+    `${method} ${path}: ${status} ${reason ? `${reason}: ` : ""}${message}`,
+  );
+}
