@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerImageCommand } from "./commands/image.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
@@ -161,6 +162,7 @@ Examples:
       ),
     );
 
+  registerImageCommand(program);
   registerSandboxCommands(program);
   return program;
 }

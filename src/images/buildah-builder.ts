@@ -10,8 +10,8 @@ import { exportTree } from "./source-tree.js";
 export interface BuildahOptions {
   /** buildah's image store (vfs): kubecontrol's own, so it neither needs nor disturbs the host's. */
   storageDir: string;
-  /** Extra CA certificates the registry's certificate may be signed by (the sandbox CA). */
-  caBundle?: string | undefined;
+  /** Extra CA bundles the registry's certificate may be signed by (the sandbox CA), besides the system's. */
+  caBundles?: string[];
   /** Lines of the builder's output kept in a failure's message. */
   tailLines?: number;
 }
@@ -41,7 +41,7 @@ export function buildahBuilder(o: BuildahOptions): ImageBuilder {
         const password = Buffer.from(auth.token, "base64").toString("utf8").split(":").slice(1).join(":");
         const redact = [auth.token, password];
         const authFile = await writeAuthFile(secrets, auth, req.repository.uri);
-        const certDir = o.caBundle ? await writeCertDir(secrets, o.caBundle) : undefined;
+        const certDir = o.caBundles?.length ? await writeCertDir(secrets, o.caBundles) : undefined;
         const access = ["--authfile", authFile, ...(certDir ? ["--cert-dir", certDir] : [])];
         const contextDir = path.join(tree.dir, req.context);
         const buildArgs = Object.entries(req.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
@@ -99,11 +99,11 @@ async function writeAuthFile(dir: string, auth: RegistryAuth, repositoryUri: str
   return file;
 }
 
-/** A --cert-dir holding only the CA bundle (buildah reads any *.key there as a client key). */
-async function writeCertDir(dir: string, caBundle: string): Promise<string> {
+/** A --cert-dir holding only CA bundles (buildah reads any *.key there as a client key). */
+async function writeCertDir(dir: string, caBundles: string[]): Promise<string> {
   const certDir = path.join(dir, "certs");
   await mkdir(certDir, { mode: 0o700 });
-  await copyFile(caBundle, path.join(certDir, "ca.crt"));
+  await Promise.all(caBundles.map((file, i) => copyFile(file, path.join(certDir, `ca-${i}.crt`))));
   return certDir;
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { ResolvedKubeApp } from "../spec/resolve.js";
 import type { ImageBuilder } from "./builder.js";
@@ -8,8 +9,13 @@ export interface BuilderSettings {
   imageBuilder: "buildah" | "codebuild";
   stateDir: string;
   aws: AwsClientOptions;
-  /** Extra CA bundle for the registry (e.g. the sandbox CA from NODE_EXTRA_CA_CERTS). */
-  caBundle?: string | undefined;
+  /** Extra CA bundles for the registry (e.g. the sandbox CA from NODE_EXTRA_CA_CERTS). */
+  caBundles?: string[];
+}
+
+/** CA bundles named by the environment (AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS), for tools outside Node. */
+export function caBundlesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [env.AWS_CA_BUNDLE, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f && existsSync(f));
 }
 
 /** Which builder builds the app: its spec's choice, else the operator's. */
@@ -29,6 +35,6 @@ export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSetti
   const { buildahBuilder } = await import("./buildah-builder.js");
   return buildahBuilder({
     storageDir: path.join(settings.stateDir, "buildah"),
-    caBundle: settings.caBundle,
+    caBundles: settings.caBundles ?? [],
   });
 }
