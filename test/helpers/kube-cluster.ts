@@ -4,6 +4,7 @@ import {
   DeleteAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
+  type _InstanceType,
   CreateLaunchTemplateCommand,
   DeleteLaunchTemplateCommand,
   DescribeSubnetsCommand,
@@ -94,7 +95,7 @@ export async function createTestCluster(sbx: TestSandbox, pools: TestPool[]): Pr
           LaunchTemplateName: uniqueName(`${name}-${pool.name}`),
           LaunchTemplateData: {
             ImageId: "ami-12345678",
-            InstanceType: pool.instanceType ?? "m5.large",
+            InstanceType: (pool.instanceType ?? "m5.large") as _InstanceType,
             UserData: Buffer.from(bootstrapUserData(name, pool)).toString("base64"),
           },
         }),
