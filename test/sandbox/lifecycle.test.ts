@@ -78,6 +78,22 @@ describe("sandbox lifecycle", () => {
     });
     expect(readFileSync(env.NODE_EXTRA_CA_CERTS!, "utf8")).toContain("BEGIN CERTIFICATE");
 
+    // the CLI over the same sandbox: up says so, env evals, faults add and clear, status --json
+    const cli = (...args: string[]) => run(path.join(root, "bin", "kubecontrol"), [...args, "--dir", dir]);
+    expect((await cli("sandbox", "up")).stdout).toContain("already up");
+    const printed = (await cli("sandbox", "env")).stdout;
+    const sourced = await run("bash", [
+      "-c",
+      `${printed}\necho "$AWS_ENDPOINT_URL $AWS_DEFAULT_REGION $KUBECONTROL_SANDBOX"`,
+    ]);
+    expect(sourced.stdout.trim()).toBe(`${env.AWS_ENDPOINT_URL} us-east-1 ${dir}`);
+    expect(
+      (await cli("sandbox", "faults", "add", "eks:*", "throttle", "--rate", "0.5", "--seed", "3")).stdout,
+    ).toMatch(/eks:\*\s+throttle\s+0\.5\s+3/);
+    expect((await cli("sandbox", "faults", "clear")).stdout).toContain("no fault rules");
+    const status = JSON.parse((await cli("--json", "sandbox", "status")).stdout) as { up: boolean };
+    expect(status.up).toBe(true);
+
     // reset: what was made since is gone, the seed is back, counts are cleared
     const config = {
       endpoint: env.AWS_ENDPOINT_URL,

@@ -30,6 +30,15 @@ interface SandboxOpts {
   only?: string;
 }
 
+/** --dir, wherever on the command line it was given (`sandbox faults --dir X add` or `... add --dir X`). */
+function dirOf(cmd: Command): string | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const dir = c.opts<SandboxOpts>().dir;
+    if (dir) return dir;
+  }
+  return undefined;
+}
+
 function out(text: string): void {
   process.stdout.write(`${text}\n`);
 }
@@ -75,7 +84,7 @@ export async function sandboxUpCommand(cmd: Command): Promise<number> {
   const asJson = globalOptions(cmd).json;
   const { region, seed } = await seedFor(cmd, opts.region);
   const result = await sandboxUp({
-    dir: opts.dir,
+    dir: dirOf(cmd),
     only: opts.only?.split(",").map((n) => n.trim()),
     region,
     seed,
@@ -85,7 +94,7 @@ export async function sandboxUpCommand(cmd: Command): Promise<number> {
   else if (result.alreadyUp) out(`sandbox already up in ${result.dir}; nothing changed`);
   else
     out(
-      `sandbox up in ${(result.ms / 1000).toFixed(1)}s (${result.dir})\nnext: eval "$(kubecontrol sandbox env${opts.dir ? ` --dir ${opts.dir}` : ""})"`,
+      `sandbox up in ${(result.ms / 1000).toFixed(1)}s (${result.dir})\nnext: eval "$(kubecontrol sandbox env${dirOf(cmd) ? ` --dir ${dirOf(cmd)}` : ""})"`,
     );
   return ExitCode.OK;
 }
@@ -93,7 +102,7 @@ export async function sandboxUpCommand(cmd: Command): Promise<number> {
 /** `kubecontrol sandbox down`. */
 export async function sandboxDownCommand(cmd: Command): Promise<number> {
   const asJson = globalOptions(cmd).json;
-  const result = await sandboxDown(cmd.opts<SandboxOpts>().dir, asJson ? undefined : renderEvent);
+  const result = await sandboxDown(dirOf(cmd), asJson ? undefined : renderEvent);
   if (asJson) json(result);
   else
     out(
@@ -104,7 +113,7 @@ export async function sandboxDownCommand(cmd: Command): Promise<number> {
 
 /** `kubecontrol sandbox status`: exit 0 when every component is up, 1 otherwise. */
 export async function sandboxStatusCommand(cmd: Command): Promise<number> {
-  const status = await sandboxStatus(cmd.opts<SandboxOpts>().dir);
+  const status = await sandboxStatus(dirOf(cmd));
   if (globalOptions(cmd).json) json(status);
   else {
     const rows = status.components.map((c) => [
@@ -122,10 +131,9 @@ export async function sandboxStatusCommand(cmd: Command): Promise<number> {
 
 /** `kubecontrol sandbox reset`. */
 export async function sandboxResetCommand(cmd: Command): Promise<number> {
-  const opts = cmd.opts<SandboxOpts>();
-  const state = requireUp(opts.dir);
+  const state = requireUp(dirOf(cmd));
   const { seed } = await seedFor(cmd, state.region);
-  const result = await sandboxReset(opts.dir, seed);
+  const result = await sandboxReset(dirOf(cmd), seed);
   if (globalOptions(cmd).json) json(result);
   else out(`sandbox reset to its seed (${result.dir}); call counts and fault rules cleared`);
   return ExitCode.OK;
@@ -133,14 +141,14 @@ export async function sandboxResetCommand(cmd: Command): Promise<number> {
 
 /** `kubecontrol sandbox env`. */
 export async function sandboxEnvCommand(cmd: Command): Promise<number> {
-  const env = sandboxEnv(requireUp(cmd.opts<SandboxOpts>().dir));
+  const env = sandboxEnv(requireUp(dirOf(cmd)));
   if (globalOptions(cmd).json) json(env);
   else out(formatEnvForShell(env));
   return ExitCode.OK;
 }
 
 function proxyUrl(cmd: Command): string {
-  return `${requireUp(cmd.opts<SandboxOpts>().dir).components.proxy!.address}/_proxy/faults`;
+  return `${requireUp(dirOf(cmd)).components.proxy!.address}/_proxy/faults`;
 }
 
 function printRules(cmd: Command, result: { rules: unknown[] }): void {
