@@ -154,6 +154,9 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
         heartbeat.unref();
       }
     },
+    retrying(attempt, reason, delayMs) {
+      o.emit({ type: "step.retrying", at: o.now(), step: step.name, attempt, reason, delayMs });
+    },
     log(level, message) {
       o.emit({ type: "log", at: o.now(), level, message, step: step.name } as KubecontrolEvent);
     },
@@ -167,10 +170,10 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
       satisfied: check.satisfied,
       reason: check.reason,
     });
-    if (check.satisfied) return { changed: false, applied: undefined, reason: check.reason };
+    if (check.satisfied) return { changed: false, applied: check.value, reason: check.reason };
     const applied = step.apply ? await step.apply(ctx, check.needed) : undefined;
-    if (step.wait) await step.wait(ctx, applied);
-    return { changed: true, applied, reason: check.reason };
+    const waited = step.wait ? await step.wait(ctx, applied) : undefined;
+    return { changed: true, applied: waited ?? applied, reason: check.reason };
   })();
   const deadline =
     step.timeoutMs === undefined

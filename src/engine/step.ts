@@ -2,8 +2,8 @@ import type { EventSink } from "../io/events.js";
 
 /** What `check` found: nothing to do (and why), or what is needed (and why). */
 export type CheckResult<N = unknown> =
-  | { satisfied: true; reason: string }
-  | { satisfied: false; reason: string; needed?: N };
+  /** `value` is the step's result when nothing had to change (e.g. the id of the resource adopted). */
+  { satisfied: true; reason: string; value?: unknown } | { satisfied: false; reason: string; needed?: N };
 
 /** Handed to a step while it runs: cancellation, progress reporting, its own deadline. */
 export interface StepContext {
@@ -11,6 +11,8 @@ export interface StepContext {
   /** Says what the step waits for; the runner turns it into heartbeats. */
   waiting(reason: string): void;
   log(level: "debug" | "info" | "warn" | "error", message: string): void;
+  /** Reports a retried attempt (attempt = the one about to be made) as a step.retrying event. */
+  retrying(attempt: number, reason: string, delayMs: number): void;
   /** Results of the steps this one depends on, by name. */
   results: ReadonlyMap<string, unknown>;
 }
@@ -28,7 +30,8 @@ export interface Step<N = unknown, R = unknown> {
   timeoutMs?: number;
   check(ctx: StepContext): Promise<CheckResult<N>>;
   apply?(ctx: StepContext, needed: N | undefined): Promise<R | undefined>;
-  wait?(ctx: StepContext, applied: R | undefined): Promise<void>;
+  /** A value it returns replaces `applied` as the step's result (e.g. what was waited for). */
+  wait?(ctx: StepContext, applied: R | undefined): Promise<R | undefined>;
   /** What the step reports when it is done (e.g. the id it created or adopted). */
   summarize?(changed: boolean, applied: R | undefined): string;
 }
