@@ -1,0 +1,101 @@
+import type * as Sdk from "@aws-sdk/client-ecr";
+import type { AwsOptions } from "./client-config.js";
+import { awsCall, orAbsent } from "./errors.js";
+import { lazyClient } from "./lazy.js";
+
+type M = typeof Sdk;
+
+/** The ECR calls kubecontrol makes for the app's repository. */
+export class Ecr {
+  private readonly sdk;
+  constructor(options: AwsOptions) {
+    this.sdk = lazyClient(
+      () => import("@aws-sdk/client-ecr"),
+      (m, c) => new m.ECRClient(c),
+      options,
+    );
+  }
+
+  private async run<T>(op: string, what: string, f: (m: M, c: Sdk.ECRClient) => Promise<T>): Promise<T> {
+    const { m, client } = await this.sdk();
+    return awsCall("ecr", op, what, () => f(m, client));
+  }
+
+  /** The repository, or undefined. */
+  describeRepository(name: string): Promise<Sdk.Repository | undefined> {
+    return orAbsent(
+      () =>
+        this.run("DescribeRepositories", `repository ${name}`, async (m, c) => {
+          const r = await c.send(new m.DescribeRepositoriesCommand({ repositoryNames: [name] }));
+          return r.repositories?.[0];
+        }),
+      "RepositoryNotFoundException",
+    );
+  }
+
+  /** Creates a repository. */
+  createRepository(input: Sdk.CreateRepositoryCommandInput): Promise<Sdk.Repository | undefined> {
+    return this.run("CreateRepository", `repository ${input.repositoryName}`, async (m, c) => {
+      return (await c.send(new m.CreateRepositoryCommand(input))).repository;
+    });
+  }
+
+  /** Deletes a repository with its images. */
+  async deleteRepository(name: string): Promise<void> {
+    await this.run("DeleteRepository", `repository ${name}`, (m, c) =>
+      c.send(new m.DeleteRepositoryCommand({ repositoryName: name, force: true })),
+    );
+  }
+
+  /** Sets scan on push. */
+  async putScanOnPush(name: string, scanOnPush: boolean): Promise<void> {
+    await this.run("PutImageScanningConfiguration", `repository ${name}`, (m, c) =>
+      c.send(
+        new m.PutImageScanningConfigurationCommand({
+          repositoryName: name,
+          imageScanningConfiguration: { scanOnPush },
+        }),
+      ),
+    );
+  }
+
+  /** Sets tag mutability. */
+  async putTagMutability(name: string, mutability: Sdk.ImageTagMutability): Promise<void> {
+    await this.run("PutImageTagMutability", `repository ${name}`, (m, c) =>
+      c.send(new m.PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: mutability })),
+    );
+  }
+
+  /** The lifecycle policy text, or undefined when there is none. */
+  getLifecyclePolicy(name: string): Promise<string | undefined> {
+    return orAbsent(
+      () =>
+        this.run("GetLifecyclePolicy", `repository ${name}`, async (m, c) => {
+          return (await c.send(new m.GetLifecyclePolicyCommand({ repositoryName: name })))
+            .lifecyclePolicyText;
+        }),
+      "LifecyclePolicyNotFoundException",
+    );
+  }
+
+  /** Sets the lifecycle policy. */
+  async putLifecyclePolicy(name: string, text: string): Promise<void> {
+    await this.run("PutLifecyclePolicy", `repository ${name}`, (m, c) =>
+      c.send(new m.PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: text })),
+    );
+  }
+
+  /** Tags of a repository. */
+  async listTags(arn: string, what: string): Promise<Sdk.Tag[]> {
+    return this.run("ListTagsForResource", what, async (m, c) => {
+      return (await c.send(new m.ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? [];
+    });
+  }
+
+  /** Adds tags to a repository. */
+  async tagResource(arn: string, tags: Sdk.Tag[], what: string): Promise<void> {
+    await this.run("TagResource", what, (m, c) =>
+      c.send(new m.TagResourceCommand({ resourceArn: arn, tags })),
+    );
+  }
+}
