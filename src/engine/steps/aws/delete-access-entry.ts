@@ -1,0 +1,34 @@
+import { hasCode } from "../../../aws/errors.js";
+import type { AccessEntry } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import { deletionStep } from "./deletion-step.js";
+import type { StackEnv } from "./stack-env.js";
+
+/** Deletes an access entry of the colour's cluster (gone with the cluster anyway; explicit for partial teardowns). */
+export function deleteAccessEntryStep(r: AccessEntry, env: StackEnv): Step {
+  const { aws } = env;
+  const cluster = env.plan.aws.find((x) => x.id === r.properties.cluster)!.name;
+  const principal = r.properties.principal;
+  const principalArn = async () => {
+    if ("arn" in principal) return principal.arn;
+    const roleName = env.plan.aws.find((x) => x.id === principal.role)!.name;
+    return (await aws.iam.getRole(roleName))?.Arn;
+  };
+  return deletionStep({
+    id: r.id,
+    description: `access entry ${r.name} of ${cluster}`,
+    env,
+    async find() {
+      if (!(await aws.eks.describeCluster(cluster))) return undefined;
+      const arn = await principalArn();
+      return arn && (await aws.eks.describeAccessEntry(cluster, arn)) ? arn : undefined;
+    },
+    async remove(arn) {
+      try {
+        await aws.eks.deleteAccessEntry(cluster, arn);
+      } catch (err) {
+        if (!hasCode(err, "ResourceNotFoundException")) throw err;
+      }
+    },
+  });
+}

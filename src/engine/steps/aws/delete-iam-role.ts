@@ -1,0 +1,25 @@
+import { hasCode } from "../../../aws/errors.js";
+import type { IamRole } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import { deletionStep } from "./deletion-step.js";
+import type { StackEnv } from "./stack-env.js";
+
+/** Deletes an app-scoped IAM role (only with destroy), detaching its managed policies first. */
+export function deleteIamRoleStep(r: IamRole, env: StackEnv): Step {
+  const { iam } = env.aws;
+  return deletionStep({
+    id: r.id,
+    description: `IAM role ${r.name}`,
+    env,
+    find: () => iam.getRole(r.name),
+    async remove() {
+      for (const policy of await iam.attachedPolicies(r.name)) await iam.detachPolicy(r.name, policy);
+      try {
+        await iam.deleteRole(r.name);
+      } catch (err) {
+        if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+      }
+    },
+    transient: (err) => hasCode(err, "DeleteConflict", "DeleteConflictException"),
+  });
+}

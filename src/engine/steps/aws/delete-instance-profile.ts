@@ -1,0 +1,25 @@
+import { hasCode } from "../../../aws/errors.js";
+import type { InstanceProfile } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import { deletionStep } from "./deletion-step.js";
+import type { StackEnv } from "./stack-env.js";
+
+/** Deletes the app-scoped node instance profile (only with destroy), emptying it first. */
+export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): Step {
+  const { iam } = env.aws;
+  return deletionStep({
+    id: r.id,
+    description: `instance profile ${r.name}`,
+    env,
+    find: () => iam.getInstanceProfile(r.name),
+    async remove(profile) {
+      for (const role of profile.Roles ?? []) await iam.removeRoleFromInstanceProfile(r.name, role.RoleName!);
+      try {
+        await iam.deleteInstanceProfile(r.name);
+      } catch (err) {
+        if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+      }
+    },
+    transient: (err) => hasCode(err, "DeleteConflict", "DeleteConflictException"),
+  });
+}

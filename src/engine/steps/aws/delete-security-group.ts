@@ -1,0 +1,63 @@
+import { hasCode } from "../../../aws/errors.js";
+import type { SecurityGroup } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import { deletionStep } from "./deletion-step.js";
+import { findSecurityGroup } from "./ensure-security-group.js";
+import { actualRules } from "./ensure-security-group-rules.js";
+import type { Network } from "./find-network.js";
+import { deleteName, FIND_NETWORK, resultOf, type StackEnv } from "./stack-env.js";
+
+/** The step that revokes a group's rules that name other groups. */
+export function revokeRulesStepName(groupId: string): string {
+  return deleteName(groupId).replace("delete-security-group/", "delete-security-group-rules/");
+}
+
+/**
+ * Revokes a group's ingress rules that name other groups: a group another one refers to
+ * cannot be deleted, and the colour's groups refer to each other.
+ */
+export function revokeSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): Step {
+  const { aws } = env;
+  const what = `ingress of ${r.name}`;
+  const referencing = async (vpcId: string) => {
+    const group = await findSecurityGroup(aws, vpcId, r.name);
+    if (!group) return undefined;
+    const rules = actualRules(group.IpPermissions).filter((x) => x.permission.UserIdGroupPairs?.length);
+    return rules.length ? { id: group.GroupId!, rules } : undefined;
+  };
+  const step = deletionStep({
+    id: r.id,
+    description: `rules of ${r.name} that name other groups`,
+    env,
+    find: (ctx) => referencing(resultOf<Network>(ctx, FIND_NETWORK).vpcId),
+    async remove(found) {
+      for (const rule of found.rules) {
+        try {
+          await aws.ec2.revokeIngress(found.id, [rule.permission], what);
+        } catch (err) {
+          if (!hasCode(err, "InvalidPermission.NotFound")) throw err;
+        }
+      }
+    },
+  });
+  return { ...step, name: revokeRulesStepName(r.id) };
+}
+
+/** Deletes a colour's security group once nothing uses it (network interfaces linger after their owners). */
+export function deleteSecurityGroupStep(r: SecurityGroup, env: StackEnv): Step {
+  const { aws } = env;
+  return deletionStep({
+    id: r.id,
+    description: `security group ${r.name}`,
+    env,
+    find: (ctx) => findSecurityGroup(aws, resultOf<Network>(ctx, FIND_NETWORK).vpcId, r.name),
+    async remove(group) {
+      try {
+        await aws.ec2.deleteSecurityGroup(group.GroupId!, `security group ${r.name}`);
+      } catch (err) {
+        if (!hasCode(err, "InvalidGroup.NotFound")) throw err;
+      }
+    },
+    transient: (err) => hasCode(err, "DependencyViolation"),
+  });
+}

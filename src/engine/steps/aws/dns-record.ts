@@ -1,0 +1,56 @@
+import type { ResourceRecordSet } from "@aws-sdk/client-route-53";
+import type { Aws } from "../../../aws/create-aws.js";
+import { hasCode } from "../../../aws/errors.js";
+import { KubecontrolError } from "../../../errors.js";
+import type { DnsRecord } from "../../../plan/aws-types.js";
+import type { StepContext } from "../../step.js";
+import { waitUntil } from "../../wait-until.js";
+import { pollPace, retryEventual, type StackEnv } from "./stack-env.js";
+
+/** The hosted zone id of the record's zone; a missing zone is the user's to fix. */
+export async function zoneIdOf(aws: Aws, r: DnsRecord): Promise<string> {
+  const zone = await aws.route53.findHostedZone(r.properties.zone);
+  if (!zone)
+    throw new KubecontrolError("PRECONDITION", `no public hosted zone ${r.properties.zone}`, {
+      hint: `create the hosted zone ${r.properties.zone} in Route 53, or fix dns.zone in the spec`,
+    });
+  return zone.Id!;
+}
+
+/** The record type in Route 53 terms. */
+export function rrType(r: DnsRecord): "CNAME" | "A" {
+  return r.properties.type === "CNAME" ? "CNAME" : "A";
+}
+
+/** This colour's member of the weighted set, found by its set identifier. */
+export async function findColourRecord(
+  aws: Aws,
+  zoneId: string,
+  r: DnsRecord,
+): Promise<ResourceRecordSet | undefined> {
+  const sets = await aws.route53.recordSets(zoneId, r.properties.record, rrType(r));
+  return sets.find((s) => s.SetIdentifier === r.properties.setIdentifier);
+}
+
+/** Submits a change, retrying while an earlier change of the zone is still being applied, and waits for INSYNC. */
+export async function changeAndWait(
+  aws: Aws,
+  zoneId: string,
+  change: { Action: "UPSERT" | "DELETE"; ResourceRecordSet: ResourceRecordSet },
+  ctx: StepContext,
+  env: StackEnv,
+): Promise<void> {
+  const what = `${change.Action} ${change.ResourceRecordSet.Name} (${change.ResourceRecordSet.SetIdentifier})`;
+  const id = await retryEventual(
+    ctx,
+    what,
+    () => aws.route53.changeRecordSets(zoneId, [change], what),
+    (err) => hasCode(err, "PriorRequestNotComplete"),
+  );
+  ctx.waiting(`${what} to reach every Route 53 server`);
+  await waitUntil(
+    async () =>
+      (await aws.route53.changeInSync(id)) ? { done: true, value: true } : { done: false, state: "PENDING" },
+    { what: `Route 53 change ${id}`, timeoutMs: 10 * 60_000, signal: ctx.signal, ...pollPace(env) },
+  );
+}

@@ -1,0 +1,92 @@
+import type { AccessEntry } from "../../../plan/aws-types.js";
+import type { Step, StepContext } from "../../step.js";
+import type { ClusterRef } from "./ensure-cluster.js";
+import type { RoleRef } from "./ensure-iam-role.js";
+import {
+  awsStep,
+  createOrAdopt,
+  creationTags,
+  ensureName,
+  resultOf,
+  type StackEnv,
+  tagsToSet,
+} from "./stack-env.js";
+
+interface Needed {
+  exists: boolean;
+  entryArn?: string;
+  policies: string[];
+  tags: Record<string, string>;
+}
+
+/** The principal ARN an access entry is for. */
+export function principalArn(r: AccessEntry, ctx: StepContext): string {
+  const p = r.properties.principal;
+  return "arn" in p ? p.arn : resultOf<RoleRef>(ctx, p.role).arn;
+}
+
+/** Ensures an EKS access entry of a principal, with exactly the plan's access policies added. */
+export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Needed, { principalArn: string }> {
+  const { eks } = env.aws;
+  const p = r.properties;
+  const deps = [ensureName(p.cluster), ...("role" in p.principal ? [ensureName(p.principal.role)] : [])];
+  return awsStep<Needed, { principalArn: string }>({
+    name: ensureName(r.id),
+    description: `access entry ${r.name} (${p.type})`,
+    dependsOn: deps,
+    timeoutMs: 300_000,
+    async check(ctx) {
+      const cluster = resultOf<ClusterRef>(ctx, p.cluster).name;
+      const arn = principalArn(r, ctx);
+      const entry = await eks.describeAccessEntry(cluster, arn);
+      if (!entry)
+        return {
+          satisfied: false,
+          reason: "missing",
+          needed: { exists: false, policies: p.policies.map((x) => x.policyArn), tags: {} },
+        };
+      const associated = new Set(
+        p.policies.length
+          ? (await eks.listAssociatedAccessPolicies(cluster, arn)).map((a) => a.policyArn)
+          : [],
+      );
+      const needed: Needed = {
+        exists: true,
+        entryArn: entry.accessEntryArn,
+        policies: p.policies.map((x) => x.policyArn).filter((x) => !associated.has(x)),
+        tags: tagsToSet(r.tags, entry.tags ?? {}),
+      };
+      if (needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
+        return { satisfied: true, reason: "in place", value: { principalArn: arn } };
+      return { satisfied: false, reason: "differs", needed };
+    },
+    async apply(ctx, n) {
+      const cluster = resultOf<ClusterRef>(ctx, p.cluster).name;
+      const arn = principalArn(r, ctx);
+      if (!n!.exists) {
+        await createOrAdopt(
+          () =>
+            eks.createAccessEntry({
+              clusterName: cluster,
+              principalArn: arn,
+              type: p.type,
+              tags: creationTags(r.tags, env.runId),
+            }),
+          () => eks.describeAccessEntry(cluster, arn),
+          ["ResourceInUseException"],
+        );
+      } else if (Object.keys(n!.tags).length && n!.entryArn) {
+        await eks.tagResource(n!.entryArn, n!.tags, `access entry ${arn}`);
+      }
+      // Associating a policy again replaces it with the same scope: safe to retry.
+      for (const policyArn of n!.policies)
+        await eks.associateAccessPolicy({
+          clusterName: cluster,
+          principalArn: arn,
+          policyArn,
+          accessScope: { type: "cluster" },
+        });
+      return { principalArn: arn };
+    },
+  });
+}

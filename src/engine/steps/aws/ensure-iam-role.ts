@@ -1,0 +1,108 @@
+import type { IamRole } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import {
+  awsStep,
+  createOrAdopt,
+  creationTags,
+  ensureName,
+  type StackEnv,
+  tagList,
+  tagRecord,
+  tagsToSet,
+} from "./stack-env.js";
+
+/** What later steps need of a role. */
+export interface RoleRef {
+  name: string;
+  arn: string;
+}
+
+interface Needed {
+  exists: boolean;
+  trust: boolean;
+  policies: string[];
+  tags: Record<string, string>;
+}
+
+/** The trust policy letting one AWS service assume a role. */
+export function trustPolicy(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+}
+
+function trusts(document: string | undefined, service: string): boolean {
+  if (!document) return false;
+  try {
+    const parsed = JSON.parse(decodeURIComponent(document)) as {
+      Statement?: {
+        Effect?: string;
+        Principal?: { Service?: string | string[] };
+        Action?: string | string[];
+      }[];
+    };
+    return (parsed.Statement ?? []).some(
+      (s) => s.Effect === "Allow" && [s.Principal?.Service].flat().includes(service),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Ensures an IAM role with its trust policy, managed policies and tags. */
+export function ensureIamRoleStep(r: IamRole, env: StackEnv): Step<Needed, RoleRef> {
+  const { iam } = env.aws;
+  const p = r.properties;
+  return awsStep<Needed, RoleRef>({
+    name: ensureName(r.id),
+    description: `IAM role ${r.name} (${p.purpose})`,
+    dependsOn: [],
+    timeoutMs: 300_000,
+    async check() {
+      const role = await iam.getRole(r.name);
+      if (!role)
+        return {
+          satisfied: false,
+          reason: "missing",
+          needed: { exists: false, trust: true, policies: p.managedPolicies, tags: r.tags },
+        };
+      const attached = new Set(await iam.attachedPolicies(r.name));
+      const needed: Needed = {
+        exists: true,
+        trust: !trusts(role.AssumeRolePolicyDocument, p.service),
+        policies: p.managedPolicies.filter((a) => !attached.has(a)),
+        tags: tagsToSet(r.tags, tagRecord(role.Tags)),
+      };
+      const value = { name: r.name, arn: role.Arn! };
+      if (!needed.trust && needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
+        return { satisfied: true, reason: "in place", value };
+      return { satisfied: false, reason: "differs", needed };
+    },
+    async apply(_ctx, n) {
+      let arn: string;
+      if (!n!.exists) {
+        const role = await createOrAdopt(
+          () =>
+            iam.createRole({
+              RoleName: r.name,
+              AssumeRolePolicyDocument: trustPolicy(p.service),
+              Description: `kubecontrol ${p.purpose} role of ${r.tags["kubecontrol:app"]}`,
+              Tags: tagList(creationTags(r.tags, env.runId)),
+            }),
+          () => iam.getRole(r.name),
+          ["EntityAlreadyExists", "EntityAlreadyExistsException"],
+        );
+        arn = role.Arn!;
+      } else {
+        arn = (await iam.getRole(r.name))!.Arn!;
+        if (n!.trust) await iam.updateAssumeRolePolicy(r.name, trustPolicy(p.service));
+        if (Object.keys(n!.tags).length) await iam.tagRole(r.name, tagList(n!.tags));
+      }
+      // Attaching is idempotent: a policy attached twice is attached once.
+      for (const policy of n!.policies) await iam.attachPolicy(r.name, policy);
+      return { name: r.name, arn };
+    },
+    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.arn ?? r.name}`,
+  });
+}

@@ -1,0 +1,83 @@
+import type { Aws } from "../../../aws/create-aws.js";
+import type { SecurityGroup } from "../../../plan/aws-types.js";
+import type { Step } from "../../step.js";
+import type { Network } from "./find-network.js";
+import {
+  awsStep,
+  createOrAdopt,
+  creationTags,
+  ensureName,
+  FIND_NETWORK,
+  resultOf,
+  type StackEnv,
+  tagList,
+  tagRecord,
+  tagsToSet,
+} from "./stack-env.js";
+
+/** What later steps need of a security group. */
+export interface SecurityGroupRef {
+  id: string;
+  name: string;
+}
+
+/** The group of this name in the VPC, if any. */
+export async function findSecurityGroup(aws: Aws, vpcId: string, name: string) {
+  const groups = await aws.ec2.describeSecurityGroups(
+    [
+      { Name: "vpc-id", Values: [vpcId] },
+      { Name: "group-name", Values: [name] },
+    ],
+    `security group ${name}`,
+  );
+  return groups[0];
+}
+
+/**
+ * Ensures a security group exists with its tags. Its ingress rules are a step of their own
+ * (ensure-security-group-rules), because groups refer to each other (nodes ↔ cluster).
+ */
+export function ensureSecurityGroupStep(
+  r: SecurityGroup,
+  env: StackEnv,
+): Step<{ tags?: Record<string, string>; id?: string }, SecurityGroupRef> {
+  const { aws } = env;
+  return awsStep<{ tags?: Record<string, string>; id?: string }, SecurityGroupRef>({
+    name: ensureName(r.id),
+    description: `security group ${r.name}`,
+    dependsOn: [FIND_NETWORK],
+    timeoutMs: 300_000,
+    async check(ctx) {
+      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const group = await findSecurityGroup(aws, net.vpcId, r.name);
+      if (!group) return { satisfied: false, reason: "missing", needed: {} };
+      const tags = tagsToSet(r.tags, tagRecord(group.Tags));
+      const value = { id: group.GroupId!, name: r.name };
+      if (Object.keys(tags).length === 0) return { satisfied: true, reason: group.GroupId!, value };
+      return { satisfied: false, reason: "tags differ", needed: { tags, id: group.GroupId! } };
+    },
+    async apply(ctx, n) {
+      if (n?.id) {
+        await aws.ec2.createTags(n.id, tagList(n.tags!), `security group ${r.name}`);
+        return { id: n.id, name: r.name };
+      }
+      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const id = await createOrAdopt(
+        () =>
+          aws.ec2.createSecurityGroup({
+            GroupName: r.name,
+            Description:
+              `kubecontrol ${r.properties.purpose} of ${r.tags["kubecontrol:app"]} ${r.tags["kubecontrol:colour"] ?? ""}`.trim(),
+            VpcId: net.vpcId,
+            TagSpecifications: [
+              { ResourceType: "security-group", Tags: tagList(creationTags(r.tags, env.runId)) },
+            ],
+          }),
+        async () => (await findSecurityGroup(aws, net.vpcId, r.name))?.GroupId,
+        ["InvalidGroup.Duplicate"],
+      );
+      return { id, name: r.name };
+    },
+    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.id ?? r.name}`,
+  });
+}

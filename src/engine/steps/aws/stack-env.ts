@@ -1,0 +1,124 @@
+import { withStepContext } from "../../../aws/attempts.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { hasCode, isAmbiguous } from "../../../aws/errors.js";
+import { KubecontrolError } from "../../../errors.js";
+import { TAG } from "../../../plan/aws.js";
+import type { Plan } from "../../../plan/plan.js";
+import { retry } from "../../retry.js";
+import type { Step, StepContext } from "../../step.js";
+
+/** What every AWS step of one colour's stack works with. */
+export interface StackEnv {
+  plan: Plan;
+  aws: Aws;
+  /** Written once into `kubecontrol:created-by` of what this run creates. */
+  runId: string;
+  /** Poll and retry pacing; tests shorten it, real AWS needs the defaults. */
+  pace?: { pollMs?: number; maxPollMs?: number };
+}
+
+/** The step that ensures a logical resource (`ensure-iam-role/cluster`). */
+export function ensureName(id: string): string {
+  const [kind, ...rest] = id.split("/");
+  return `ensure-${kind}/${rest.join("/")}`;
+}
+
+/** The step that deletes a logical resource (`delete-iam-role/cluster`). */
+export function deleteName(id: string): string {
+  const [kind, ...rest] = id.split("/");
+  return `delete-${kind}/${rest.join("/")}`;
+}
+
+/** The step that finds the VPC and subnets. */
+export const FIND_NETWORK = "find-network";
+
+/** The result of the step that ensured a logical resource; a missing one is a bug in the graph. */
+export function resultOf<T>(ctx: StepContext, id: string): T {
+  const name = id === FIND_NETWORK ? id : ensureName(id);
+  const value = ctx.results.get(name);
+  if (value === undefined)
+    throw new KubecontrolError("INTERNAL", `no result from ${name}: the step graph lacks a dependency`);
+  return value as T;
+}
+
+/** Wraps a step so that the AWS SDK's own retries surface as its step.retrying events. */
+export function awsStep<N, R>(step: Step<N, R>): Step<N, R> {
+  return {
+    ...step,
+    check: (ctx) => withStepContext(ctx, () => step.check(ctx)),
+    ...(step.apply ? { apply: (ctx, needed) => withStepContext(ctx, () => step.apply!(ctx, needed)) } : {}),
+    ...(step.wait ? { wait: (ctx, applied) => withStepContext(ctx, () => step.wait!(ctx, applied)) } : {}),
+  };
+}
+
+/** Tags to write at creation: the plan's and the run that made it. */
+export function creationTags(tags: Record<string, string>, runId: string): Record<string, string> {
+  return { ...tags, [TAG.createdBy]: runId };
+}
+
+/** The desired tags that are missing or different (created-by is never compared). */
+export function tagsToSet(
+  desired: Record<string, string>,
+  actual: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(desired).filter(([k, v]) => k !== TAG.createdBy && actual[k] !== v),
+  );
+}
+
+/** `[{Key, Value}]` as a record. */
+export function tagRecord(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+/** A record as `[{Key, Value}]`. */
+export function tagList(tags: Record<string, string>): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/**
+ * Creates, or adopts what is already there. moto ignores idempotency tokens and an SDK retry of
+ * a create whose answer was lost meets "already exists": either way, look again rather than
+ * make a second one or fail.
+ */
+export async function createOrAdopt<T>(
+  create: () => Promise<T>,
+  find: () => Promise<T | undefined>,
+  alreadyExists: string[],
+): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!hasCode(err, ...alreadyExists) && !isAmbiguous(err)) throw err;
+    const found = await find();
+    if (found !== undefined) return found;
+    throw err;
+  }
+}
+
+/**
+ * Retries a call through errors AWS means as "not yet" but the SDK does not retry (a role not
+ * yet assumable, a resource still in use, a scaling activity in progress), each attempt reported.
+ */
+export function retryEventual<T>(
+  ctx: StepContext,
+  what: string,
+  fn: () => Promise<T>,
+  transient: (err: unknown) => boolean,
+  attempts = 12,
+): Promise<T> {
+  return retry(fn, {
+    attempts,
+    baseDelayMs: 1000,
+    maxDelayMs: 20_000,
+    signal: ctx.signal,
+    retryable: transient,
+    onRetry: (attempt, err, delayMs) =>
+      ctx.retrying(attempt + 1, `${what}: ${(err as Error).message.slice(0, 200)}`, delayMs),
+  });
+}
+
+/** Poll pacing for waits. */
+export function pollPace(env: StackEnv): { initialDelayMs: number; maxDelayMs: number } {
+  return { initialDelayMs: env.pace?.pollMs ?? 2_000, maxDelayMs: env.pace?.maxPollMs ?? 15_000 };
+}

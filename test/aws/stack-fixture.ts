@@ -1,0 +1,144 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import { type Aws, createAws } from "../../src/aws/create-aws.js";
+import { runSteps } from "../../src/engine/runner.js";
+import type { RunReport, Step } from "../../src/engine/step.js";
+import type { KubecontrolEvent } from "../../src/io/events.js";
+import type { Colour } from "../../src/plan/names.js";
+import { type Plan, planApp } from "../../src/plan/plan.js";
+import { adminCall } from "../../src/sandbox/admin-client.js";
+import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
+import { exampleApp } from "../helpers/apps.js";
+import { callCounts, type TestSandbox, testAccessKeyId } from "../helpers/sandbox.js";
+
+/** Sandbox pacing: moto answers at once, so polls need not wait seconds. */
+export const PACE = { pollMs: 50, maxPollMs: 500 };
+
+/** The webapp example under a name of its own (and its own repository), so tests never share resources. */
+export async function uniqueWebapp(): Promise<ResolvedKubeApp> {
+  const app = await exampleApp("webapp");
+  const name = `webapp-${randomBytes(3).toString("hex")}`;
+  return { ...app, name, image: { ...app.image, repository: name } };
+}
+
+/** One test's view of AWS: its own access key id, so the proxy counts (and faults) its calls alone. */
+export interface TestAws {
+  aws: Aws;
+  accessKeyId: string;
+  /** Calls the proxy saw from this test since the last reset: total, and the mutating ones by operation. */
+  counts(): Promise<{ total: number; mutating: Record<string, number>; calls: Record<string, number> }>;
+  resetCounts(): Promise<void>;
+}
+
+const READ_ONLY = /^(Describe|List|Get)/;
+
+/** AWS clients signing with a fresh access key id, pointed at the sandbox. */
+export function testAws(sbx: TestSandbox, o: { maxAttempts?: number } = {}): TestAws {
+  const accessKeyId = testAccessKeyId();
+  const aws = createAws({
+    region: sbx.region,
+    endpoint: sbx.endpoint,
+    credentials: { accessKeyId, secretAccessKey: "sandbox" },
+    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    requestTimeoutMs: 5_000,
+  });
+  return {
+    aws,
+    accessKeyId,
+    async counts() {
+      const c = await callCounts(sbx, accessKeyId);
+      const mutating = Object.fromEntries(
+        Object.entries(c.calls).filter(([op]) => !READ_ONLY.test(op.split(":")[1] ?? "")),
+      );
+      return { total: c.total, mutating, calls: c.calls };
+    },
+    async resetCounts() {
+      await adminCall(`${sbx.proxyUrl}/_proxy/calls/reset?accessKeyId=${accessKeyId}`, { body: {} });
+    },
+  };
+}
+
+/** A colour's plan at a fixed version. */
+export function planFor(app: ResolvedKubeApp, colour: Colour = "blue"): Plan {
+  return planApp({ app, colour, version: "0123456789abcdef0123456789abcdef01234567" });
+}
+
+/** Runs steps and keeps their events, failing loudly with the failed steps' errors. */
+export async function run(
+  steps: Step[],
+  concurrency = 8,
+): Promise<{ report: RunReport; events: KubecontrolEvent[] }> {
+  const events: KubecontrolEvent[] = [];
+  const report = await runSteps(steps, { concurrency, emit: (e) => events.push(e), heartbeatMs: 1000 });
+  return { report, events };
+}
+
+/** The failures of a run, readable in an assertion message. */
+export function failures(report: RunReport): string[] {
+  return report.steps
+    .filter((s) => s.status !== "succeeded")
+    .map((s) => `${s.name}: ${s.status} ${s.error?.message ?? s.reason ?? ""}`);
+}
+
+const exec = promisify(execFile);
+
+/** Runs the AWS CLI (v1) against the sandbox and parses its JSON answer. */
+export async function awsCli(sbx: TestSandbox, args: string[]): Promise<unknown> {
+  const { stdout } = await exec("aws", [...args, "--output", "json"], {
+    env: { ...process.env, ...sbx.env, AWS_DEFAULT_REGION: sbx.region, AWS_PAGER: "" },
+  });
+  return stdout.trim() ? JSON.parse(stdout) : {};
+}
+
+/**
+ * The sandbox's moto does not load AWS managed IAM policies (.notes/aws.md): when they are
+ * missing, the plan's roles get customer-managed stand-ins of the same names instead. Remove
+ * once the sandbox loads them.
+ */
+export async function withSandboxPolicies(sbx: TestSandbox, plan: Plan): Promise<Plan> {
+  const { IAMClient, GetPolicyCommand, CreatePolicyCommand } = await import("@aws-sdk/client-iam");
+  const iam = new IAMClient({
+    region: sbx.region,
+    endpoint: sbx.endpoint,
+    credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "x" },
+  });
+  const probe = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy";
+  try {
+    await iam.send(new GetPolicyCommand({ PolicyArn: probe }));
+    return plan;
+  } catch {
+    // fall through: stand-ins needed
+  }
+  const account = "123456789012";
+  const swap = (arn: string) =>
+    arn.replace("arn:aws:iam::aws:policy/", `arn:aws:iam::${account}:policy/sandbox-aws/`);
+  const aws = plan.aws.map((r) => {
+    if (r.kind !== "iam-role") return r;
+    return { ...r, properties: { ...r.properties, managedPolicies: r.properties.managedPolicies.map(swap) } };
+  });
+  for (const r of aws) {
+    if (r.kind !== "iam-role") continue;
+    for (const arn of r.properties.managedPolicies) {
+      try {
+        await iam.send(
+          new CreatePolicyCommand({
+            PolicyName: arn.split("/").pop()!,
+            Path: "/sandbox-aws/",
+            PolicyDocument: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [{ Effect: "Allow", Action: "ec2:Describe*", Resource: "*" }],
+            }),
+          }),
+        );
+      } catch (err) {
+        if (
+          (err as Error).name !== "EntityAlreadyExistsException" &&
+          (err as Error).name !== "EntityAlreadyExists"
+        )
+          throw err;
+      }
+    }
+  }
+  return { ...plan, aws };
+}
