@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
+import type { TLSSocket } from "node:tls";
+import { ACMClient, ListCertificatesCommand } from "@aws-sdk/client-acm";
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -83,6 +87,18 @@ describe("load balancers on loopback", () => {
         DefaultActions: [{ Type: "forward", TargetGroupArn: tgArn }],
       }),
     );
+    // an HTTPS listener with a certificate the seed put in ACM (issued by the sandbox CA)
+    const certs = await new ACMClient(sdkConfig(sbx)).send(new ListCertificatesCommand({}));
+    const cert = certs.CertificateSummaryList![0]!;
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lbArn,
+        Protocol: "HTTPS",
+        Port: 443,
+        Certificates: [{ CertificateArn: cert.CertificateArn! }],
+        DefaultActions: [{ Type: "forward", TargetGroupArn: tgArn }],
+      }),
+    );
     const template = await ec2.send(
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: uniqueName("kc-lb-lt"),
@@ -153,6 +169,9 @@ describe("load balancers on loopback", () => {
     });
     await waitFor("the target to be healthy", 15_000, async () => (await health()).join() === "healthy");
     expect(await status()).toBe(200);
+    // HTTPS verifies against the sandbox CA for the certificate's domain, picked by SNI
+    const tls = await httpsStatus(dns!, cert.DomainName!, readFileSync(`${sbx.dir}/ca/ca.pem`, "utf8"));
+    expect(tls).toEqual({ status: 200, subject: cert.DomainName });
 
     // when no pod backs it any more: unhealthy again, 503
     await apps.patchNamespacedDeploymentScale(
@@ -166,3 +185,21 @@ describe("load balancers on loopback", () => {
     expect(await status()).toBe(503);
   });
 });
+
+/** GET / over HTTPS to an address, sending `servername` as SNI and verifying against `ca`. */
+function httpsStatus(
+  address: string,
+  servername: string,
+  ca: string,
+): Promise<{ status?: number; subject?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address, port: 443, path: "/", servername, ca, timeout: 2000 }, (res) => {
+      const cn = (res.socket as TLSSocket).getPeerCertificate().subject?.CN;
+      const subject = Array.isArray(cn) ? cn[0] : cn;
+      res.resume();
+      resolve({ status: res.statusCode, subject });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
