@@ -23,6 +23,8 @@ export interface RegistryAuth {
 export interface AwsClientOptions {
   region?: string;
   endpoint?: string;
+  /** Without them, the SDK's usual chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 // The SDK's logger would print requests and responses, which carry the authorization token.
@@ -33,6 +35,7 @@ export function imageSdkConfig(o: AwsClientOptions) {
   return {
     ...(o.region ? { region: o.region } : {}),
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
     maxAttempts: 6,
     logger: NO_LOGGER,
   };
