@@ -38,11 +38,8 @@ def main(argv=None):
 
     _check_moto()
     import seed
-    import settings
 
-    moto_dir = os.path.join(args.state_dir, "moto")
-    os.makedirs(moto_dir, exist_ok=True)
-    settings.load(os.path.join(moto_dir, "config.json"))
+    os.makedirs(args.state_dir, exist_ok=True)
     seed_path = os.path.join(args.state_dir, "seed.json")
     ca_dir = os.path.join(args.state_dir, "ca")
 

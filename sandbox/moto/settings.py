@@ -1,12 +1,11 @@
 """Runtime settings of the sandbox launcher, shared by the mends and the admin API.
 
 One process-wide dict guarded by a lock: the admin API updates it while moto's request
-threads read it. Persisted in the sandbox directory so a restarted launcher keeps what
-part 2 configured (the registry address, whether a control plane is required).
+threads read it. Kept in memory only: a launcher starts from the defaults, and each of part 2's
+components announces its settings when it starts (so an AWS-only sandbox never waits for a
+control plane that a previous run's watcher asked for).
 """
 
-import json
-import os
 import threading
 
 DEFAULTS = {
@@ -27,16 +26,6 @@ DEFAULTS = {
 
 _lock = threading.Lock()
 _values = dict(DEFAULTS)
-_path = None
-
-
-def load(path):
-    """Reads persisted settings (if any) and remembers where to save them."""
-    global _path
-    _path = path
-    if path and os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            update(json.load(f), persist=False)
 
 
 def get(key):
@@ -49,7 +38,7 @@ def snapshot():
         return dict(_values)
 
 
-def update(changes, persist=True):
+def update(changes):
     """Applies a partial update; unknown keys and wrong types raise ValueError."""
     clean = {}
     for key, value in (changes or {}).items():
@@ -71,9 +60,4 @@ def update(changes, persist=True):
     with _lock:
         _values.update(clean)
         current = dict(_values)
-    if persist and _path:
-        tmp = f"{_path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(current, f, indent=2)
-        os.replace(tmp, _path)
     return current
