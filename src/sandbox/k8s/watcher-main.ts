@@ -15,6 +15,7 @@ import { ensureBinaries, kubeVersion } from "./assets.js";
 import { ClusterWatcher } from "./cluster-watcher.js";
 import { logEvent } from "./log.js";
 import { MotoAdmin } from "./moto-admin.js";
+import { motoSdkConfig } from "./moto-sdk-config.js";
 import { NodeSync } from "./nodes/node-sync-loop.js";
 import { pollLoop } from "./poll-loop.js";
 import { startTokenWebhook } from "./token-webhook.js";
@@ -44,11 +45,7 @@ await mkdir(k8sDir, { recursive: true });
 const binDir = values["bin-dir"] ?? (await ensureBinaries());
 const version = kubeVersion();
 const admin = new MotoAdmin(motoUrl);
-const aws = {
-  endpoint: motoUrl,
-  region: values.region,
-  credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" },
-};
+const aws = motoSdkConfig(motoUrl, values.region ?? "us-east-1");
 const ec2 = new EC2Client(aws);
 const autoscaling = new AutoScalingClient(aws);
 

@@ -15,6 +15,7 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { adminKubeconfigPath } from "../k8s/control-plane.js";
 import { logEvent } from "../k8s/log.js";
 import { MotoAdmin } from "../k8s/moto-admin.js";
+import { motoSdkConfig } from "../k8s/moto-sdk-config.js";
 import { instanceClusters } from "../k8s/nodes/aws-instances.js";
 import { pollLoop } from "../k8s/poll-loop.js";
 import { type LoopbackListener, listLoopbackListeners, listTargets } from "./lb-inventory.js";
@@ -33,11 +34,7 @@ const { "sandbox-dir": sandboxDir, "moto-url": motoUrl } = values;
 if (!sandboxDir || !motoUrl) throw new Error("lb-main: --sandbox-dir and --moto-url are required");
 
 const log = (event: string, fields: Record<string, unknown>) => logEvent("load-balancers", event, fields);
-const aws = {
-  endpoint: motoUrl,
-  region: values.region,
-  credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" },
-};
+const aws = motoSdkConfig(motoUrl, values.region ?? "us-east-1");
 const elb = new ElasticLoadBalancingV2Client(aws);
 const acm = new ACMClient(aws);
 const autoscaling = new AutoScalingClient(aws);

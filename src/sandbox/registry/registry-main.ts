@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { logEvent } from "../k8s/log.js";
 import { MotoAdmin } from "../k8s/moto-admin.js";
+import { motoSdkConfig } from "../k8s/moto-sdk-config.js";
 import { EcrMirror } from "./ecr-mirror.js";
 import { loopbackCertificate } from "./loopback-cert.js";
 import { registryProxy } from "./registry-proxy.js";
@@ -29,11 +30,7 @@ if (!sandboxDir || !motoUrl || !upstream) {
   throw new Error("registry-main: --sandbox-dir, --moto-url and --upstream are required");
 }
 const log = (event: string, fields: Record<string, unknown>) => logEvent("registry-proxy", event, fields);
-const ecr = new ECRClient({
-  endpoint: motoUrl,
-  region: values.region,
-  credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" },
-});
+const ecr = new ECRClient(motoSdkConfig(motoUrl, values.region ?? "us-east-1"));
 const tls = await loopbackCertificate(`${sandboxDir}/ca`, `${sandboxDir}/registry/tls`);
 // A directory holding only the CA as ca.crt, for buildah/skopeo --cert-dir (which read any *.key
 // there as a client key, so the sandbox's ca/ directory itself cannot serve).
