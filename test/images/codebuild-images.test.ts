@@ -1,0 +1,172 @@
+import { execFileSync } from "node:child_process";
+import type { Build, CreateProjectInput, Project } from "@aws-sdk/client-codebuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubecontrolError } from "../../src/errors.js";
+import { builderName } from "../../src/images/choose-builder.js";
+import { type CodeBuildApi, sdkCodeBuildApi } from "../../src/images/codebuild-api.js";
+import { codeBuildBuilder, codeBuildProjectName } from "../../src/images/codebuild-builder.js";
+import { ensureImage } from "../../src/images/ensure-image.js";
+import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
+import { type HelloProject, helloProject } from "./image-fixture.js";
+
+let sbx: TestSandbox;
+let project: HelloProject;
+
+beforeAll(async () => {
+  sbx = await testSandbox();
+  project = await helloProject(sbx);
+  // CodeBuild fetches the source itself; the throwaway repository names a remote it would use.
+  execFileSync("git", [
+    "-C",
+    project.root,
+    "remote",
+    "add",
+    "origin",
+    "https://github.com/example/hello.git",
+  ]);
+});
+
+afterAll(() => project?.dispose());
+
+function ensureWith(api: CodeBuildApi, version: string, progress: string[] = [], timeoutMs?: number) {
+  return ensureImage({
+    app: { ...project.app, name: `${project.repository}-app` },
+    projectRoot: project.root,
+    version,
+    stateDir: project.stateDir,
+    ecr: project.ecr,
+    builder: async () =>
+      codeBuildBuilder({ api, pollInitialMs: 20, pollMaxMs: 50, ...(timeoutMs ? { timeoutMs } : {}) }),
+    progress: (m) => progress.push(m),
+  });
+}
+
+describe("images built by CodeBuild, against moto", () => {
+  it("given a missing image, when built, then the app's project builds at the commit, and a build that pushed nothing fails", async () => {
+    const api = await sdkCodeBuildApi(project.aws);
+    const progress: string[] = [];
+    const err = await ensureWith(api, project.initialCommit, progress).catch((e: unknown) => e);
+    // moto reports SUCCEEDED on the first poll and builds nothing: ECR, checked after, has no image.
+    expect((err as KubecontrolError).code).toBe("STEP_FAILED");
+    expect((err as KubecontrolError).message).toContain("codebuild reported success but ECR has no image");
+    const name = codeBuildProjectName(`${project.repository}-app`);
+    const made = (await api.getProject(name)) as Project;
+    expect(made.source?.location).toBe("https://github.com/example/hello.git");
+    expect(made.source?.buildspec).toContain("docker build -f 'apps/hello/Dockerfile'");
+    expect(made.serviceRole).toMatch(/^arn:aws:iam::\d{12}:role\/kc-/);
+    const [build] = await api.recentBuilds(name);
+    expect(build?.sourceVersion).toBe(project.initialCommit);
+    expect(build?.buildStatus).toBe("SUCCEEDED");
+    expect(progress).toContain(`codebuild: creating project ${name}`);
+    expect(progress).toContain("codebuild: BUILD SUCCEEDED");
+  });
+
+  it("given the project exists, when built again, then it is adopted, not created twice", async () => {
+    const api = await sdkCodeBuildApi(project.aws);
+    const progress: string[] = [];
+    await ensureWith(api, project.initialCommit, progress).catch(() => undefined);
+    expect(progress.some((m) => m.startsWith("codebuild: creating project"))).toBe(false);
+    expect(progress.some((m) => m.startsWith("codebuild: started build"))).toBe(true);
+  });
+});
+
+/**
+ * A stand-in for CodeBuild, NOT the real service: moto cannot make a build fail or time out,
+ * so these paths are played by an in-memory project and a scripted sequence of build states.
+ */
+function standInCodeBuild(states: Array<Partial<Build>>, running?: Partial<Build>) {
+  const calls = { startBuild: 0, createProject: 0 };
+  let project: Project | undefined;
+  let polls = 0;
+  const api: CodeBuildApi = {
+    async getProject() {
+      return project;
+    },
+    async createProject(input: CreateProjectInput) {
+      calls.createProject++;
+      project = { ...input } as Project;
+    },
+    async updateProject() {},
+    async startBuild(input) {
+      calls.startBuild++;
+      return { id: `${input.projectName}:1`, buildStatus: "IN_PROGRESS", sourceVersion: input.sourceVersion };
+    },
+    async getBuild(id) {
+      const state = states[Math.min(polls++, states.length - 1)];
+      return { id, ...state };
+    },
+    async recentBuilds() {
+      return running ? [{ id: "stand-in:running", ...running }] : [];
+    },
+  };
+  return { api, calls };
+}
+
+const failedBuild: Partial<Build> = {
+  buildStatus: "FAILED",
+  phases: [
+    { phaseType: "PRE_BUILD", phaseStatus: "SUCCEEDED" },
+    {
+      phaseType: "BUILD",
+      phaseStatus: "FAILED",
+      contexts: [{ statusCode: "COMMAND_EXECUTION_ERROR", message: "docker build exited with 1" }],
+    },
+  ],
+  logs: { deepLink: "https://console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/stand-in" },
+};
+
+describe("images built by CodeBuild, failures (stand-in for CodeBuild)", () => {
+  it("given a build that fails, then the error names its status, phase, reason and where the logs are", async () => {
+    const { api } = standInCodeBuild([{ buildStatus: "IN_PROGRESS", currentPhase: "BUILD" }, failedBuild]);
+    const err = (await ensureWith(api, project.initialCommit).catch((e: unknown) => e)) as KubecontrolError;
+    expect(err.code).toBe("STEP_FAILED");
+    expect(err.message).toMatch(/FAILED in BUILD: docker build exited with 1/);
+    expect(err.hint).toContain("https://console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/stand-in");
+  });
+
+  it("given a build CodeBuild timed out, then it fails with TIMEOUT and its status", async () => {
+    const { api } = standInCodeBuild([
+      { buildStatus: "TIMED_OUT", phases: [{ phaseType: "BUILD", phaseStatus: "TIMED_OUT" }] },
+    ]);
+    const err = (await ensureWith(api, project.initialCommit).catch((e: unknown) => e)) as KubecontrolError;
+    expect(err.code).toBe("TIMEOUT");
+    expect(err.message).toContain("TIMED_OUT in BUILD");
+  });
+
+  it("given a build that outlasts the wait, then it fails with TIMEOUT saying it keeps running", async () => {
+    const { api } = standInCodeBuild([{ buildStatus: "IN_PROGRESS", currentPhase: "BUILD" }]);
+    const err = (await ensureWith(api, project.initialCommit, [], 300).catch(
+      (e: unknown) => e,
+    )) as KubecontrolError;
+    expect(err.code).toBe("TIMEOUT");
+    expect(err.message).toContain("keeps running in CodeBuild");
+  });
+
+  it("given a build already running for the commit, then it is followed, not started again", async () => {
+    const { api, calls } = standInCodeBuild([failedBuild], {
+      buildStatus: "IN_PROGRESS",
+      sourceVersion: project.initialCommit,
+    });
+    const progress: string[] = [];
+    await ensureWith(api, project.initialCommit, progress).catch(() => undefined);
+    expect(calls.startBuild).toBe(0);
+    expect(progress).toContain(
+      `codebuild: following running build stand-in:running at ${project.initialCommit}`,
+    );
+  });
+});
+
+describe("builder choice", () => {
+  it("given a spec that names a builder, then it wins over the operator's; otherwise the operator's applies", () => {
+    const app = project.app;
+    expect(
+      builderName({ ...app, image: { ...app.image, builder: "codebuild" } }, { imageBuilder: "buildah" }),
+    ).toBe("codebuild");
+    expect(
+      builderName({ ...app, image: { ...app.image, builder: undefined } }, { imageBuilder: "codebuild" }),
+    ).toBe("codebuild");
+    expect(
+      builderName({ ...app, image: { ...app.image, builder: undefined } }, { imageBuilder: "buildah" }),
+    ).toBe("buildah");
+  });
+});
