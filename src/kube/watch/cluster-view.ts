@@ -25,7 +25,7 @@ const PATHS = {
  */
 export class WatchedCluster implements ClusterView {
   private readonly watches = new Map<string, ListWatch>();
-  private nodes: ListWatch | undefined;
+  private nodes_: ListWatch | undefined;
   readonly synced: Promise<void>;
 
   constructor(client: KubeClient, needs: ViewNeeds, onChange: () => void) {
@@ -41,8 +41,8 @@ export class WatchedCluster implements ClusterView {
     const waits = [...this.watches.values()].map((w) => w.synced);
     if (needs.deployments || needs.daemonSets) {
       // Nodes are cluster-scoped: a namespace-scoped identity cannot list them, and need not.
-      this.nodes = new ListWatch(client, { path: "/api/v1/nodes", onChange, onError: () => {} });
-      waits.push(this.nodes.synced.catch(() => {}));
+      this.nodes_ = new ListWatch(client, { path: "/api/v1/nodes", onChange, onError: () => {} });
+      waits.push(this.nodes_.synced.catch(() => {}));
     }
     this.synced = Promise.all(waits).then(() => {});
   }
@@ -61,7 +61,10 @@ export class WatchedCluster implements ClusterView {
     return all.filter((s) => s.metadata?.labels?.["kubernetes.io/service-name"] === service);
   }
   node(name: string): KubeResource | undefined {
-    return this.nodes?.cache.get(`/${name}`);
+    return this.nodes_?.cache.get(`/${name}`);
+  }
+  nodes(): KubeResource[] {
+    return this.nodes_?.items() ?? [];
   }
   now(): number {
     return Date.now();
@@ -70,6 +73,6 @@ export class WatchedCluster implements ClusterView {
   /** Stops every watch. */
   stop(): void {
     for (const w of this.watches.values()) w.stop();
-    this.nodes?.stop();
+    this.nodes_?.stop();
   }
 }

@@ -78,9 +78,15 @@ export function podProblem(
     scheduled.reason === "Unschedulable" &&
     longerThan(scheduled, view, options.graceMs)
   ) {
-    const notReadyNodes = /node\.kubernetes\.io\/(not-ready|unreachable)/.test(scheduled.message ?? "");
+    const notReady = notReadyCandidates(pod, view);
+    if (notReady.length > 0) {
+      return {
+        reason: "NodeNotReady",
+        message: `pod ${name} cannot be scheduled: the nodes it may run on are not ready (${notReady.join("; ")}); scheduler: ${scheduled.message ?? ""}`,
+      };
+    }
     return {
-      reason: notReadyNodes ? "NodeNotReady" : "Unschedulable",
+      reason: "Unschedulable",
       message: `pod ${name} cannot be scheduled: ${scheduled.message ?? "no node fits"}`,
     };
   }
@@ -96,6 +102,19 @@ export function podProblem(
     }
   }
   return undefined;
+}
+
+/** The nodes a pod's node selector admits that are not ready, described ("node (reason: message)"). */
+function notReadyCandidates(pod: KubeResource, view: ClusterView): string[] {
+  const selector = (pod.spec as { nodeSelector?: Record<string, string> } | undefined)?.nodeSelector ?? {};
+  return view
+    .nodes()
+    .filter((n) => Object.entries(selector).every(([k, v]) => n.metadata?.labels?.[k] === v))
+    .filter((n) => !isReady(n))
+    .map((n) => {
+      const ready = conditionsOf(n).find((c) => c.type === "Ready");
+      return `${n.metadata?.name} ${ready ? `${ready.reason ?? ready.status}: ${ready.message ?? ""}` : "has not reported"}`;
+    });
 }
 
 /** Why a pod that has no problem yet is still not ready, for timeouts and heartbeats. */

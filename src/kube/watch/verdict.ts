@@ -24,6 +24,7 @@ export interface ClusterView {
   replicaSets(namespace: string): KubeResource[];
   endpointSlices(namespace: string, service: string): KubeResource[];
   node(name: string): KubeResource | undefined;
+  nodes(): KubeResource[];
   now(): number;
 }
 
