@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { waitUntil } from "../engine/wait-until.js";
@@ -28,10 +28,13 @@ export interface AcquireOptions {
  * deleted: unlinking one while a waiter has it open would let two holders in.
  */
 export async function acquireBuildLock(o: AcquireOptions): Promise<BuildLock> {
-  mkdirSync(o.dir, { recursive: true });
+  ensureSharedDir(o.dir);
   const file = path.join(o.dir, `${createHash("sha256").update(o.key).digest("hex").slice(0, 32)}.lock`);
   const { default: Database } = await import("better-sqlite3");
+  const created = !existsSync(file);
   const db: BetterSqlite3.Database = new Database(file);
+  // Everyone who deploys from this host (the state directory's group) must be able to take it.
+  if (created) bestEffort(() => chmodSync(file, 0o660));
   // No busy wait inside SQLite: it would block the event loop; waitUntil polls instead.
   db.pragma("busy_timeout = 0");
   let waiting = false;
@@ -81,4 +84,20 @@ export async function acquireBuildLock(o: AcquireOptions): Promise<BuildLock> {
       }
     },
   };
+}
+
+/** The lock directory, group-shared like the state directory (setgid, so files keep its group). */
+function ensureSharedDir(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  bestEffort(() => chmodSync(dir, 0o2770));
+}
+
+/** A permission change another user's file refuses is not worth failing a build for. */
+function bestEffort(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // EPERM: not ours.
+  }
 }

@@ -1,10 +1,12 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSteps } from "../../src/engine/runner.js";
 import { KubecontrolError } from "../../src/errors.js";
 import { buildahBuilder } from "../../src/images/buildah-builder.js";
 import type { ImageBuilder } from "../../src/images/builder.js";
 import { ensureImage } from "../../src/images/ensure-image.js";
+import { ensureImageStep } from "../../src/images/ensure-image-step.js";
 import { repoRoot } from "../helpers/apps.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { type HelloProject, helloProject } from "./image-fixture.js";
@@ -145,6 +147,66 @@ describe("images built by buildah", () => {
     expect((err as KubecontrolError).code).toBe("NOT_FOUND");
     expect((err as KubecontrolError).message).toContain('version "no-such-branch" of hello is not a commit');
     expect(made).toBe(0);
+  });
+
+  it("given the image is in ECR, when run as a step, then check is satisfied with its reference", async () => {
+    const present = await ensure();
+    const before = builds;
+    const step = ensureImageStep({
+      app: project.app,
+      projectRoot: project.root,
+      stateDir: project.stateDir,
+      ecr: project.ecr,
+      builder: async () => countedBuilder(),
+    });
+    const report = await runSteps([step]);
+    expect(report.ok).toBe(true);
+    expect(report.steps[0]?.changed).toBe(false);
+    expect((report.results.get("ensureImage") as { image: { reference: string } }).image.reference).toBe(
+      present.image.reference,
+    );
+    expect(builds).toBe(before);
+  });
+
+  it("given a new commit, when run as a step, then apply builds it and the step reports the reference", async () => {
+    project.write("apps/hello/index.html", "<p>step</p>\n");
+    const commit = project.commit("step");
+    const report = await runSteps([
+      ensureImageStep({
+        app: project.app,
+        projectRoot: project.root,
+        version: commit,
+        stateDir: project.stateDir,
+        ecr: project.ecr,
+        builder: async () => countedBuilder(),
+      }),
+    ]);
+    expect(report.ok, String(report.steps[0]?.error)).toBe(true);
+    expect(report.steps[0]?.changed).toBe(true);
+    expect(report.steps[0]?.summary).toMatch(new RegExp(`^built .*:${commit}@sha256:`));
+  });
+
+  it("given a git remote as the source, when ensured by an abbreviated commit, then it builds from a mirror of the remote", async () => {
+    project.write("apps/hello/index.html", "<p>remote</p>\n");
+    const commit = project.commit("remote");
+    const remote = path.join(project.root, ".state", "remote.git");
+    execFileSync("git", ["clone", "--quiet", "--bare", project.root, remote]);
+    const app = { ...project.app, image: { ...project.app.image, source: { git: remote } } };
+    const run = (version?: string) =>
+      ensureImage({
+        app,
+        projectRoot: project.root,
+        version,
+        stateDir: project.stateDir,
+        ecr: project.ecr,
+        builder: async () => countedBuilder(),
+      });
+    const built = await run(commit.slice(0, 10));
+    expect(built.commit).toBe(commit);
+    expect(built.outcome).toBe("built");
+    const head = await run();
+    expect(head.commit).toBe(commit);
+    expect(head.outcome).toBe("found");
   });
 
   it("given two concurrent calls for one version, when both run, then it is built once", async () => {
