@@ -10,7 +10,7 @@ import traceback
 
 from werkzeug.wrappers import Request, Response
 
-import eks_access_entries
+import eks_access_model
 import mend_eks
 import mend_elbv2
 import settings
@@ -120,7 +120,7 @@ class AdminApp:
             return _publish_control_plane(match[1], body)
         if match and match[2] == "access" and method == "GET":
             _, cluster = _find_cluster(match[1])
-            return _json(eks_access_entries.for_admin(cluster)) if cluster else _error(404, f"no EKS cluster named {match[1]}")
+            return _json(eks_access_model.for_admin(cluster)) if cluster else _error(404, f"no EKS cluster named {match[1]}")
         if path == "/elbv2/target-health" and method == "POST":
             return _target_health(body)
         if path == "/seed" and method == "POST":

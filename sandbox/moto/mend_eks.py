@@ -18,6 +18,7 @@ from moto.eks.models import CLUSTER_NOT_FOUND_MSG, Cluster, EKSBackend, validate
 from moto.eks.responses import EKSResponse
 
 import eks_access_entries
+import eks_access_model
 import settings
 
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
@@ -141,7 +142,7 @@ def _create_cluster_response(self):
     }
     cluster.sbx_creator_arn = _caller_principal(self)
     if cluster.access_config["bootstrapClusterCreatorAdminPermissions"] and mode != "CONFIG_MAP":
-        eks_access_entries.bootstrap_creator(self.eks_backend, cluster)
+        eks_access_model.bootstrap_creator(self.eks_backend, cluster)
     return result
 
 
@@ -158,7 +159,7 @@ def _update_cluster_config_response(self):
             raise InvalidParameterException(message=f"Unsupported authentication mode update from {old} to {new}")
         cluster.access_config["authenticationMode"] = new
         if old == "CONFIG_MAP" and cluster.access_config["bootstrapClusterCreatorAdminPermissions"]:
-            eks_access_entries.bootstrap_creator(self.eks_backend, cluster)
+            eks_access_model.bootstrap_creator(self.eks_backend, cluster)
     return _original_update_config(self)
 
 

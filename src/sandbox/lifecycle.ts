@@ -1,34 +1,28 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { setTimeout as delay } from "node:timers/promises";
 import { KubecontrolError } from "../errors.js";
 import { adminCall } from "./admin-client.js";
-import {
-  type ComponentContext,
-  type ComponentHealth,
-  SANDBOX_COMPONENTS,
-  type SandboxComponent,
-} from "./components.js";
+import { SANDBOX_COMPONENTS } from "./components.js";
 import { withLock } from "./lock.js";
-import { packageRoot, resolveSandboxDir, type SandboxPaths, sandboxCacheDir, sandboxPaths } from "./paths.js";
-import { ownsPid, stopProcess } from "./processes.js";
+import { resolveSandboxDir, type SandboxPaths, sandboxPaths } from "./paths.js";
+import { stopProcess } from "./processes.js";
 import type { SeedRequirements } from "./seed.js";
-import { type ComponentRecord, readState, type SandboxState, writeState } from "./state.js";
+import { readState, type SandboxState, writeState } from "./state.js";
+import {
+  type ComponentStatus,
+  componentContext,
+  sameSelection,
+  sandboxStatus,
+  selectComponents,
+  waitHealthy,
+} from "./status.js";
+
+export { type ComponentStatus, sandboxStatus, selectComponents };
 
 /** Progress of `up` and `down`, for the CLI to render. */
 export type SandboxEvent =
   | { type: "starting"; component: string }
   | { type: "started"; component: string; address?: string; ms: number }
   | { type: "stopped"; component: string; outcome: string };
-
-/** One component as `status` reports it. */
-export interface ComponentStatus {
-  name: string;
-  description: string;
-  state: "up" | "unhealthy" | "down" | "not-started";
-  pid?: number;
-  address?: string;
-  detail?: string;
-}
 
 export interface UpOptions {
   dir?: string;
@@ -46,57 +40,12 @@ export interface UpResult {
   ms: number;
 }
 
-function context(
-  paths: SandboxPaths,
-  region: string,
-  started: Record<string, ComponentRecord>,
-): ComponentContext {
-  return { paths, cacheDir: sandboxCacheDir(), root: packageRoot(), region, started };
-}
-
-async function checkComponent(
-  component: SandboxComponent,
-  record: ComponentRecord | undefined,
-  ctx: ComponentContext,
-): Promise<ComponentStatus> {
-  const base = { name: component.name, description: component.description };
-  if (!record) return { ...base, state: "not-started" };
-  const known = { ...base, pid: record.pid, address: record.address };
-  if (!ownsPid(record.pid, record.marker))
-    return { ...known, state: "down", detail: `pid ${record.pid} is not running; log: ${record.logFile}` };
-  const health: ComponentHealth = await component.health(record, ctx);
-  return health.ok ? { ...known, state: "up" } : { ...known, state: "unhealthy", detail: health.detail };
-}
-
-async function waitHealthy(
-  component: SandboxComponent,
-  record: ComponentRecord,
-  ctx: ComponentContext,
-): Promise<void> {
-  const timeout = component.readyTimeoutMs ?? 30_000;
-  const deadline = Date.now() + timeout;
-  let last: ComponentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await checkComponent(component, record, ctx);
-    if (last.state === "up") return;
-    if (last.state === "down") break;
-    await delay(100);
-  }
-  throw new KubecontrolError(
-    "SANDBOX",
-    `sandbox ${component.name} did not become healthy within ${timeout / 1000}s: ${last?.detail ?? "no answer"}`,
-    {
-      hint: `see its log: ${record.logFile}`,
-    },
-  );
-}
-
 async function stopRecorded(
   state: SandboxState,
   paths: SandboxPaths,
   onEvent?: (e: SandboxEvent) => void,
 ): Promise<Record<string, string>> {
-  const ctx = context(paths, state.region, state.components);
+  const ctx = componentContext(paths, state.region, state.components);
   const order = [
     ...Object.keys(state.components).filter((n) => !SANDBOX_COMPONENTS.some((c) => c.name === n)),
     ...SANDBOX_COMPONENTS.map((c) => c.name).reverse(),
@@ -111,42 +60,6 @@ async function stopRecorded(
     onEvent?.({ type: "stopped", component: name, outcome });
   }
   return outcomes;
-}
-
-/** The components a sandbox runs: all of them, or those named by `only` (in start order). */
-export function selectComponents(only?: readonly string[]): readonly SandboxComponent[] {
-  if (!only) return SANDBOX_COMPONENTS;
-  const unknown = only.filter((n) => !SANDBOX_COMPONENTS.some((c) => c.name === n));
-  if (unknown.length > 0) {
-    throw new KubecontrolError("USAGE", `unknown sandbox component ${unknown.join(", ")}`, {
-      hint: `components: ${SANDBOX_COMPONENTS.map((c) => c.name).join(", ")}`,
-    });
-  }
-  return SANDBOX_COMPONENTS.filter((c) => only.includes(c.name));
-}
-
-function sameSelection(a?: readonly string[], b?: readonly string[]): boolean {
-  return (
-    selectComponents(a)
-      .map((c) => c.name)
-      .join() ===
-    selectComponents(b)
-      .map((c) => c.name)
-      .join()
-  );
-}
-
-/** Reports every component: its address, pid and health. */
-export async function sandboxStatus(
-  dir?: string,
-): Promise<{ dir: string; up: boolean; region?: string; components: ComponentStatus[] }> {
-  const paths = sandboxPaths(resolveSandboxDir(dir));
-  const state = readState(paths.stateFile);
-  const ctx = context(paths, state?.region ?? "", state?.components ?? {});
-  const components = await Promise.all(
-    selectComponents(state?.only).map((c) => checkComponent(c, state?.components[c.name], ctx)),
-  );
-  return { dir: paths.dir, up: components.every((c) => c.state === "up"), region: state?.region, components };
 }
 
 /** Starts every component in order and seeds; on a sandbox already up, changes nothing and says so. */
@@ -174,7 +87,7 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
       ...(options.only ? { only: [...options.only] } : {}),
       components: {},
     };
-    const ctx = context(paths, options.region, state.components);
+    const ctx = componentContext(paths, options.region, state.components);
     try {
       for (const component of selectComponents(options.only)) {
         const t = Date.now();

@@ -4,6 +4,7 @@ import { action } from "../run-action.js";
 const DIR_HELP =
   "the sandbox directory (default: $KUBECONTROL_SANDBOX, else ~/.local/state/kubecontrol/sandbox)";
 const load = () => import("./sandbox.js");
+const loadFaults = () => import("./sandbox-faults.js");
 
 /** Registers `kubecontrol sandbox ...`. Loads nothing heavy: implementations are imported in actions. */
 export function registerSandboxCommands(program: Command): void {
@@ -81,7 +82,7 @@ Examples:
     .command("faults")
     .description("show, add, replace or clear the proxy's fault rules")
     .option("--dir <dir>", DIR_HELP)
-    .action(action(async (cmd) => (await load()).sandboxFaultsShowCommand(cmd)))
+    .action(action(async (cmd) => (await loadFaults()).sandboxFaultsShowCommand(cmd)))
     .addHelpText(
       "after",
       `
@@ -108,7 +109,7 @@ Examples:
     .option("--dir <dir>", DIR_HELP)
     .action(
       action(async (cmd, operation: string, kind: string) =>
-        (await load()).sandboxFaultsAddCommand(cmd, operation, kind),
+        (await loadFaults()).sandboxFaultsAddCommand(cmd, operation, kind),
       ),
     );
   faults
@@ -116,10 +117,10 @@ Examples:
     .description("replace all rules with those in a JSON file ({rules: [...]} or [...]; - for stdin)")
     .argument("<file>", "the rules file")
     .option("--dir <dir>", DIR_HELP)
-    .action(action(async (cmd, file: string) => (await load()).sandboxFaultsSetCommand(cmd, file)));
+    .action(action(async (cmd, file: string) => (await loadFaults()).sandboxFaultsSetCommand(cmd, file)));
   faults
     .command("clear")
     .description("remove every rule")
     .option("--dir <dir>", DIR_HELP)
-    .action(action(async (cmd) => (await load()).sandboxFaultsClearCommand(cmd)));
+    .action(action(async (cmd) => (await loadFaults()).sandboxFaultsClearCommand(cmd)));
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { KubecontrolError } from "../../errors.js";
-import { adminCall } from "../../sandbox/admin-client.js";
 import { formatEnvForShell, sandboxEnv } from "../../sandbox/env.js";
 import {
   requireUp,
@@ -11,7 +9,6 @@ import {
   sandboxStatus,
   sandboxUp,
 } from "../../sandbox/lifecycle.js";
-import { FaultRuleSchema, FaultRulesSchema } from "../../sandbox/proxy/faults.js";
 import {
   defaultSeedRequirements,
   type SeedRequirements,
@@ -23,29 +20,7 @@ import { ExitCode } from "../exit-codes.js";
 import { commandSetup } from "../load.js";
 import { reportError } from "../run-action.js";
 import { table } from "../table.js";
-
-interface SandboxOpts {
-  dir?: string;
-  region?: string;
-  only?: string;
-}
-
-/** --dir, wherever on the command line it was given (`sandbox faults --dir X add` or `... add --dir X`). */
-function dirOf(cmd: Command): string | undefined {
-  for (let c: Command | null = cmd; c; c = c.parent) {
-    const dir = c.opts<SandboxOpts>().dir;
-    if (dir) return dir;
-  }
-  return undefined;
-}
-
-function out(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
-function json(value: unknown): void {
-  out(JSON.stringify(value, null, 2));
-}
+import { dirOf, json, out, type SandboxOpts } from "./sandbox-output.js";
 
 /** The seed from the company defaults plus what the apps in --apps name (if that directory exists). */
 async function seedFor(cmd: Command, region?: string): Promise<{ region: string; seed: SeedRequirements }> {
@@ -144,94 +119,5 @@ export async function sandboxEnvCommand(cmd: Command): Promise<number> {
   const env = sandboxEnv(requireUp(dirOf(cmd)));
   if (globalOptions(cmd).json) json(env);
   else out(formatEnvForShell(env));
-  return ExitCode.OK;
-}
-
-function proxyUrl(cmd: Command): string {
-  return `${requireUp(dirOf(cmd)).components.proxy!.address}/_proxy/faults`;
-}
-
-function printRules(cmd: Command, result: { rules: unknown[] }): void {
-  if (globalOptions(cmd).json) {
-    json(result);
-    return;
-  }
-  if (result.rules.length === 0) {
-    out("no fault rules");
-    return;
-  }
-  const rows = (result.rules as Record<string, unknown>[]).map((r) => [
-    String(r.operation),
-    String(r.kind),
-    String(r.rate),
-    String(r.seed),
-    r.delayMs === undefined ? "-" : String(r.delayMs),
-    r.maxAttempt === undefined ? "-" : String(r.maxAttempt),
-  ]);
-  out(table(["OPERATION", "KIND", "RATE", "SEED", "DELAY-MS", "MAX-ATTEMPT"], rows));
-}
-
-/** `kubecontrol sandbox faults`. */
-export async function sandboxFaultsShowCommand(cmd: Command): Promise<number> {
-  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd)));
-  return ExitCode.OK;
-}
-
-/** `kubecontrol sandbox faults add <operation> <kind>`. */
-export async function sandboxFaultsAddCommand(
-  cmd: Command,
-  operation: string,
-  kind: string,
-): Promise<number> {
-  const o = cmd.opts<{ rate: string; seed: string; delayMs?: string; maxAttempt?: string }>();
-  const parsed = FaultRuleSchema.safeParse({
-    operation,
-    kind,
-    rate: Number(o.rate),
-    seed: /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed,
-    delayMs: o.delayMs === undefined ? undefined : Number(o.delayMs),
-    maxAttempt: o.maxAttempt === undefined ? undefined : Number(o.maxAttempt),
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new KubecontrolError(
-      "USAGE",
-      `invalid fault rule: ${issue.path.join(".") || "rule"}: ${issue.message}`,
-      {
-        hint: "kind is one of latency, throttle, 5xx, timeout, garbage, lost-response; --rate is 0..1",
-      },
-    );
-  }
-  const url = proxyUrl(cmd);
-  const current = await adminCall<{ rules: unknown[] }>(url);
-  printRules(
-    cmd,
-    await adminCall<{ rules: unknown[] }>(url, { body: { rules: [...current.rules, parsed.data] } }),
-  );
-  return ExitCode.OK;
-}
-
-/** `kubecontrol sandbox faults set <file>`. */
-export async function sandboxFaultsSetCommand(cmd: Command, file: string): Promise<number> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
-  } catch (err) {
-    throw new KubecontrolError("USAGE", `cannot read fault rules from ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const parsed = FaultRulesSchema.safeParse(Array.isArray(raw) ? { rules: raw } : raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new KubecontrolError("USAGE", `${file}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd), { body: parsed.data }));
-  return ExitCode.OK;
-}
-
-/** `kubecontrol sandbox faults clear`. */
-export async function sandboxFaultsClearCommand(cmd: Command): Promise<number> {
-  printRules(cmd, await adminCall<{ rules: unknown[] }>(proxyUrl(cmd), { method: "DELETE" }));
   return ExitCode.OK;
 }

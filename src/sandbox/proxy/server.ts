@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { serveProxyAdmin } from "./admin-routes.js";
 import { CallCounts } from "./call-counts.js";
 import {
   accessKeyIdOf,
@@ -8,21 +9,9 @@ import {
   protocolOf,
   signingService,
 } from "./classify.js";
-import {
-  attemptOf,
-  decideFault,
-  type FaultRule,
-  FaultRulesSchema,
-  resourceKey,
-  ruleMatches,
-} from "./faults.js";
-import {
-  errorResponse,
-  garbageResponse,
-  type SyntheticResponse,
-  serverError,
-  throttleError,
-} from "./protocol-errors.js";
+import { attemptOf, decideFault, type FaultRule, resourceKey, ruleMatches } from "./faults.js";
+import { readBody, send, sendJson } from "./http-util.js";
+import { errorResponse, garbageResponse, serverError, throttleError } from "./protocol-errors.js";
 
 /** Where the proxy forwards to (moto behind the launcher). */
 export interface ProxyTarget {
@@ -32,26 +21,6 @@ export interface ProxyTarget {
 
 const DEFAULT_LATENCY_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
-const MAX_ADMIN_BODY = 1 << 20;
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function send(res: ServerResponse, answer: SyntheticResponse): void {
-  res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
-  res.end(answer.body);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  send(res, { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
-
 function sleep(ms: number, req: IncomingMessage): Promise<boolean> {
   // Resolves false when the client went away first, so nothing is forwarded for a dead call.
   return new Promise((resolve) => {
@@ -66,7 +35,8 @@ function sleep(ms: number, req: IncomingMessage): Promise<boolean> {
 /** The recording, fault-injecting HTTP proxy in front of moto. */
 export class SandboxProxy {
   readonly counts = new CallCounts();
-  private rules: FaultRule[] = [];
+  /** The fault rules in force, in order (the admin API replaces them). */
+  rules: FaultRule[] = [];
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   constructor(private readonly target: ProxyTarget) {}
@@ -90,7 +60,7 @@ export class SandboxProxy {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? "/";
-    if (url.startsWith("/_proxy/")) return this.admin(req, res, url);
+    if (url.startsWith("/_proxy/")) return serveProxyAdmin(this, req, res, url);
     const service = signingService(req.headers, url);
     if (!service) return this.forward(req, res, undefined);
     const protocol = protocolOf(service, req.headers);
@@ -182,39 +152,5 @@ export class SandboxProxy {
       if (body) upstream.end(body);
       else req.pipe(upstream);
     });
-  }
-
-  private async admin(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
-    const [path, query = ""] = url.split("?", 2);
-    const method = req.method ?? "GET";
-    const accessKeyId = new URLSearchParams(query).get("accessKeyId") ?? undefined;
-    if (path === "/_proxy/health" && method === "GET") return sendJson(res, 200, { ok: true });
-    if (path === "/_proxy/calls" && method === "GET")
-      return sendJson(res, 200, this.counts.snapshot(accessKeyId));
-    if (path === "/_proxy/calls/reset" && method === "POST") {
-      this.counts.reset(accessKeyId);
-      return sendJson(res, 200, { ok: true });
-    }
-    if (path === "/_proxy/faults" && method === "GET") return sendJson(res, 200, { rules: this.rules });
-    if (path === "/_proxy/faults" && method === "DELETE") {
-      this.rules = [];
-      return sendJson(res, 200, { rules: [] });
-    }
-    if (path === "/_proxy/faults" && method === "POST") {
-      const raw = await readBody(req);
-      if (raw.length > MAX_ADMIN_BODY) return sendJson(res, 413, { error: "body too large" });
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString("utf8") || "{}");
-      } catch {
-        return sendJson(res, 400, { error: "body must be JSON: {rules: [...]}" });
-      }
-      const result = FaultRulesSchema.safeParse(parsed);
-      if (!result.success)
-        return sendJson(res, 400, { error: "invalid fault rules", issues: result.error.issues });
-      this.rules = result.data.rules;
-      return sendJson(res, 200, { rules: this.rules });
-    }
-    return sendJson(res, 404, { error: `no proxy admin endpoint ${method} ${path}` });
   }
 }
