@@ -209,6 +209,36 @@ describe("images built by buildah", () => {
     expect(head.outcome).toBe("found");
   });
 
+  it("given a push the registry refuses, then the error has buildah's output but never the registry token", async () => {
+    const repo = await project.ecr.repository(project.repository);
+    const auth = await project.ecr.registryAuth();
+    const password = Buffer.from(auth.token, "base64").toString("utf8").split(":").slice(1).join(":");
+    const missing = {
+      ...repo,
+      name: "kc-no-such-repository",
+      uri: `${repo.uri.split("/")[0]}/kc-no-such-repository`,
+    };
+    const err = (await countedBuilder()
+      .build({
+        app: "hello",
+        repository: missing,
+        commit: project.initialCommit,
+        gitDir: project.root,
+        remote: undefined,
+        context: "apps/hello",
+        dockerfile: "Dockerfile",
+        buildArgs: {},
+        registryAuth: async () => auth,
+        progress: () => {},
+      })
+      .catch((e: unknown) => e)) as KubecontrolError;
+    expect(err.code).toBe("STEP_FAILED");
+    expect(err.message).toContain("buildah push of");
+    const everything = JSON.stringify({ message: err.message, hint: err.hint, details: err.details });
+    expect(everything).not.toContain(auth.token);
+    expect(everything).not.toContain(password);
+  });
+
   it("given two concurrent calls for one version, when both run, then it is built once", async () => {
     project.write("apps/hello/index.html", "<p>concurrent</p>\n");
     const commit = project.commit("concurrent");
