@@ -61,7 +61,7 @@ describe("sandbox lifecycle", () => {
     );
     const state = requireUp(dir);
     const pids = Object.values(state.components).map((c) => c.pid);
-    expect(processesMentioning(dir).sort()).toEqual(pids.sort());
+    expect(processesMentioning(dir).sort((a, b) => a - b)).toEqual(pids.sort((a, b) => a - b));
 
     // given it is up, when `up` runs again, then it changes nothing
     const second = await sandboxUp({ dir, region: "us-east-1", seed });
