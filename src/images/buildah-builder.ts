@@ -66,6 +66,7 @@ export function buildahBuilder(o: BuildahOptions): ImageBuilder {
           ],
           { redact, ...(req.signal ? { signal: req.signal } : {}) },
         );
+        if (req.signal?.aborted) throw cancelled(image);
         if (bud.code !== 0) throw failed("build", image, bud.tail, tailLines);
         req.progress(`buildah: pushing ${image}`);
         const digestFile = path.join(secrets, "digest");
@@ -76,6 +77,7 @@ export function buildahBuilder(o: BuildahOptions): ImageBuilder {
         );
         // The local copy is only a step on the way to the registry: vfs keeps full copies.
         await runCaptured("buildah", [...global, "rmi", image], {});
+        if (req.signal?.aborted) throw cancelled(image);
         if (push.code !== 0) throw failed("push", image, push.tail, tailLines);
         const digest = (await readFile(digestFile, "utf8").catch(() => "")).trim();
         return digest ? { digest } : {};
@@ -115,5 +117,11 @@ function failed(what: "build" | "push", image: string, tail: string, lines: numb
         ? "fix the Dockerfile or the build context at that commit; the lines above are the end of buildah's output"
         : "check that the repository exists and the registry is reachable; the lines above are the end of buildah's output",
     details: { builder: "buildah", phase: what, output },
+  });
+}
+
+function cancelled(image: string): KubecontrolError {
+  return new KubecontrolError("CANCELLED", `the build of ${image} was cancelled`, {
+    hint: "run the command again to build it",
   });
 }

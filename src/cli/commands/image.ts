@@ -12,7 +12,7 @@ export function registerImageCommand(program: Command): void {
     .argument("<app>", "the app's name")
     .option(
       "--version <commit-ish>",
-      "code version: commit, tag or branch (default: the source's default branch head)",
+      "code version: commit, tag or branch (default: HEAD of a path source, the default branch of a git remote)",
     )
     .addHelpText(
       "after",
