@@ -51,8 +51,10 @@ export class ListenerServers {
     for (const [key, entry] of this.servers) {
       const l = wanted.get(key);
       if (!l || signatureOf(l) !== entry.signature) {
-        await new Promise((resolve) => entry.server.close(resolve));
+        // Idle keep-alive connections would hold close() open until they time out.
+        const closed = new Promise((resolve) => entry.server.close(resolve));
         entry.server.closeAllConnections();
+        await closed;
         this.servers.delete(key);
       }
     }
