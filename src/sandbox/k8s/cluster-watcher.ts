@@ -138,6 +138,15 @@ export class ClusterWatcher {
         ms: Date.now() - started,
       });
     } catch (err) {
+      if (toKubecontrolError(err).details?.status === 404) {
+        // Deleted while its control plane started (tests do this): nothing to publish or retry.
+        await this.remove(name);
+        this.options.log("control-plane.abandoned", {
+          cluster: name,
+          reason: "cluster deleted while starting",
+        });
+        return;
+      }
       const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts);
       this.retryAt.set(name, Date.now() + backoff);
       const message = toKubecontrolError(err).message;
@@ -164,9 +173,8 @@ export class ClusterWatcher {
     }
   }
 
+  /** moto names another endpoint: the cluster was made anew under this name, so its control plane is too. */
   private async republish(name: string): Promise<void> {
-    const current = this.status.controlPlanes[name];
-    if (!current?.endpoint) return;
     await this.create(name);
   }
 

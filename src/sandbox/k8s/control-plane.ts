@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { KubecontrolError } from "../../errors.js";
@@ -63,10 +64,14 @@ export async function createControlPlane(
   const webhookFile = `${dir}/token-webhook.kubeconfig`;
   await writeFile(webhookFile, webhookKubeconfig(`${host.webhookBaseUrl}/${encodeURIComponent(name)}`));
   const configFile = `${dir}/kwokctl.yaml`;
+  // kwokctl scans for free ports downward from 32767 in each process, so two clusters created at
+  // once pick the same ones; ports the kernel hands out are distinct.
+  const [apiserverPort, etcdPort, etcdPeerPort, kwokPort] = await freePorts(4);
   const config = {
     binaries: binariesIn(host.binDir),
     webhookConfigFile: webhookFile,
     kubeVersion: host.kubeVersion,
+    etcdPeerPort: etcdPeerPort!,
   };
   await writeFile(configFile, kwokctlConfiguration(config));
   const kubeconfig = adminKubeconfigPath(host.k8sDir, name);
@@ -94,6 +99,12 @@ export async function createControlPlane(
         config.binaries.kwok,
         "--etcd-binary",
         config.binaries.etcd,
+        "--kube-apiserver-port",
+        String(apiserverPort),
+        "--etcd-port",
+        String(etcdPort),
+        "--controller-port",
+        String(kwokPort),
         "--wait",
         "60s",
       ],
@@ -125,6 +136,22 @@ export async function kubectlApply(host: ControlPlaneHost, name: string, files: 
   ];
   for (const file of files) args.push("-f", file);
   await run(`${host.binDir}/kubectl`, args, { timeout: 60_000, maxBuffer: 8 << 20 });
+}
+
+/** Distinct free loopback ports (held together while chosen, so none repeats). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<Server>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 async function readEndpoint(kubeconfigFile: string): Promise<ControlPlaneEndpoint> {

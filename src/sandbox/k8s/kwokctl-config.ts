@@ -28,6 +28,8 @@ export interface KwokctlConfigInput {
   webhookConfigFile: string;
   /** Kubernetes version the binaries were built at, e.g. "v1.34.4" (kwokctl picks flags by it). */
   kubeVersion: string;
+  /** etcd's peer port (no kwokctl flag sets it). */
+  etcdPeerPort?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export function kwokctlConfiguration(input: KwokctlConfigInput): string {
       // The sandbox is for this machine only: nothing listens beyond loopback.
       bindAddress: "127.0.0.1",
       kubeAuthorization: true,
+      ...(input.etcdPeerPort ? { etcdPeerPort: input.etcdPeerPort } : {}),
       kubeApiserverBinary: binaries.kubeApiserver,
       kubeControllerManagerBinary: binaries.kubeControllerManager,
       kubeSchedulerBinary: binaries.kubeScheduler,
