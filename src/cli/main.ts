@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { registerImageCommand } from "./commands/image.js";
+import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
@@ -163,6 +164,7 @@ Examples:
     );
 
   registerImageCommand(program);
+  registerKubeconfigCommand(program);
   registerSandboxCommands(program);
   return program;
 }

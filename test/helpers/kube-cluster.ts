@@ -43,14 +43,18 @@ export interface TestCluster {
  * Creates an EKS cluster (the caller becomes its admin through an access entry), waits for its
  * control plane, and adds one Auto Scaling Group per pool whose instances become nodes.
  */
-export async function createTestCluster(sbx: TestSandbox, pools: TestPool[]): Promise<TestCluster> {
+export async function createTestCluster(
+  sbx: TestSandbox,
+  pools: TestPool[],
+  options: { name?: string } = {},
+): Promise<TestCluster> {
   const accessKeyId = testAccessKeyId();
   const config = sdkConfig(sbx, accessKeyId);
   const credentials = { accessKeyId, secretAccessKey: "sandbox" };
   const eks = new EKSClient(config);
   const ec2 = new EC2Client(config);
   const asg = new AutoScalingClient(config);
-  const name = uniqueName("kc-kube");
+  const name = options.name ?? uniqueName("kc-kube");
   await eks.send(
     new CreateClusterCommand({
       name,
