@@ -18,6 +18,7 @@ import { MotoAdmin } from "../k8s/moto-admin.js";
 import { motoSdkConfig } from "../k8s/moto-sdk-config.js";
 import { instanceClusters } from "../k8s/nodes/aws-instances.js";
 import { pollLoop } from "../k8s/poll-loop.js";
+import { withTimeout } from "../k8s/with-timeout.js";
 import { type LoopbackListener, listLoopbackListeners, listTargets } from "./lb-inventory.js";
 import { ListenerServers } from "./listener-servers.js";
 import { type ClusterServing, judgeTarget, readClusterServing, type TargetVerdict } from "./target-health.js";
@@ -71,7 +72,11 @@ async function tick(): Promise<void> {
       const kubeconfig = adminKubeconfigPath(`${sandboxDir}/k8s`, cluster);
       serving.set(
         cluster,
-        existsSync(kubeconfig) ? await readClusterServing(kubeconfig).catch(() => undefined) : undefined,
+        existsSync(kubeconfig)
+          ? await withTimeout(readClusterServing(kubeconfig), 3000, `cluster ${cluster}`).catch(
+              () => undefined,
+            )
+          : undefined,
       );
     }
     for (const group of groups) {

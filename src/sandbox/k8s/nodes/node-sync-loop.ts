@@ -3,6 +3,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { adminKubeconfigPath } from "../control-plane.js";
 import type { WatcherStatus } from "../watcher-status.js";
+import { withTimeout } from "../with-timeout.js";
 import { type ClusterInstance, listClusterInstances } from "./aws-instances.js";
 import { coreApiFor, syncClusterNodes } from "./sync-nodes.js";
 
@@ -47,7 +48,11 @@ export class NodeSync {
       const mine = instances.filter((i) => i.cluster === cluster);
       count += mine.length;
       try {
-        const changed = await syncClusterNodes(this.api(cluster), mine, this.options.kubeVersion);
+        const changed = await withTimeout(
+          syncClusterNodes(this.api(cluster), mine, this.options.kubeVersion),
+          5000,
+          `cluster ${cluster}`,
+        );
         if (changed.created.length + changed.deleted.length > 0)
           this.options.log("nodes.synced", { cluster, ...changed });
       } catch (err) {
