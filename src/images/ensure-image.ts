@@ -47,10 +47,15 @@ export interface EnsuredImage {
  */
 export async function ensureImage(o: EnsureImageOptions): Promise<EnsuredImage> {
   const progress = o.progress ?? (() => {});
-  const commit = await resolveVersion(o.app, o.projectRoot, o.version, {
-    mirrorDir: path.join(o.stateDir, "sources"),
-  });
-  const repository = await o.ecr.repository(o.app.image.repository);
+  // Both are reads and independent; a bad version is reported before a missing repository.
+  const [version, repo] = await Promise.allSettled([
+    resolveVersion(o.app, o.projectRoot, o.version, { mirrorDir: path.join(o.stateDir, "sources") }),
+    o.ecr.repository(o.app.image.repository),
+  ]);
+  if (version.status === "rejected") throw version.reason;
+  if (repo.status === "rejected") throw repo.reason;
+  const commit = version.value;
+  const repository = repo.value;
   const existing = await findImage(o.ecr, repository, commit);
   const base = { app: o.app.name, commit };
   if (existing) {
