@@ -104,7 +104,9 @@ class AdminApp:
         body = body or {}
         if path == "/health" and method == "GET":
             if not self.state["ready"]:
-                return _json({"ok": False, "reason": self.state.get("reason", "seeding")}, 503)
+                # 503 while seeding (try again), 500 once seeding failed (waiting will not help)
+                failed = "reason" in self.state
+                return _json({"ok": False, "reason": self.state.get("reason", "seeding")}, 500 if failed else 503)
             return _json({"ok": True})
         if path == "/config":
             if method == "POST":

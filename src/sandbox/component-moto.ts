@@ -33,7 +33,9 @@ export const motoComponent: SandboxComponent = {
     });
     return { ...record, address: `http://127.0.0.1:${record.port}` };
   },
-  health(record) {
-    return probe(`${record.address}/_sandbox/health`);
+  async health(record) {
+    const result = await probe(`${record.address}/_sandbox/health`);
+    // 500 means seeding failed (503: still seeding): say so at once instead of timing out.
+    return result.detail?.startsWith("500") ? { ...result, fatal: true } : result;
   },
 };

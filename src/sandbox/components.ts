@@ -30,6 +30,8 @@ export interface ComponentContext {
 export interface ComponentHealth {
   ok: boolean;
   detail?: string;
+  /** Not healthy and never will be (e.g. its start-up failed): `up` stops waiting at once. */
+  fatal?: boolean;
 }
 
 /** One long-running process of the sandbox. */

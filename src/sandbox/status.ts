@@ -18,6 +18,8 @@ export interface ComponentStatus {
   pid?: number;
   address?: string;
   detail?: string;
+  /** Unhealthy for good: waiting will not help. */
+  fatal?: boolean;
 }
 
 /** What components see of the sandbox they run in. */
@@ -41,7 +43,8 @@ export async function checkComponent(
   if (!ownsPid(record.pid, record.marker))
     return { ...known, state: "down", detail: `pid ${record.pid} is not running; log: ${record.logFile}` };
   const health: ComponentHealth = await component.health(record, ctx);
-  return health.ok ? { ...known, state: "up" } : { ...known, state: "unhealthy", detail: health.detail };
+  if (health.ok) return { ...known, state: "up" };
+  return { ...known, state: "unhealthy", detail: health.detail, ...(health.fatal ? { fatal: true } : {}) };
 }
 
 /** Polls a component's health until it is up; a SANDBOX error naming its log otherwise. */
@@ -56,16 +59,14 @@ export async function waitHealthy(
   while (Date.now() < deadline) {
     last = await checkComponent(component, record, ctx);
     if (last.state === "up") return;
-    if (last.state === "down") break;
+    if (last.state === "down" || last.fatal) break;
     await delay(100);
   }
-  throw new KubecontrolError(
-    "SANDBOX",
-    `sandbox ${component.name} did not become healthy within ${timeout / 1000}s: ${last?.detail ?? "no answer"}`,
-    {
-      hint: `see its log: ${record.logFile}`,
-    },
-  );
+  const why =
+    last?.state === "down" || last?.fatal
+      ? `sandbox ${component.name} failed to start: ${last.detail ?? "it exited"}`
+      : `sandbox ${component.name} did not become healthy within ${timeout / 1000}s: ${last?.detail ?? "no answer"}`;
+  throw new KubecontrolError("SANDBOX", why, { hint: `see its log: ${record.logFile}` });
 }
 
 /** The components a sandbox runs: all of them, or those named by `only` (in start order). */

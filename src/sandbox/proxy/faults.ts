@@ -23,6 +23,7 @@ export const FaultRuleSchema = z.object({
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
+/** The body of `POST /_proxy/faults`. */
 export const FaultRulesSchema = z.object({ rules: z.array(FaultRuleSchema) });
 
 /** A call's coordinates for the fault decision. */
