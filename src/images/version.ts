@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
@@ -91,7 +91,11 @@ async function revParse(app: ResolvedKubeApp, gitDir: string, ref: string, where
   }
 }
 
-/** A bare mirror of `remote` under `mirrorDir`, cloned once and fetched on every call. */
+/**
+ * A bare mirror of `remote` under `mirrorDir`, cloned once and fetched on every call. Several
+ * runs may do this at once: a clone goes to a temporary name and is renamed into place (the
+ * loser discards its copy), and a fetch that lost a ref lock to another fetch is tried again.
+ */
 async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
   const gitDir = path.join(
     mirrorDir,
@@ -99,10 +103,22 @@ async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
   );
   try {
     if (existsSync(path.join(gitDir, "HEAD"))) {
-      await run("git", ["-C", gitDir, "fetch", "--prune", "--tags", "origin"], { timeout: GIT_TIMEOUT_MS });
+      const fetch = () =>
+        run("git", ["-C", gitDir, "fetch", "--prune", "--tags", "origin"], { timeout: GIT_TIMEOUT_MS });
+      await fetch().catch(fetch);
     } else {
       await mkdir(mirrorDir, { recursive: true });
-      await run("git", ["clone", "--mirror", "--quiet", "--", remote, gitDir], { timeout: GIT_TIMEOUT_MS });
+      const temp = await mkdtemp(path.join(mirrorDir, ".clone-"));
+      try {
+        await run("git", ["clone", "--mirror", "--quiet", "--", remote, path.join(temp, "m.git")], {
+          timeout: GIT_TIMEOUT_MS,
+        });
+        await rename(path.join(temp, "m.git"), gitDir).catch((err: unknown) => {
+          if (!existsSync(path.join(gitDir, "HEAD"))) throw err;
+        });
+      } finally {
+        await rm(temp, { recursive: true, force: true });
+      }
     }
   } catch (err) {
     throw new KubecontrolError("PRECONDITION", `could not fetch the app's source from ${remote}`, {
