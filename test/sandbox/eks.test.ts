@@ -8,12 +8,14 @@ import {
   DescribeClusterCommand,
   DisassociateAccessPolicyCommand,
   EKSClient,
+  InvalidParameterException,
   InvalidRequestException,
   ListAccessEntriesCommand,
   ListAssociatedAccessPoliciesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateAccessEntryCommand,
+  UpdateClusterConfigCommand,
 } from "@aws-sdk/client-eks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminCall } from "../../src/sandbox/admin-client.js";
@@ -70,6 +72,8 @@ describe.sequential("EKS cluster phases", () => {
     expect(described.status).toBe("CREATING");
     expect(described.endpoint).toBeUndefined();
     await expect.poll(() => status(name), { timeout: 5000, interval: 100 }).toBe("ACTIVE");
+    // no control plane was published (part 2 is not running here): no endpoint, as moto's fake one is gone
+    expect((await eks.send(new DescribeClusterCommand({ name }))).cluster?.endpoint).toBeUndefined();
 
     const deleted = await eks.send(new DeleteClusterCommand({ name }));
     expect(deleted.cluster?.status).toBe("DELETING");
@@ -209,6 +213,23 @@ describe("EKS access entries", () => {
     await expect(
       eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn: principal })),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it("moves the authentication mode one way only, bootstrapping the creator's entry", async () => {
+    const name = await createCluster("CONFIG_MAP");
+    expect((await eks.send(new ListAccessEntriesCommand({ clusterName: name }))).accessEntries).toEqual([]);
+    await eks.send(
+      new UpdateClusterConfigCommand({ name, accessConfig: { authenticationMode: "API_AND_CONFIG_MAP" } }),
+    );
+    const described = (await eks.send(new DescribeClusterCommand({ name }))).cluster!;
+    expect(described.accessConfig?.authenticationMode).toBe("API_AND_CONFIG_MAP");
+    expect((await eks.send(new ListAccessEntriesCommand({ clusterName: name }))).accessEntries).toHaveLength(
+      1,
+    );
+    await expect(
+      eks.send(new UpdateClusterConfigCommand({ name, accessConfig: { authenticationMode: "CONFIG_MAP" } })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    await eks.send(new DeleteClusterCommand({ name }));
   });
 
   it("answers with AWS's errors: unknown cluster, CONFIG_MAP-only cluster", async () => {
