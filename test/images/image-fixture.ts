@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CreateRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { CreateRepositoryCommand, DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { type AwsClientOptions, EcrImages } from "../../src/images/ecr-images.js";
 import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
 import { baseSpec, repoRoot, resolved } from "../helpers/apps.js";
@@ -21,7 +21,7 @@ export interface HelloProject {
   /** Commits every change in the work tree; returns the new commit. */
   commit(message: string): string;
   write(file: string, text: string): void;
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
 /** Makes the project, its first commit, and a fresh ECR repository for it in the sandbox. */
@@ -67,8 +67,11 @@ export async function helloProject(sbx: TestSandbox): Promise<HelloProject> {
     write(file, text) {
       writeFileSync(path.join(root, file), text);
     },
-    dispose() {
+    async dispose() {
       rmSync(root, { recursive: true, force: true });
+      await new ECRClient(cfg)
+        .send(new DeleteRepositoryCommand({ repositoryName: repository, force: true }))
+        .catch(() => undefined);
     },
   };
   project.initialCommit = project.commit("hello");
