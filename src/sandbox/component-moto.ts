@@ -10,7 +10,7 @@ export const motoComponent: SandboxComponent = {
   description: "AWS (moto 5.2.1 with the sandbox's mends) and the /_sandbox admin API",
   readyTimeoutMs: 90_000,
   async start(ctx) {
-    const python = await resolvePython(ctx.root, ctx.cacheDir);
+    const python = await resolvePython(ctx.root, ctx.cacheDir, ctx.note);
     const portFile = path.join(ctx.paths.runDir, "moto.port");
     const record = await startProcess({
       name: "moto",

@@ -24,6 +24,8 @@ export interface ComponentContext {
   region: string;
   /** Components already started by this `up`, by name (all of them for health checks). */
   started: Record<string, ComponentRecord>;
+  /** Tells the person waiting what takes long (installing, building); shown by `up`. */
+  note(message: string): void;
 }
 
 /** Result of a health check. */

@@ -22,7 +22,8 @@ export { type ComponentStatus, sandboxStatus, selectComponents };
 export type SandboxEvent =
   | { type: "starting"; component: string }
   | { type: "started"; component: string; address?: string; ms: number }
-  | { type: "stopped"; component: string; outcome: string };
+  | { type: "stopped"; component: string; outcome: string }
+  | { type: "note"; component: string; message: string };
 
 export interface UpOptions {
   dir?: string;
@@ -87,10 +88,14 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
       ...(options.only ? { only: [...options.only] } : {}),
       components: {},
     };
-    const ctx = componentContext(paths, options.region, state.components);
+    let current = "";
+    const ctx = componentContext(paths, options.region, state.components, (message) =>
+      options.onEvent?.({ type: "note", component: current, message }),
+    );
     try {
       for (const component of selectComponents(options.only)) {
         const t = Date.now();
+        current = component.name;
         options.onEvent?.({ type: "starting", component: component.name });
         const record = await component.start(ctx);
         state.components[component.name] = record;

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
+import { withLock } from "./lock.js";
 
 const run = promisify(execFile);
 
@@ -25,7 +26,11 @@ export async function pythonHasMoto(python: string): Promise<boolean> {
  * The Python that runs the launcher: $KUBECONTROL_SANDBOX_PYTHON, the cache's virtualenv, or
  * python3 if it has moto 5.2.1; otherwise sandbox/setup-python.sh makes the virtualenv (once).
  */
-export async function resolvePython(root: string, cacheDir: string): Promise<string> {
+export async function resolvePython(
+  root: string,
+  cacheDir: string,
+  note: (message: string) => void = () => {},
+): Promise<string> {
   const override = process.env.KUBECONTROL_SANDBOX_PYTHON;
   if (override) {
     if (await pythonHasMoto(override)) return override;
@@ -40,7 +45,16 @@ export async function resolvePython(root: string, cacheDir: string): Promise<str
   const venvPython = path.join(cacheDir, "venv", "bin", "python");
   if (existsSync(venvPython) && (await pythonHasMoto(venvPython))) return venvPython;
   if (await pythonHasMoto("python3")) return "python3";
-  return setupPython(root, cacheDir);
+  // Two sandboxes starting at once (the test setup starts two) must not both build the virtualenv.
+  return withLock(
+    path.join(cacheDir, "setup-python.lock"),
+    async () => {
+      if (existsSync(venvPython) && (await pythonHasMoto(venvPython))) return venvPython;
+      note(`installing moto ${MOTO_VERSION} into ${path.join(cacheDir, "venv")} (once; about a minute)`);
+      return setupPython(root, cacheDir);
+    },
+    900_000, // pip may take minutes on a slow link
+  );
 }
 
 async function setupPython(root: string, cacheDir: string): Promise<string> {
@@ -48,7 +62,7 @@ async function setupPython(root: string, cacheDir: string): Promise<string> {
   try {
     const { stdout } = await run("bash", [script], {
       env: { ...process.env, KUBECONTROL_SANDBOX_CACHE: cacheDir },
-      timeout: 600_000,
+      timeout: 900_000,
       maxBuffer: 16 << 20,
     });
     const python = stdout.trim().split("\n").pop() ?? "";

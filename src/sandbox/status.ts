@@ -27,8 +27,9 @@ export function componentContext(
   paths: SandboxPaths,
   region: string,
   started: Record<string, ComponentRecord>,
+  note: (message: string) => void = () => {},
 ): ComponentContext {
-  return { paths, cacheDir: sandboxCacheDir(), root: packageRoot(), region, started };
+  return { paths, cacheDir: sandboxCacheDir(), root: packageRoot(), region, started, note };
 }
 
 /** A component's state: not started, down (its pid is gone), unhealthy, or up. */

@@ -50,6 +50,7 @@ function renderEvent(event: SandboxEvent): void {
     process.stderr.write(
       `  ${event.component.padEnd(8)} ${event.address ?? ""}  (${(event.ms / 1000).toFixed(1)}s)\n`,
     );
+  if (event.type === "note") process.stderr.write(`  ${event.component.padEnd(8)} ${event.message}\n`);
   if (event.type === "stopped") process.stderr.write(`  ${event.component.padEnd(8)} ${event.outcome}\n`);
 }
 
