@@ -2,7 +2,7 @@ import path from "node:path";
 import { KubecontrolError } from "../errors.js";
 import { probe } from "./admin-client.js";
 import type { SandboxComponent } from "./components.js";
-import { ensureBinaries } from "./k8s/assets.js";
+import { binariesPresent, ensureBinaries } from "./k8s/assets.js";
 import { deleteControlPlane, listControlPlanes } from "./k8s/control-plane.js";
 import { nodeEntry } from "./node-entry.js";
 import { startProcess } from "./processes.js";
@@ -24,6 +24,12 @@ export const clusterWatcherComponent: SandboxComponent = {
         "INTERNAL",
         "the cluster watcher starts after moto, whose address is unknown",
       );
+    const expected = await ensureBinaries({ build: false });
+    if (!binariesPresent(expected)) {
+      ctx.note(
+        `building Kubernetes, etcd and kwok from the Go module proxy into ${expected} (once; about 6 minutes)`,
+      );
+    }
     const binDir = await ensureBinaries();
     const portFile = path.join(ctx.paths.runDir, "cluster-watcher.port");
     const entry = nodeEntry("k8s/watcher-main");

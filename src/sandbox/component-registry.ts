@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,10 @@ import { nodeEntry } from "./node-entry.js";
 import { startProcess } from "./processes.js";
 
 const run = promisify(execFile);
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? "").split(":").some((dir) => dir && existsSync(path.join(dir, cmd)));
+}
 
 /** A free loopback port (docker-registry cannot report the port it bound, so it is told one). */
 async function freePort(): Promise<number> {
@@ -26,6 +30,8 @@ export const registryComponent: SandboxComponent = {
   description: "docker-registry (Distribution 2.8) holding the images of ECR's repositories",
   readyTimeoutMs: 15_000,
   async start(ctx) {
+    const missing = ["docker-registry", "buildah", "skopeo"].filter((cmd) => !onPath(cmd));
+    if (missing.length > 0) ctx.note(`installing ${missing.join(", ")} with apt (once)`);
     try {
       await run(path.join(ctx.root, "sandbox", "setup-apt.sh"), [], { timeout: 10 * 60_000 });
     } catch (err) {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../../errors.js";
@@ -46,6 +46,20 @@ export async function ensureBinaries(options: { build?: boolean } = {}): Promise
       },
     );
   }
+}
+
+/** Whether the binaries sandbox/build-k8s.sh makes are all in `binDir` (then it builds nothing). */
+export function binariesPresent(binDir: string): boolean {
+  const names = [
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "etcd",
+    "kwok",
+    "kwokctl",
+  ];
+  return names.every((name) => existsSync(`${binDir}/${name}`));
 }
 
 /** The last few lines of a command's output, for error messages that stay readable. */
