@@ -37,8 +37,10 @@ export async function ensureBinaries(options: { build?: boolean } = {}): Promise
     return dir;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
+    // The script exits 2 when Go is missing: the user installs it, nothing is broken.
+    const code = (err as { code?: unknown }).code === 2 ? "PREREQUISITE_MISSING" : "SANDBOX";
     throw new KubecontrolError(
-      "SANDBOX",
+      code,
       `building the sandbox's Kubernetes binaries failed: ${lastLines(stderr)}`,
       {
         cause: err,
