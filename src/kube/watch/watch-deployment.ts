@@ -19,9 +19,10 @@ export interface JudgeOptions {
 }
 
 /**
- * Judges a Deployment as `kubectl rollout status` does (observed generation, updated, old
- * replicas gone, available; ProgressDeadlineExceeded fails) and, sooner, by its new pods:
- * an image that cannot be pulled, a crash loop or no node to run on fail it at once.
+ * Judges a Deployment. Succeeded: the controller saw the change and every desired replica of
+ * the current revision is available (krane's `full` rollout; read from the pods, or from the
+ * status as `kubectl rollout status` reads it). Failed: a new pod cannot pull its image,
+ * crash-loops or finds no node, or ProgressDeadlineExceeded.
  */
 export function judgeDeployment(d: KubeResource, view: ClusterView, o: JudgeOptions): Verdict {
   const generation = d.metadata?.generation ?? 0;
@@ -33,9 +34,12 @@ export function judgeDeployment(d: KubeResource, view: ClusterView, o: JudgeOpti
   const updated = status.updatedReplicas ?? 0;
   const available = status.availableReplicas ?? 0;
   const total = status.replicas ?? 0;
-  const summary = `${Math.min(available, updated)}/${want} available, ${updated}/${want} updated`;
   const progressing = conditionsOf(d).find((c) => c.type === "Progressing");
   const pods = newPods(d, view);
+  const readyNew = pods.filter(isReady).length;
+  // Status counts old pods as available too; the current revision's ready pods are what rolled out.
+  const shown = pods.length > 0 ? readyNew : Math.min(available, updated);
+  const summary = `${shown}/${want} available, ${updated}/${want} updated`;
   const problems = pods.map((p) => podProblem(p, view, o)).filter((p) => p !== undefined);
   if (problems.length > 0) {
     const first = problems[0]!;
@@ -57,14 +61,27 @@ export function judgeDeployment(d: KubeResource, view: ClusterView, o: JudgeOpti
       pods: pods.map((p) => p.metadata?.name ?? ""),
     };
   }
-  if (updated < want) return { state: "waiting", summary };
-  if (total > updated)
-    return {
-      state: "waiting",
-      summary: `${summary}, ${total - updated} old pod${total - updated === 1 ? "" : "s"} terminating`,
-    };
-  if (available < updated) return { state: "waiting", summary };
-  return { state: "succeeded", summary: `${available}/${want} available` };
+  if (updated >= want && total <= updated && available >= updated) {
+    return { state: "succeeded", summary: `${available}/${want} available` };
+  }
+  // The status is a summary the controllers write a few hops after the pods change (later still
+  // when the controller manager is throttled); the current revision's pods say it first.
+  if (fullyRolledOut(d, pods, want)) return { state: "succeeded", summary: `${want}/${want} available` };
+  if (total > updated && updated >= want) {
+    const old = total - updated;
+    return { state: "waiting", summary: `${summary}, ${old} old pod${old === 1 ? "" : "s"} terminating` };
+  }
+  return { state: "waiting", summary };
+}
+
+/**
+ * krane's `full` rollout, read from the pods: every desired replica of the current revision is
+ * Ready (without minReadySeconds, Ready is available). Old pods may still be draining: scaling
+ * them down cannot fail, and `kubectl rollout status`, which also waits for that, ends later.
+ */
+function fullyRolledOut(d: KubeResource, current: KubeResource[], want: number): boolean {
+  if (((d.spec as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0) > 0) return false;
+  return current.filter(isReady).length >= want;
 }
 
 /** The pods of the Deployment's current ReplicaSet (the one of its current revision). */
