@@ -8,6 +8,14 @@ import type { StepContext } from "../engine/step.js";
  */
 const current = new AsyncLocalStorage<StepContext>();
 
+/** The attempt number of a call kubecontrol retries itself (a create, made with one SDK attempt). */
+const ownAttempt = new AsyncLocalStorage<{ attempt: number; max: number }>();
+
+/** Runs `fn` as attempt `attempt` of `max`: its request says so, as the SDK's own retries do. */
+export function withAttempt<T>(attempt: number, max: number, fn: () => Promise<T>): Promise<T> {
+  return ownAttempt.run({ attempt, max }, fn);
+}
+
 /** Runs `fn` with AWS calls attributed to `ctx`. */
 export function withStepContext<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
   return current.run(ctx, fn);
@@ -22,12 +30,22 @@ interface HandlerContext {
   clientName?: string;
 }
 
+/** The step the current AWS work is done for, if any. */
+export function currentStep(): StepContext | undefined {
+  return current.getStore();
+}
+
 /** Finalize-step middleware placed after the SDK's retry middleware: it runs once per attempt. */
 export const attemptReporter =
   (next: (args: MiddlewareArgs) => Promise<unknown>, context: HandlerContext) =>
   async (args: MiddlewareArgs): Promise<unknown> => {
+    const own = ownAttempt.getStore();
+    // Our own retries of a create announce their number like the SDK's do (amz-sdk-request), so
+    // the service (and the sandbox's fault injection) can tell attempt 2 from attempt 1.
+    if (own && args.request.headers)
+      args.request.headers["amz-sdk-request"] = `attempt=${own.attempt}; max=${own.max}`;
     const attempt = Number(/attempt=(\d+)/.exec(args.request.headers?.["amz-sdk-request"] ?? "")?.[1] ?? 1);
-    if (attempt > 1) {
+    if (attempt > 1 && !own) {
       const op = `${(context.clientName ?? "").replace(/Client$/, "")}:${(context.commandName ?? "").replace(/Command$/, "")}`;
       current.getStore()?.retrying(attempt, `${op} retried by the AWS SDK (throttled, 5xx or no answer)`, 0);
     }

@@ -21,6 +21,12 @@ export class AutoScaling {
     return awsCall("autoscaling", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.AutoScalingClient) => Promise<T>) {
+    const { m, once } = await this.sdk();
+    return awsCall("autoscaling", op, what, () => f(m, once));
+  }
+
   /** Groups by name, or by tag filters when no names are given. */
   describeGroups(names: string[], filters?: Sdk.Filter[]): Promise<Sdk.AutoScalingGroup[]> {
     const what = names.length ? `auto scaling group ${names.join(", ")}` : "auto scaling groups";
@@ -40,7 +46,7 @@ export class AutoScaling {
 
   /** Creates a group. */
   async createGroup(input: Sdk.CreateAutoScalingGroupCommandInput): Promise<void> {
-    await this.run("CreateAutoScalingGroup", `auto scaling group ${input.AutoScalingGroupName}`, (m, c) =>
+    await this.runOnce("CreateAutoScalingGroup", `auto scaling group ${input.AutoScalingGroupName}`, (m, c) =>
       c.send(new m.CreateAutoScalingGroupCommand(input)),
     );
   }

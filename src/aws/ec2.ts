@@ -21,6 +21,12 @@ export class Ec2 {
     return awsCall("ec2", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.EC2Client) => Promise<T>): Promise<T> {
+    const { m, once } = await this.sdk();
+    return awsCall("ec2", op, what, () => f(m, once));
+  }
+
   /** VPCs matching the filters. */
   describeVpcs(filters: Sdk.Filter[], vpcIds?: string[]): Promise<Sdk.Vpc[]> {
     return this.run("DescribeVpcs", "the VPC", (m, c) =>
@@ -55,7 +61,7 @@ export class Ec2 {
 
   /** Creates a security group; returns its id. */
   createSecurityGroup(input: Sdk.CreateSecurityGroupCommandInput): Promise<string> {
-    return this.run("CreateSecurityGroup", `security group ${input.GroupName}`, async (m, c) => {
+    return this.runOnce("CreateSecurityGroup", `security group ${input.GroupName}`, async (m, c) => {
       const r = await c.send(new m.CreateSecurityGroupCommand(input));
       return r.GroupId!;
     });
@@ -122,28 +128,37 @@ export class Ec2 {
 
   /** Creates a launch template; returns its id. */
   createLaunchTemplate(input: Sdk.CreateLaunchTemplateCommandInput): Promise<string> {
-    return this.run("CreateLaunchTemplate", `launch template ${input.LaunchTemplateName}`, async (m, c) => {
-      const r = await c.send(new m.CreateLaunchTemplateCommand(input));
-      return r.LaunchTemplate!.LaunchTemplateId!;
-    });
+    return this.runOnce(
+      "CreateLaunchTemplate",
+      `launch template ${input.LaunchTemplateName}`,
+      async (m, c) => {
+        const r = await c.send(new m.CreateLaunchTemplateCommand(input));
+        return r.LaunchTemplate!.LaunchTemplateId!;
+      },
+    );
   }
 
-  /** Adds a version to a launch template and makes it the default; returns the version number. */
-  createDefaultLaunchTemplateVersion(
+  /** Adds a version to a launch template; returns its number. */
+  createLaunchTemplateVersion(
     templateId: string,
     data: Sdk.RequestLaunchTemplateData,
     what: string,
   ): Promise<number> {
-    return this.run("CreateLaunchTemplateVersion", what, async (m, c) => {
+    return this.runOnce("CreateLaunchTemplateVersion", what, async (m, c) => {
       const r = await c.send(
         new m.CreateLaunchTemplateVersionCommand({ LaunchTemplateId: templateId, LaunchTemplateData: data }),
       );
-      const version = r.LaunchTemplateVersion!.VersionNumber!;
-      await c.send(
-        new m.ModifyLaunchTemplateCommand({ LaunchTemplateId: templateId, DefaultVersion: String(version) }),
-      );
-      return version;
+      return r.LaunchTemplateVersion!.VersionNumber!;
     });
+  }
+
+  /** Makes a version the launch template's default. */
+  async setDefaultLaunchTemplateVersion(templateId: string, version: number, what: string): Promise<void> {
+    await this.run("ModifyLaunchTemplate", what, (m, c) =>
+      c.send(
+        new m.ModifyLaunchTemplateCommand({ LaunchTemplateId: templateId, DefaultVersion: String(version) }),
+      ),
+    );
   }
 
   /** Deletes a launch template and all its versions. */

@@ -21,6 +21,12 @@ export class Ecr {
     return awsCall("ecr", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.ECRClient) => Promise<T>): Promise<T> {
+    const { m, once } = await this.sdk();
+    return awsCall("ecr", op, what, () => f(m, once));
+  }
+
   /** The repository, or undefined. */
   describeRepository(name: string): Promise<Sdk.Repository | undefined> {
     return orAbsent(
@@ -35,7 +41,7 @@ export class Ecr {
 
   /** Creates a repository. */
   createRepository(input: Sdk.CreateRepositoryCommandInput): Promise<Sdk.Repository | undefined> {
-    return this.run("CreateRepository", `repository ${input.repositoryName}`, async (m, c) => {
+    return this.runOnce("CreateRepository", `repository ${input.repositoryName}`, async (m, c) => {
       return (await c.send(new m.CreateRepositoryCommand(input))).repository;
     });
   }

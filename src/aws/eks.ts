@@ -21,6 +21,12 @@ export class Eks {
     return awsCall("eks", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.EKSClient) => Promise<T>): Promise<T> {
+    const { m, once } = await this.sdk();
+    return awsCall("eks", op, what, () => f(m, once));
+  }
+
   /** The cluster, or undefined when there is none of that name. */
   describeCluster(name: string): Promise<Sdk.Cluster | undefined> {
     return orAbsent(
@@ -44,7 +50,7 @@ export class Eks {
 
   /** Creates a cluster (it starts CREATING). */
   async createCluster(input: Sdk.CreateClusterCommandInput): Promise<Sdk.Cluster | undefined> {
-    return this.run("CreateCluster", `cluster ${input.name}`, async (m, c) => {
+    return this.runOnce("CreateCluster", `cluster ${input.name}`, async (m, c) => {
       return (await c.send(new m.CreateClusterCommand(input))).cluster;
     });
   }
@@ -91,7 +97,7 @@ export class Eks {
 
   /** Creates an access entry. */
   async createAccessEntry(input: Sdk.CreateAccessEntryCommandInput): Promise<Sdk.AccessEntry | undefined> {
-    return this.run(
+    return this.runOnce(
       "CreateAccessEntry",
       `access entry ${input.principalArn} of ${input.clusterName}`,
       async (m, c) => (await c.send(new m.CreateAccessEntryCommand(input))).accessEntry,

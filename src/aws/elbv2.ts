@@ -22,6 +22,12 @@ export class Elbv2 {
     return awsCall("elbv2", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Client) => Promise<T>): Promise<T> {
+    const { m, once } = await this.sdk();
+    return awsCall("elbv2", op, what, () => f(m, once));
+  }
+
   /** A load balancer by name, or undefined. */
   async describeLoadBalancer(name: string): Promise<Sdk.LoadBalancer | undefined> {
     return orAbsent(
@@ -46,7 +52,7 @@ export class Elbv2 {
 
   /** Creates a load balancer. */
   createLoadBalancer(input: Sdk.CreateLoadBalancerCommandInput): Promise<Sdk.LoadBalancer> {
-    return this.run("CreateLoadBalancer", `load balancer ${input.Name}`, async (m, c) => {
+    return this.runOnce("CreateLoadBalancer", `load balancer ${input.Name}`, async (m, c) => {
       return (await c.send(new m.CreateLoadBalancerCommand(input))).LoadBalancers![0]!;
     });
   }
@@ -96,7 +102,7 @@ export class Elbv2 {
 
   /** Creates a target group. */
   createTargetGroup(input: Sdk.CreateTargetGroupCommandInput): Promise<Sdk.TargetGroup> {
-    return this.run("CreateTargetGroup", `target group ${input.Name}`, async (m, c) => {
+    return this.runOnce("CreateTargetGroup", `target group ${input.Name}`, async (m, c) => {
       return (await c.send(new m.CreateTargetGroupCommand(input))).TargetGroups![0]!;
     });
   }
@@ -125,7 +131,7 @@ export class Elbv2 {
 
   /** Creates a listener. */
   createListener(input: Sdk.CreateListenerCommandInput, what: string): Promise<Sdk.Listener> {
-    return this.run("CreateListener", what, async (m, c) => {
+    return this.runOnce("CreateListener", what, async (m, c) => {
       return (await c.send(new m.CreateListenerCommand(input))).Listeners![0]!;
     });
   }

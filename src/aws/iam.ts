@@ -21,6 +21,12 @@ export class Iam {
     return awsCall("iam", op, what, () => f(m, client));
   }
 
+  /** One attempt only: the caller (createOrAdopt) looks for the resource before it tries again. */
+  private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.IAMClient) => Promise<T>): Promise<T> {
+    const { m, once } = await this.sdk();
+    return awsCall("iam", op, what, () => f(m, once));
+  }
+
   /** A role (with its tags), or undefined. */
   getRole(name: string): Promise<Sdk.Role | undefined> {
     return orAbsent(
@@ -37,7 +43,7 @@ export class Iam {
 
   /** Creates a role. */
   createRole(input: Sdk.CreateRoleCommandInput): Promise<Sdk.Role> {
-    return this.run(
+    return this.runOnce(
       "CreateRole",
       `role ${input.RoleName}`,
       async (m, c) => (await c.send(new m.CreateRoleCommand(input))).Role!,
@@ -107,7 +113,7 @@ export class Iam {
 
   /** Creates an instance profile. */
   createInstanceProfile(name: string, tags: Sdk.Tag[]): Promise<Sdk.InstanceProfile> {
-    return this.run(
+    return this.runOnce(
       "CreateInstanceProfile",
       `instance profile ${name}`,
       async (m, c) =>

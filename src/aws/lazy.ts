@@ -1,7 +1,11 @@
 import { type AwsOptions, instrument, sdkClientConfig } from "./client-config.js";
 
-/** An SDK module and a client built from it, on first use. */
-export type Lazy<M, C> = () => Promise<{ m: M; client: C }>;
+/**
+ * An SDK module and two clients built from it on first use: `client` retries by itself;
+ * `once` makes one attempt, for creates, whose retries must look before they repeat (moto, unlike
+ * AWS, ignores idempotency tokens, and a create whose answer was lost would be made twice).
+ */
+export type Lazy<M, C> = () => Promise<{ m: M; client: C; once: C }>;
 
 /**
  * Imports the SDK package only when its client is first used: the CLI's start-up (and --help)
@@ -12,12 +16,13 @@ export function lazyClient<M, C extends { middlewareStack: unknown }>(
   build: (m: M, config: ReturnType<typeof sdkClientConfig>) => C,
   options: AwsOptions,
 ): Lazy<M, C> {
-  let made: Promise<{ m: M; client: C }> | undefined;
+  let made: Promise<{ m: M; client: C; once: C }> | undefined;
   return () => {
     made ??= load().then((m) => {
       const client = build(m, sdkClientConfig(options));
       instrument(client as never);
-      return { m, client };
+      const once = build(m, { ...sdkClientConfig(options), maxAttempts: 1 });
+      return { m, client, once };
     });
     return made;
   };

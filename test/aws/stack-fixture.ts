@@ -71,6 +71,9 @@ export async function run(
 ): Promise<{ report: RunReport; events: KubecontrolEvent[] }> {
   const events: KubecontrolEvent[] = [];
   const report = await runSteps(steps, { concurrency, emit: (e) => events.push(e), heartbeatMs: 1000 });
+  if (process.env.KC_TEST_TIMING)
+    for (const s of report.steps)
+      if (s.durationMs > 1000) console.log(`slow step ${s.name}: ${s.durationMs} ms`);
   return { report, events };
 }
 

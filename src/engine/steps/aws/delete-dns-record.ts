@@ -1,3 +1,4 @@
+import { hasCode } from "../../../aws/errors.js";
 import type { DnsRecord } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
 import { deletionStep } from "./deletion-step.js";
@@ -18,7 +19,13 @@ export function deleteDnsRecordStep(r: DnsRecord, env: StackEnv): Step {
       return set ? { zoneId: zone.Id!, set } : undefined;
     },
     // DELETE must repeat the record exactly as it is, which is why it was just read.
-    remove: (found, ctx) =>
-      changeAndWait(aws, found.zoneId, { Action: "DELETE", ResourceRecordSet: found.set }, ctx, env),
+    async remove(found, ctx) {
+      try {
+        await changeAndWait(aws, found.zoneId, { Action: "DELETE", ResourceRecordSet: found.set }, ctx, env);
+      } catch (err) {
+        // A retried DELETE whose first answer was lost finds nothing to delete.
+        if (!hasCode(err, "InvalidChangeBatch") || (await findColourRecord(aws, found.zoneId, r))) throw err;
+      }
+    },
   });
 }

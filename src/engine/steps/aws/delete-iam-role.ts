@@ -13,7 +13,14 @@ export function deleteIamRoleStep(r: IamRole, env: StackEnv): Step {
     env,
     find: () => iam.getRole(r.name),
     async remove() {
-      for (const policy of await iam.attachedPolicies(r.name)) await iam.detachPolicy(r.name, policy);
+      for (const policy of await iam.attachedPolicies(r.name)) {
+        try {
+          await iam.detachPolicy(r.name, policy);
+        } catch (err) {
+          // A retried detach whose first answer was lost finds nothing attached.
+          if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+        }
+      }
       try {
         await iam.deleteRole(r.name);
       } catch (err) {

@@ -13,7 +13,13 @@ export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): St
     env,
     find: () => iam.getInstanceProfile(r.name),
     async remove(profile) {
-      for (const role of profile.Roles ?? []) await iam.removeRoleFromInstanceProfile(r.name, role.RoleName!);
+      for (const role of profile.Roles ?? []) {
+        try {
+          await iam.removeRoleFromInstanceProfile(r.name, role.RoleName!);
+        } catch (err) {
+          if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+        }
+      }
       try {
         await iam.deleteInstanceProfile(r.name);
       } catch (err) {

@@ -7,7 +7,7 @@ export interface Deletion<T> {
   /** Logical id of the resource (the step is `delete-<id>`). */
   id: string;
   description: string;
-  env: StackEnv;
+  env: Pick<StackEnv, "pace">;
   find(ctx: StepContext): Promise<T | undefined>;
   remove(found: T, ctx: StepContext): Promise<void>;
   /** Errors that mean "not yet" (in use, a dependency still there): retried with backoff. */

@@ -38,7 +38,7 @@ export async function changeAndWait(
   zoneId: string,
   change: { Action: "UPSERT" | "DELETE"; ResourceRecordSet: ResourceRecordSet },
   ctx: StepContext,
-  env: StackEnv,
+  env: Pick<StackEnv, "pace">,
 ): Promise<void> {
   const what = `${change.Action} ${change.ResourceRecordSet.Name} (${change.ResourceRecordSet.SetIdentifier})`;
   const id = await retryEventual(

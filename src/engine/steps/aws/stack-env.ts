@@ -1,11 +1,12 @@
-import { withStepContext } from "../../../aws/attempts.js";
+import { currentStep, withAttempt, withStepContext } from "../../../aws/attempts.js";
 import type { Aws } from "../../../aws/create-aws.js";
-import { hasCode, isAmbiguous } from "../../../aws/errors.js";
+import { awsErrorCode, hasCode, isAmbiguous } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import { TAG } from "../../../plan/aws.js";
 import type { Plan } from "../../../plan/plan.js";
 import { retry } from "../../retry.js";
 import type { Step, StepContext } from "../../step.js";
+import { sleep } from "../../wait-until.js";
 
 /** What every AWS step of one colour's stack works with. */
 export interface StackEnv {
@@ -76,23 +77,54 @@ export function tagList(tags: Record<string, string>): { Key: string; Value: str
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
+// The call was refused before anything was done: trying again cannot make a second resource.
+const REFUSED = [
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "SlowDown",
+  "PriorRequestNotComplete",
+];
+
 /**
- * Creates, or adopts what is already there. moto ignores idempotency tokens and an SDK retry of
- * a create whose answer was lost meets "already exists": either way, look again rather than
- * make a second one or fail.
+ * Creates, or adopts what is already there. Creates go out with a single SDK attempt (moto
+ * ignores idempotency tokens, and an SDK retry of a create whose answer was lost would make a
+ * second one): after an unanswered or failed attempt this looks again, adopts what it finds,
+ * and only then tries once more, with capped backoff and jitter, each attempt reported.
  */
 export async function createOrAdopt<T>(
   create: () => Promise<T>,
   find: () => Promise<T | undefined>,
   alreadyExists: string[],
+  attempts = 8,
 ): Promise<T> {
-  try {
-    return await create();
-  } catch (err) {
-    if (!hasCode(err, ...alreadyExists) && !isAmbiguous(err)) throw err;
-    const found = await find();
-    if (found !== undefined) return found;
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withAttempt(attempt, attempts, create);
+    } catch (err) {
+      if (hasCode(err, ...alreadyExists)) {
+        const found = await find();
+        if (found !== undefined) return found;
+        throw err;
+      }
+      const refused = hasCode(err, ...REFUSED);
+      if (!refused && !isAmbiguous(err)) throw err;
+      if (!refused) {
+        const found = await find();
+        if (found !== undefined) return found;
+      }
+      if (attempt >= attempts) throw err;
+      const delayMs = Math.round(Math.random() * Math.min(20_000, 300 * 2 ** (attempt - 1)));
+      currentStep()?.retrying(
+        attempt + 1,
+        `create again after ${awsErrorCode(err)} (looked first: nothing made)`,
+        delayMs,
+      );
+      await sleep(delayMs, currentStep()?.signal);
+    }
   }
 }
 
@@ -119,6 +151,6 @@ export function retryEventual<T>(
 }
 
 /** Poll pacing for waits. */
-export function pollPace(env: StackEnv): { initialDelayMs: number; maxDelayMs: number } {
+export function pollPace(env: Pick<StackEnv, "pace">): { initialDelayMs: number; maxDelayMs: number } {
   return { initialDelayMs: env.pace?.pollMs ?? 2_000, maxDelayMs: env.pace?.maxPollMs ?? 15_000 };
 }

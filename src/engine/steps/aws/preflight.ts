@@ -1,0 +1,132 @@
+import type { Aws } from "../../../aws/create-aws.js";
+import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
+import type { Plan } from "../../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../../spec/resolve.js";
+import { findNetwork, type Network } from "./find-network.js";
+
+/** One thing preflight found wrong, and what to do about it. */
+export interface PreflightProblem {
+  check: string;
+  message: string;
+  hint: string;
+}
+
+/** What preflight learned (the account, the network) when everything is in order. */
+export interface PreflightReport {
+  account: string;
+  callerArn: string;
+  network: Network;
+}
+
+/** The Secrets Manager secrets an app's containers reference (`name#key` → name). */
+export function referencedSecrets(app: ResolvedKubeApp): string[] {
+  const names = new Set<string>();
+  for (const component of Object.values(app.components))
+    for (const container of component.containers)
+      for (const ref of Object.values(container.envFromSecrets))
+        names.add(ref.slice(0, ref.lastIndexOf("#")));
+  return [...names].sort();
+}
+
+function describe(err: unknown): string {
+  return isKubecontrolError(err) ? err.message : String(err);
+}
+
+/**
+ * Read-only checks before any change: credentials, VPC and subnets, the pools' instance types
+ * in the nodes' zones, the AMI parameters, the hosted zone, the certificates and the secrets
+ * (existence only: values are never read). Throws PREFLIGHT_FAILED listing every problem.
+ */
+export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp): Promise<PreflightReport> {
+  const problems: PreflightProblem[] = [];
+  const attempt = async <T>(check: string, hint: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      problems.push({
+        check,
+        message: describe(err),
+        hint: isKubecontrolError(err) && err.hint ? err.hint : hint,
+      });
+      return undefined;
+    }
+  };
+
+  const identity = await attempt(
+    "credentials",
+    "set AWS_PROFILE or AWS credentials for the target account",
+    () => aws.sts.callerIdentity(),
+  );
+  if (!identity) throw failed(problems);
+  const network = await attempt("network", "fix network.vpc in the spec", () =>
+    findNetwork(aws, plan.network),
+  );
+
+  for (const r of plan.aws) {
+    if (r.kind === "auto-scaling-group" && network) {
+      const offered = await attempt("instance types", "", () =>
+        aws.ec2.instanceTypeOfferings(r.properties.instanceTypes),
+      );
+      for (const type of r.properties.instanceTypes) {
+        const zones = new Set((offered ?? []).filter((o) => o.InstanceType === type).map((o) => o.Location));
+        if (offered && !network.zones.some((z) => zones.has(z)))
+          problems.push({
+            check: "instance types",
+            message: `instance type ${type} of pool ${r.properties.pool} is not offered in ${network.zones.join(", ")}`,
+            hint: `pick instance types offered in ${plan.region} (aws ec2 describe-instance-type-offerings)`,
+          });
+      }
+    }
+    if (r.kind === "launch-template") {
+      const ami = await attempt("AMI", "", () => aws.ssm.parameter(r.properties.amiParameter));
+      if (ami === undefined && !problems.some((p) => p.check === "AMI"))
+        problems.push({
+          check: "AMI",
+          message: `no EKS-optimized AMI parameter ${r.properties.amiParameter}`,
+          hint: "use a Kubernetes version and architecture EKS publishes AMIs for",
+        });
+    }
+    if (r.kind === "route53-record") {
+      const zone = await attempt("hosted zone", "", () => aws.route53.findHostedZone(r.properties.zone));
+      if (!zone)
+        problems.push({
+          check: "hosted zone",
+          message: `no public hosted zone ${r.properties.zone} for ${r.properties.record}`,
+          hint: `create the hosted zone ${r.properties.zone} in Route 53, or fix dns.zone in the spec`,
+        });
+    }
+    if (r.kind === "listener" && r.properties.certificateDomain) {
+      const domain = r.properties.certificateDomain;
+      const arn = await attempt("certificate", "", () => aws.acm.certificateFor(domain));
+      if (!arn)
+        problems.push({
+          check: "certificate",
+          message: `no issued ACM certificate for ${domain} (listener ${r.properties.port})`,
+          hint: `request and validate a certificate for ${domain} in ACM in ${plan.region}`,
+        });
+    }
+  }
+  for (const secret of app ? referencedSecrets(app) : []) {
+    const exists = await attempt("secrets", "", () => aws.secrets.exists(secret));
+    if (exists === false)
+      problems.push({
+        check: "secrets",
+        message: `secret ${secret} (referenced by envFromSecrets) does not exist`,
+        hint: `create the secret ${secret} in Secrets Manager in ${plan.region}`,
+      });
+  }
+  if (problems.length > 0 || !network) throw failed(problems);
+  return { account: identity.account, callerArn: identity.arn, network };
+}
+
+function failed(problems: PreflightProblem[]): KubecontrolError {
+  const lines = problems.map((p) => `  ${p.check}: ${p.message}`).join("\n");
+  return new KubecontrolError(
+    "PREFLIGHT_FAILED",
+    `preflight found ${problems.length} problem(s); nothing was changed:\n${lines}`,
+    {
+      hint: [...new Set(problems.map((p) => p.hint).filter(Boolean))].join("; "),
+      details: { problems },
+    },
+  );
+}
