@@ -1,6 +1,7 @@
 import type { KubeClient, KubeResource } from "../client.js";
 import type { ContainerStatus } from "./pod-problems.js";
-import type { ClusterView } from "./verdict.js";
+import type { ClusterView, Verdict } from "./verdict.js";
+import { newPods } from "./watch-deployment.js";
 
 interface KubeEvent {
   type?: string;
@@ -107,4 +108,15 @@ async function lastLogLines(
   } catch {
     return [];
   }
+}
+
+/** The pods worth showing for an outcome: the failing verdict's, else the Deployment's current ones. */
+export function evidencePods(
+  view: ClusterView,
+  o: { kind: string; namespace: string; name: string },
+  verdict: Verdict | undefined,
+): string[] {
+  if (verdict?.state === "failed" && verdict.pods) return verdict.pods;
+  const obj = view.object(o.kind, o.namespace, o.name);
+  return obj && o.kind === "Deployment" ? newPods(obj, view).map((p) => p.metadata?.name ?? "") : [];
 }

@@ -1,11 +1,11 @@
 import type { KubeClient } from "../client.js";
 import { WatchedCluster } from "./cluster-view.js";
-import { collectEvidence } from "./evidence.js";
-import { podPendingReason } from "./pod-problems.js";
-import { type FailureReason, isReady, type Verdict } from "./verdict.js";
+import { collectEvidence, evidencePods } from "./evidence.js";
+import { timeoutCause } from "./timeout-cause.js";
+import type { FailureReason, Verdict } from "./verdict.js";
 import { judgeDaemonSet } from "./watch-daemonset.js";
-import { judgeDeployment, newPods } from "./watch-deployment.js";
-import { judgeService, selects } from "./watch-service.js";
+import { judgeDeployment } from "./watch-deployment.js";
+import { expectsEndpoints, judgeService } from "./watch-service.js";
 
 /** Kinds whose readiness is watched; every other kind is done once applied. */
 export const WATCHED_KINDS = ["Deployment", "DaemonSet", "Service"] as const;
@@ -101,27 +101,13 @@ export async function waitForObjects(
     },
   );
 
-  const expectsEndpoints = (t: WatchTarget): boolean => {
-    const svc = view.object("Service", t.namespace, t.name);
-    const selector = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector;
-    return targets.some((w) => {
-      if (w.kind === "Service" || w.namespace !== t.namespace) return false;
-      const obj = view.object(w.kind, w.namespace, w.name);
-      const spec = obj?.spec as {
-        replicas?: number;
-        template?: { metadata?: { labels?: Record<string, string> } };
-      };
-      return (spec?.replicas ?? 1) > 0 && selects(selector, spec?.template?.metadata?.labels);
-    });
-  };
-
   const judge = (t: WatchTarget): Verdict => {
     const obj = view.object(t.kind, t.namespace, t.name);
     if (!obj) return { state: "waiting", summary: "not found yet" };
     const o = { graceMs, ...(t.minGeneration ? { minGeneration: t.minGeneration } : {}) };
     if (t.kind === "Deployment") return judgeDeployment(obj, view, o);
     if (t.kind === "DaemonSet") return judgeDaemonSet(obj, view, o);
-    return judgeService(obj, view, expectsEndpoints(t));
+    return judgeService(obj, view, expectsEndpoints(view, t, targets));
   };
 
   const settle = (t: WatchTarget, outcome: Outcome, v: Verdict, reason?: FailureReason, message?: string) => {
@@ -148,7 +134,7 @@ export async function waitForObjects(
       if (v.state === "succeeded") settle(t, "succeeded", v);
       else if (v.state === "failed") settle(t, "failed", v, v.reason, v.message);
       else if (now - started >= timeouts[t.kind]) {
-        const { reason, message } = timeoutCause(t, v);
+        const { reason, message } = timeoutCause(view, t, v, timeouts[t.kind]);
         settle(t, "timed-out", v, reason, message);
       }
     }
@@ -165,21 +151,6 @@ export async function waitForObjects(
       lastWaiting = waiting;
       options.onWaiting?.(waiting);
     }
-  }
-
-  function timeoutCause(t: WatchTarget, v: Verdict): { reason: FailureReason; message: string } {
-    const seconds = Math.round(timeouts[t.kind] / 1000);
-    const obj = view.object(t.kind, t.namespace, t.name);
-    const pods = obj && t.kind === "Deployment" ? newPods(obj, view).filter((p) => !isReady(p)) : [];
-    const running = pods.map(podPendingReason).filter((r) => r.includes("readiness probe"));
-    if (running.length > 0) {
-      return {
-        reason: "NeverReady",
-        message: `${refOf(t)} not available after ${seconds}s (${v.summary}): ${running[0]}`,
-      };
-    }
-    const why = pods.length > 0 ? `: ${podPendingReason(pods[0]!)}` : "";
-    return { reason: "TimedOut", message: `${refOf(t)} not ready after ${seconds}s (${v.summary})${why}` };
   }
 
   const tick = setInterval(() => {
@@ -214,16 +185,8 @@ export async function waitForObjects(
     ordered
       .filter((o) => o.outcome === "failed" || o.outcome === "timed-out")
       .map(async (o) => {
-        const verdict = last.get(o.ref);
-        const obj = view.object(o.kind, o.namespace, o.name);
-        const pods =
-          verdict?.state === "failed" && verdict.pods
-            ? verdict.pods
-            : obj && o.kind === "Deployment"
-              ? newPods(obj, view).map((p) => p.metadata?.name ?? "")
-              : [];
         o.evidence = await collectEvidence(client, view, o, {
-          pods,
+          pods: evidencePods(view, o, last.get(o.ref)),
           ...(options.logTimeoutMs ? { logTimeoutMs: options.logTimeoutMs } : {}),
         });
       }),

@@ -1,5 +1,6 @@
 import type { KubeResource } from "../client.js";
 import type { ClusterView, Verdict } from "./verdict.js";
+import type { WatchTarget } from "./wait-for-objects.js";
 
 interface EndpointSlice {
   endpoints?: { conditions?: { ready?: boolean } }[];
@@ -30,4 +31,17 @@ export function selects(
 ): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** True when a watched workload with replicas has pods the Service selects: then it needs endpoints. */
+export function expectsEndpoints(view: ClusterView, service: WatchTarget, targets: WatchTarget[]): boolean {
+  const svc = view.object("Service", service.namespace, service.name);
+  const selector = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector;
+  return targets.some((w) => {
+    if (w.kind === "Service" || w.namespace !== service.namespace) return false;
+    const spec = view.object(w.kind, w.namespace, w.name)?.spec as
+      | { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } }
+      | undefined;
+    return (spec?.replicas ?? 1) > 0 && selects(selector, spec?.template?.metadata?.labels);
+  });
 }
