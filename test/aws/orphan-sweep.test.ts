@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { colourStackSteps } from "../../src/engine/steps/aws/colour-stack.js";
+import { findOrphans, orphanDeletionSteps } from "../../src/engine/steps/aws/orphan-sweep.js";
+import { shiftDnsStep } from "../../src/engine/steps/aws/shift-dns.js";
+import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
+import type { DnsRecord } from "../../src/plan/aws-types.js";
+import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
+import { inventory } from "./inventory.js";
+import { failures, PACE, planFor, run, testAws, uniqueWebapp, withSandboxPolicies } from "./stack-fixture.js";
+
+let sbx: TestSandbox;
+
+beforeAll(async () => {
+  sbx = await testSandbox();
+});
+
+describe("the orphan sweep", () => {
+  it("lists what no live colour owns, changes nothing until asked, then deletes it and keeps the app's resources", async () => {
+    // Given a blue colour with DNS pointed at it
+    const app = await uniqueWebapp();
+    const blue = await withSandboxPolicies(sbx, planFor(app, "blue"));
+    const green = await withSandboxPolicies(sbx, planFor(app, "green"));
+    const t = testAws(sbx);
+    expect(failures((await run(colourStackSteps(blue, t.aws, "run-blue", { pace: PACE }))).report)).toEqual(
+      [],
+    );
+    const record = blue.aws.find((r): r is DnsRecord => r.kind === "route53-record")!;
+    const env = { plan: blue, aws: t.aws, runId: "run-dns", pace: PACE };
+    expect(failures((await run([shiftDnsStep(record, env, 100)])).report)).toEqual([]);
+
+    // When blue is live, nothing is an orphan
+    expect(await findOrphans(t.aws, { app: app.name, livePlans: [blue], record })).toEqual([]);
+
+    // When only green is live, every blue resource is one, and listing them changed nothing
+    await t.resetCounts();
+    const orphans = await findOrphans(t.aws, { app: app.name, livePlans: [green], record });
+    expect((await t.counts()).mutating).toEqual({});
+    const expected = blue.aws
+      .filter((r) => r.scope === "colour" && !["listener", "eks-access-entry"].includes(r.kind))
+      .map((r) => `${r.kind}:${r.kind === "route53-record" ? record.properties.setIdentifier : r.name}`)
+      .sort();
+    expect(orphans.map((o) => `${o.kind}:${o.name}`).sort()).toEqual(expected);
+    expect(new Set(orphans.map((o) => o.colour))).toEqual(new Set(["blue"]));
+
+    // When asked to delete them
+    const swept = await run(
+      orphanDeletionSteps(t.aws, orphans, { app: app.name, livePlans: [green], record }, PACE),
+    );
+    expect(failures(swept.report)).toEqual([]);
+
+    // Then none is left and the app-scoped resources stay
+    expect(await findOrphans(t.aws, { app: app.name, livePlans: [], record })).toEqual([]);
+    const left = await inventory(sbx, blue);
+    expect([...left.keys()].sort()).toEqual(
+      blue.aws
+        .filter((r) => r.scope === "app")
+        .map((r) => r.id)
+        .sort(),
+    );
+
+    // Clean up what a destroy would remove
+    expect(
+      failures((await run(teardownSteps(blue, t.aws, "run-destroy", { pace: PACE, destroy: true }))).report),
+    ).toEqual([]);
+  }, 240_000);
+});
