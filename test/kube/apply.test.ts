@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSteps } from "../../src/engine/runner.js";
+import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
+import { ensureKubeObjectsStep } from "../../src/kube/apply-step.js";
 import { pruneObjects } from "../../src/kube/prune.js";
 import { WATCHED_KINDS, type WatchedKind, waitForObjects } from "../../src/kube/watch/wait-for-objects.js";
 import type { KubeObject } from "../../src/plan/kubernetes.js";
@@ -146,5 +149,26 @@ describe("prune", () => {
     ).toBeDefined();
     // and pruning again finds nothing more
     expect(await pruneObjects(cluster.client, { app: "webapp", keep })).toEqual([]);
+  });
+});
+
+describe("ensureKubeObjects step", () => {
+  it("applies what the server's dry run says differs, waits for it, and is a no-op the second time", async () => {
+    const app = await exampleApp("hello");
+    app.components.web!.replicas = 3;
+    const step = () =>
+      ensureKubeObjectsStep(cluster.client, objectsOf(app), {
+        app: "hello",
+        prune: true,
+        timeoutMs: { Deployment: 30_000, DaemonSet: 30_000, Service: 30_000 },
+      });
+    const events: KubecontrolEvent[] = [];
+    const first = await runSteps([step()], { emit: (e) => events.push(e) });
+    expect(first.ok).toBe(true);
+    const checked = events.find((e) => e.type === "step.checked") as { satisfied: boolean; reason: string };
+    expect(checked).toMatchObject({ satisfied: false, reason: "change deployment/hello/web" });
+    expect(first.steps[0]!.summary).toBe("0 created, 1 changed, 8 unchanged, 0 pruned; all available");
+    const second = await runSteps([step()], {});
+    expect(second.steps[0]).toMatchObject({ status: "succeeded", changed: false });
   });
 });
