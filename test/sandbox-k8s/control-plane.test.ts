@@ -82,6 +82,26 @@ describe("a control plane per EKS cluster", () => {
       .createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "nope" } } })
       .catch((err) => err);
     expect(statusOf(write)).toBe(403);
+
+    // given an edit policy scoped to one namespace, then it writes there and nowhere else
+    await admin.createNamespace({ body: { metadata: { name: "team-a" } } });
+    await cluster.eks.send(
+      new AssociateAccessPolicyCommand({
+        clusterName: cluster.name,
+        principalArn: "arn:aws:iam::123456789012:role/kc-test-stranger",
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+        accessScope: { type: "namespace", namespaces: ["team-a"] },
+      }),
+    );
+    await waitFor("the namespace-scoped edit policy to take effect", 20_000, async () => {
+      const api = await coreApi(sbx, cluster.name, stranger);
+      await api.createNamespacedConfigMap({ namespace: "team-a", body: { metadata: { name: "allowed" } } });
+      return true;
+    });
+    const elsewhere = await (await coreApi(sbx, cluster.name, stranger))
+      .createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "nope" } } })
+      .catch((err) => err);
+    expect(statusOf(elsewhere)).toBe(403);
   });
 
   it("removes the control plane when the cluster is deleted", async () => {

@@ -115,4 +115,36 @@ describe("access entries", () => {
       grantFor({ ...creator, principalArn: "arn:aws:iam::123456789012:user/other" }, access),
     ).toBeUndefined();
   });
+
+  it("grants a namespace-scoped policy through one group and RoleBinding per namespace", () => {
+    const access = parseClusterAccess({
+      accessEntries: [
+        {
+          principalArn: "arn:aws:iam::123456789012:role/dev",
+          type: "STANDARD",
+          accessPolicies: [
+            {
+              policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+              accessScope: { type: "namespace", namespaces: ["team-a"] },
+            },
+          ],
+        },
+      ],
+    });
+    const dev = {
+      arn: "arn:aws:iam::123456789012:role/dev",
+      principalArn: "arn:aws:iam::123456789012:role/dev",
+      accountId: "123456789012",
+    };
+    expect(grantFor(dev, access)).toMatchObject({
+      groups: ["sandbox:eks-access-policy:AmazonEKSEditPolicy:team-a"],
+      bindings: [
+        {
+          namespace: "team-a",
+          group: "sandbox:eks-access-policy:AmazonEKSEditPolicy:team-a",
+          clusterRole: "edit",
+        },
+      ],
+    });
+  });
 });

@@ -21,20 +21,55 @@ export interface KubeUser {
   uid: string;
   groups: string[];
   extra: Record<string, string[]>;
+  /** RoleBindings the namespace-scoped policies need (the webhook makes sure they exist). */
+  bindings?: NamespaceBinding[];
 }
 
 const POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/";
 
-/** Groups that the cluster-scoped EKS access policies map to (bound by sandbox/k8s/access-policies.yaml). */
-export function groupsForPolicy(policy: AccessPolicy): string[] {
+/** The ClusterRole each EKS access policy stands for. */
+export const POLICY_CLUSTER_ROLES: Record<string, string> = {
+  AmazonEKSClusterAdminPolicy: "cluster-admin",
+  AmazonEKSAdminPolicy: "admin",
+  AmazonEKSEditPolicy: "edit",
+  AmazonEKSViewPolicy: "view",
+};
+
+/** A namespace-scoped grant: `group` must be bound to `clusterRole` by a RoleBinding in `namespace`. */
+export interface NamespaceBinding {
+  namespace: string;
+  group: string;
+  clusterRole: string;
+}
+
+/** The group a namespace-scoped policy grants in one namespace. */
+export function namespaceGroup(policyName: string, namespace: string): string {
+  return `sandbox:eks-access-policy:${policyName}:${namespace}`;
+}
+
+/**
+ * Groups an EKS access policy maps to. Cluster scope: system:masters for cluster admin, else a
+ * group bound cluster-wide by sandbox/k8s/access-policies.yaml. Namespace scope: one group per
+ * namespace, which the returned bindings must bind there.
+ */
+export function groupsForPolicy(policy: AccessPolicy): { groups: string[]; bindings: NamespaceBinding[] } {
   const name = policy.policyArn.startsWith(POLICY_PREFIX) ? policy.policyArn.slice(POLICY_PREFIX.length) : "";
-  const clusterScoped = (policy.accessScope?.type ?? "cluster") === "cluster";
-  if (!clusterScoped) return [];
-  if (name === "AmazonEKSClusterAdminPolicy") return ["system:masters"];
-  if (["AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"].includes(name)) {
-    return [`sandbox:eks-access-policy:${name}`];
+  const clusterRole = POLICY_CLUSTER_ROLES[name];
+  if (!clusterRole) return { groups: [], bindings: [] };
+  if ((policy.accessScope?.type ?? "cluster") === "cluster") {
+    return {
+      groups: [
+        name === "AmazonEKSClusterAdminPolicy" ? "system:masters" : `sandbox:eks-access-policy:${name}`,
+      ],
+      bindings: [],
+    };
   }
-  return [];
+  const bindings = (policy.accessScope?.namespaces ?? []).map((namespace) => ({
+    namespace,
+    group: namespaceGroup(name, namespace),
+    clusterRole,
+  }));
+  return { groups: bindings.map((b) => b.group), bindings };
 }
 
 /** Compares IAM principals as EKS does: a role matches by account and name, whatever its path. */
@@ -87,7 +122,12 @@ export function grantFor(caller: Caller, access: ClusterAccess): KubeUser | unde
     groups.add("system:bootstrappers");
     groups.add("system:nodes");
   }
-  for (const policy of entry.policies) for (const g of groupsForPolicy(policy)) groups.add(g);
+  const bindings: NamespaceBinding[] = [];
+  for (const policy of entry.policies) {
+    const granted = groupsForPolicy(policy);
+    for (const g of granted.groups) groups.add(g);
+    bindings.push(...granted.bindings);
+  }
   return {
     username: renderUsername(template, caller),
     uid: `aws-iam-authenticator:${caller.accountId}:${caller.principalArn}`,
@@ -97,6 +137,7 @@ export function grantFor(caller: Caller, access: ClusterAccess): KubeUser | unde
       canonicalArn: [caller.principalArn],
       ...(caller.sessionName ? { sessionName: [caller.sessionName] } : {}),
     },
+    ...(bindings.length > 0 ? { bindings } : {}),
   };
 }
 

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Caller, type ClusterAccess, grantFor, type KubeUser } from "./access-grants.js";
+import {
+  type Caller,
+  type ClusterAccess,
+  grantFor,
+  type KubeUser,
+  type NamespaceBinding,
+} from "./access-grants.js";
 import { callerArn, decodeEksToken, principalArnOf, stsTarget } from "./eks-token.js";
 
 /** What the webhook needs from the rest of the sandbox. */
@@ -11,6 +17,8 @@ export interface TokenWebhookDeps {
   /** Private DNS name of an EC2 instance, for node identities (EC2_LINUX entries). */
   privateDnsName?(instanceId: string): Promise<string | undefined>;
   log(event: string, fields: Record<string, unknown>): void;
+  /** Makes the RoleBindings of namespace-scoped access policies exist in the cluster. */
+  ensureBindings?(cluster: string, bindings: NamespaceBinding[]): Promise<void>;
   /** Answers GET /healthz: problems of the process serving the webhook (none: healthy). */
   problems?(): string[];
 }
@@ -31,8 +39,11 @@ export async function reviewToken(deps: TokenWebhookDeps, cluster: string, token
     const dns = await deps.privateDnsName(sessionName);
     if (dns) caller.ec2PrivateDnsName = dns;
   }
-  const user = grantFor(caller, await deps.clusterAccess(cluster));
-  return user ? { user } : { denied: `no access entry for ${principalArn} in cluster ${cluster}` };
+  const granted = grantFor(caller, await deps.clusterAccess(cluster));
+  if (!granted) return { denied: `no access entry for ${principalArn} in cluster ${cluster}` };
+  const { bindings, ...user } = granted;
+  if (bindings && deps.ensureBindings) await deps.ensureBindings(cluster, bindings);
+  return { user };
 }
 
 /**

@@ -11,11 +11,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import type { NamespaceBinding } from "./access-grants.js";
 import { ensureBinaries, kubeVersion } from "./assets.js";
 import { ClusterWatcher } from "./cluster-watcher.js";
 import { logEvent } from "./log.js";
 import { MotoAdmin } from "./moto-admin.js";
 import { motoSdkConfig } from "./moto-sdk-config.js";
+import { ensureNamespaceBindings } from "./namespace-bindings.js";
 import { NodeSync } from "./nodes/node-sync-loop.js";
 import { pollLoop } from "./poll-loop.js";
 import { startTokenWebhook } from "./token-webhook.js";
@@ -60,6 +62,8 @@ const webhookDeps = {
     return out.Reservations?.[0]?.Instances?.[0]?.PrivateDnsName;
   },
   log,
+  ensureBindings: (cluster: string, bindings: NamespaceBinding[]) =>
+    ensureNamespaceBindings(k8sDir, cluster, bindings),
   problems: (): string[] => watcherProblems(watcher.status),
 };
 const webhook = await startTokenWebhook(webhookDeps, Number(values["webhook-port"] ?? savedPort) || 0).catch(
