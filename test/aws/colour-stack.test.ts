@@ -42,6 +42,14 @@ describe("a colour's AWS stack", () => {
     const createMs = Date.now() - t0;
     expect(failures(created.report)).toEqual([]);
     const createCalls = await t.counts();
+    // ...having said what it waited for while the cluster was CREATING
+    expect(created.events).toContainEqual(
+      expect.objectContaining({
+        type: "step.waiting",
+        step: "ensure-eks-cluster/main",
+        reason: expect.stringContaining("ACTIVE"),
+      }),
+    );
 
     // Then the AWS CLI finds every planned resource with the plan's tags and the creating run
     const tInv = Date.now();

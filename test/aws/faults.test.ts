@@ -14,15 +14,24 @@ type Rule = { accessKeyId?: string } & Record<string, unknown>;
 
 /** Adds this test's rules to the proxy's (scoped to its access key, so other tests' calls are untouched). */
 async function addFaults(rules: Rule[]): Promise<void> {
-  const current = await adminCall<{ rules: Rule[] }>(`${sbx.proxyUrl}/_proxy/faults`);
-  await adminCall(`${sbx.proxyUrl}/_proxy/faults`, { body: { rules: [...current.rules, ...rules] } });
+  try {
+    await adminCall(`${sbx.proxyUrl}/_proxy/faults/append`, { body: { rules } });
+  } catch {
+    // A proxy without /append (older): read, add, write.
+    const current = await adminCall<{ rules: Rule[] }>(`${sbx.proxyUrl}/_proxy/faults`);
+    await adminCall(`${sbx.proxyUrl}/_proxy/faults`, { body: { rules: [...current.rules, ...rules] } });
+  }
 }
 
 async function clearFaults(key: string): Promise<void> {
-  const current = await adminCall<{ rules: Rule[] }>(`${sbx.proxyUrl}/_proxy/faults`);
-  await adminCall(`${sbx.proxyUrl}/_proxy/faults`, {
-    body: { rules: current.rules.filter((r) => r.accessKeyId !== key) },
-  });
+  try {
+    await adminCall(`${sbx.proxyUrl}/_proxy/faults/remove`, { body: { accessKeyId: key } });
+  } catch {
+    const current = await adminCall<{ rules: Rule[] }>(`${sbx.proxyUrl}/_proxy/faults`);
+    await adminCall(`${sbx.proxyUrl}/_proxy/faults`, {
+      body: { rules: current.rules.filter((r) => r.accessKeyId !== key) },
+    });
+  }
 }
 
 beforeAll(async () => {
