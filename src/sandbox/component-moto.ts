@@ -9,6 +9,7 @@ export const motoComponent: SandboxComponent = {
   name: "moto",
   description: "AWS (moto 5.2.1 with the sandbox's mends) and the /_sandbox admin API",
   readyTimeoutMs: 90_000,
+  sources: (ctx) => [path.join(ctx.root, "sandbox", "moto")],
   async start(ctx) {
     const python = await resolvePython(ctx.root, ctx.cacheDir, ctx.note);
     const portFile = path.join(ctx.paths.runDir, "moto.port");

@@ -10,6 +10,7 @@ export const proxyComponent: SandboxComponent = {
   name: "proxy",
   description: "AWS endpoint for clients: counts calls and injects faults, forwards to moto",
   readyTimeoutMs: 15_000,
+  sources: () => [path.dirname(nodeEntry("proxy/main").args.at(-1)!)],
   async start(ctx) {
     const moto = ctx.started.moto;
     if (!moto?.port)

@@ -45,6 +45,11 @@ export interface SandboxComponent {
   /** Is it serving? `up` polls this until ok (up to readyTimeoutMs) before starting the next one. */
   health(record: ComponentRecord, ctx: ComponentContext): Promise<ComponentHealth>;
   readyTimeoutMs?: number;
+  /**
+   * Files or directories holding the component's code. When their content changes, `status`
+   * calls the running process stale and `up` restarts it (no test runs against old code).
+   */
+  sources?(ctx: ComponentContext): string[];
   /** Extra cleanup after its pid is stopped (child processes, files); optional. */
   afterStop?(record: ComponentRecord, ctx: ComponentContext): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { KubecontrolError } from "../errors.js";
 import { adminCall } from "./admin-client.js";
+import { codeVersion } from "./code-version.js";
 import { SANDBOX_COMPONENTS } from "./components.js";
 import { withLock } from "./lock.js";
 import { resolveSandboxDir, type SandboxPaths, sandboxPaths } from "./paths.js";
@@ -97,7 +98,9 @@ export async function sandboxUp(options: UpOptions): Promise<UpResult> {
         const t = Date.now();
         current = component.name;
         options.onEvent?.({ type: "starting", component: component.name });
-        const record = await component.start(ctx);
+        const sources = component.sources?.(ctx);
+        const code = sources ? { codeSources: sources, codeVersion: codeVersion(sources) } : {};
+        const record = { ...(await component.start(ctx)), ...code };
         state.components[component.name] = record;
         writeState(paths.stateFile, state); // recorded at once, so `down` can stop it even if `up` dies now
         await waitHealthy(component, record, ctx);

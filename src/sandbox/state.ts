@@ -15,6 +15,9 @@ export interface ComponentRecord {
   /** A string that /proc/<pid>/cmdline must contain for the pid to still be ours. */
   marker: string;
   startedAt: string;
+  /** The component's sources when it started, and their codeVersion then. */
+  codeSources?: string[];
+  codeVersion?: string;
 }
 
 /** The sandbox's recorded state: what `up` started, for `down`, `status` and `env`. */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { KubecontrolError } from "../errors.js";
+import { codeVersion } from "./code-version.js";
 import {
   type ComponentContext,
   type ComponentHealth,
@@ -14,7 +15,7 @@ import { type ComponentRecord, readState } from "./state.js";
 export interface ComponentStatus {
   name: string;
   description: string;
-  state: "up" | "unhealthy" | "down" | "not-started";
+  state: "up" | "unhealthy" | "down" | "not-started" | "stale";
   pid?: number;
   address?: string;
   detail?: string;
@@ -102,7 +103,18 @@ export async function sandboxStatus(
   const state = readState(paths.stateFile);
   const ctx = componentContext(paths, state?.region ?? "", state?.components ?? {});
   const components = await Promise.all(
-    selectComponents(state?.only).map((c) => checkComponent(c, state?.components[c.name], ctx)),
+    selectComponents(state?.only).map(async (c) => {
+      const status = await checkComponent(c, state?.components[c.name], ctx);
+      // Compared with the files it was started from (src/ or dist/, whoever asks now).
+      const record = state?.components[c.name];
+      if (status.state !== "up" || !c.sources) return status;
+      if (record?.codeSources && codeVersion(record.codeSources) === record.codeVersion) return status;
+      return {
+        ...status,
+        state: "stale" as const,
+        detail: "its code changed since it started; `sandbox up` restarts it",
+      };
+    }),
   );
   return { dir: paths.dir, up: components.every((c) => c.state === "up"), region: state?.region, components };
 }

@@ -170,6 +170,24 @@ describe.sequential("fault injection", () => {
   });
 });
 
+describe("fault rule admin", () => {
+  it("appends and removes rules in one step, so concurrent tests keep each other's", async () => {
+    const [a, b] = [testAccessKeyId(), testAccessKeyId()];
+    const url = `${sbx.proxyUrl}/_proxy/faults`;
+    await Promise.all(
+      [a, b].map((accessKeyId) =>
+        adminCall(`${url}/append`, { body: { rules: [{ operation: "sts:*", kind: "5xx", accessKeyId }] } }),
+      ),
+    );
+    const both = await adminCall<{ rules: FaultRule[] }>(url);
+    expect(both.rules.filter((r) => r.accessKeyId === a || r.accessKeyId === b)).toHaveLength(2);
+    await adminCall(`${url}/remove`, { body: { accessKeyId: a } });
+    const left = await adminCall<{ rules: FaultRule[] }>(url);
+    expect(left.rules.map((r) => r.accessKeyId).filter((k) => k === a || k === b)).toEqual([b]);
+    await adminCall(`${url}/remove`, { body: { accessKeyId: b } });
+  });
+});
+
 describe("call counts", () => {
   it("are exact per operation, for the calls signed with one key", async () => {
     const key = testAccessKeyId();

@@ -64,11 +64,9 @@ export async function sandboxFaultsAddCommand(
       },
     );
   }
-  const url = proxyUrl(cmd);
-  const current = await adminCall<{ rules: unknown[] }>(url);
   printRules(
     cmd,
-    await adminCall<{ rules: unknown[] }>(url, { body: { rules: [...current.rules, parsed.data] } }),
+    await adminCall<{ rules: unknown[] }>(`${proxyUrl(cmd)}/append`, { body: { rules: [parsed.data] } }),
   );
   return ExitCode.OK;
 }

@@ -33,20 +33,55 @@ export async function serveProxyAdmin(
     state.rules = [];
     return sendJson(res, 200, { rules: [] });
   }
-  if (path === "/_proxy/faults" && method === "POST") {
+  if (method === "POST" && (path === "/_proxy/faults" || path === "/_proxy/faults/append")) {
+    const rules = await readRules(req, res);
+    if (!rules) return;
+    // append adds to the rules in force in one step, so tests running at once cannot lose each other's
+    state.rules = path === "/_proxy/faults" ? rules : [...state.rules, ...rules];
+    return sendJson(res, 200, { rules: state.rules });
+  }
+  if (path === "/_proxy/faults/remove" && method === "POST") {
     const raw = await readBody(req);
-    if (raw.length > MAX_ADMIN_BODY) return sendJson(res, 413, { error: "body too large" });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString("utf8") || "{}");
-    } catch {
-      return sendJson(res, 400, { error: "body must be JSON: {rules: [...]}" });
+    const body = (safeJson(raw.toString("utf8")) ?? {}) as { accessKeyId?: unknown; operation?: unknown };
+    if (typeof body.accessKeyId !== "string" && typeof body.operation !== "string") {
+      return sendJson(res, 400, { error: "body must be {accessKeyId} and/or {operation}" });
     }
-    const result = FaultRulesSchema.safeParse(parsed);
-    if (!result.success)
-      return sendJson(res, 400, { error: "invalid fault rules", issues: result.error.issues });
-    state.rules = result.data.rules;
+    state.rules = state.rules.filter(
+      (r) =>
+        !(
+          (body.accessKeyId === undefined || r.accessKeyId === body.accessKeyId) &&
+          (body.operation === undefined || r.operation === body.operation)
+        ),
+    );
     return sendJson(res, 200, { rules: state.rules });
   }
   return sendJson(res, 404, { error: `no proxy admin endpoint ${method} ${path}` });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text || "{}");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses and validates `{rules: [...]}`; answers 400/413 itself and returns undefined when it is not. */
+async function readRules(req: IncomingMessage, res: ServerResponse): Promise<FaultRule[] | undefined> {
+  const raw = await readBody(req);
+  if (raw.length > MAX_ADMIN_BODY) {
+    sendJson(res, 413, { error: "body too large" });
+    return undefined;
+  }
+  const parsed = safeJson(raw.toString("utf8"));
+  if (parsed === undefined) {
+    sendJson(res, 400, { error: "body must be JSON: {rules: [...]}" });
+    return undefined;
+  }
+  const result = FaultRulesSchema.safeParse(parsed);
+  if (!result.success) {
+    sendJson(res, 400, { error: "invalid fault rules", issues: result.error.issues });
+    return undefined;
+  }
+  return result.data.rules;
 }
