@@ -3,6 +3,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubecontrolError } from "../errors.js";
 import { type ResourceInfo, resourceFor } from "./resources.js";
 
+const MAX_ATTEMPTS = 4;
+
 /** Any Kubernetes object as JSON. */
 export interface KubeResource {
   apiVersion?: string;
@@ -78,11 +80,21 @@ export class KubeClient {
 
   /** One JSON request; throws KubeApiError for a non-2xx answer. */
   async request<T = KubeResource>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, options);
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw apiError(method, path, status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    // Every call kubecontrol makes is idempotent (GET, apply, patch to a value, DELETE), so a
+    // transient failure (429, 5xx, a dropped connection) is retried, a few times, with jitter.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.send(method, path, options);
+        const text = await readAll(res);
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) throw apiError(method, path, status, text);
+        return (text ? JSON.parse(text) : undefined) as T;
+      } catch (err) {
+        const retryable = err instanceof KubecontrolError && err.retryable && !options.signal?.aborted;
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * (0.8 + Math.random() * 0.4)));
+      }
+    }
   }
 
   /** Like request, but a 404 gives undefined. */

@@ -59,10 +59,11 @@ export function diffLines(a: string[], b: string[], context = 3): string {
       ops.push({ op: " ", line: a[i]! });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ op: "+", line: b[j++]! });
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals first, as unified diffs show a replaced line.
       ops.push({ op: "-", line: a[i++]! });
+    } else {
+      ops.push({ op: "+", line: b[j++]! });
     }
   }
   if (!ops.some((o) => o.op !== " ")) return "";
