@@ -80,8 +80,8 @@ export class KubeClient {
 
   /** One JSON request; throws KubeApiError for a non-2xx answer. */
   async request<T = KubeResource>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    // Every call kubecontrol makes is idempotent (GET, apply, patch to a value, DELETE), so a
-    // transient failure (429, 5xx, a dropped connection) is retried, a few times, with jitter.
+    // GET, apply, a patch to a value and DELETE are idempotent, so a transient failure (429, 5xx,
+    // a dropped connection) is retried a few times, with jitter; a POST could create twice.
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.send(method, path, options);
@@ -90,7 +90,8 @@ export class KubeClient {
         if (status < 200 || status >= 300) throw apiError(method, path, status, text);
         return (text ? JSON.parse(text) : undefined) as T;
       } catch (err) {
-        const retryable = err instanceof KubecontrolError && err.retryable && !options.signal?.aborted;
+        const retryable =
+          method !== "POST" && err instanceof KubecontrolError && err.retryable && !options.signal?.aborted;
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * (0.8 + Math.random() * 0.4)));
       }
