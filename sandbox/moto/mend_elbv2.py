@@ -1,6 +1,7 @@
-"""ELBv2 mend: target health comes from the sandbox, not from registration.
+"""ELBv2 mends: target health comes from the sandbox, not from registration; loopback DNS names.
 
-moto 5.2.1 reports every registered target healthy at once. AWS reports `initial`
+moto 5.2.1 reports every registered target healthy at once. AWS reports `unused`
+(Target.NotInUse) while no load balancer forwards to the group, then `initial`
 (Elb.RegistrationInProgress) until health checks pass; here a target stays `initial` until
 part 2 publishes its health through the admin API (POST /_sandbox/elbv2/target-health).
 """
@@ -26,6 +27,16 @@ def _health_for(self, target, ec2_backend):
     status = _original_health_for(self, target, ec2_backend)
     if status.status != "healthy":
         return status
+    if not self.load_balancer_arns:
+        # As AWS: a group no listener or rule forwards to does not health-check its targets.
+        return FakeHealthStatus(
+            status.instance_id,
+            status.port,
+            self.health_check_port,
+            "unused",
+            "Target.NotInUse",
+            "Target group is not configured to receive traffic from the load balancer",
+        )
     published = getattr(self, "sbx_health", {}).get((status.instance_id, str(status.port)))
     state, reason, description = published or ("initial", None, None)
     if state != "healthy" and reason is None:

@@ -20,7 +20,10 @@ import {
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
 import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -144,13 +147,22 @@ describe("ECR", () => {
 });
 
 describe("ELBv2 target health", () => {
-  it("is initial until the sandbox publishes it", async () => {
+  it("is unused until a load balancer forwards to the group, then initial until the sandbox publishes it", async () => {
     const elb = new ElasticLoadBalancingV2Client(config);
+    const ec2 = new EC2Client(config);
     const vpc = (
-      await new EC2Client(config).send(
+      await ec2.send(
         new DescribeVpcsCommand({ Filters: [{ Name: "tag:kubecontrol:vpc", Values: ["main"] }] }),
       )
     ).Vpcs![0]!.VpcId!;
+    const publicSubnets = await ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [vpc] },
+          { Name: "tag:kubernetes.io/role/elb", Values: ["1"] },
+        ],
+      }),
+    );
     const group = await elb.send(
       new CreateTargetGroupCommand({
         Name: uniqueName("kc-test-tg"),
@@ -164,17 +176,32 @@ describe("ELBv2 target health", () => {
     await elb.send(
       new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: "10.0.64.10", Port: 30080 }] }),
     );
-    const before = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    expect(before.TargetHealthDescriptions?.[0]?.TargetHealth).toMatchObject({
-      State: "initial",
-      Reason: "Elb.RegistrationInProgress",
-    });
+    const health = async () =>
+      (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions?.[0]
+        ?.TargetHealth;
+    expect(await health()).toMatchObject({ State: "unused", Reason: "Target.NotInUse" });
+
+    const lb = await elb.send(
+      new CreateLoadBalancerCommand({
+        Name: uniqueName("kc-test-lb"),
+        Subnets: publicSubnets.Subnets!.map((s) => s.SubnetId!),
+      }),
+    );
+    const lbArn = lb.LoadBalancers![0]!.LoadBalancerArn!;
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lbArn,
+        Protocol: "HTTP",
+        Port: 80,
+        DefaultActions: [{ Type: "forward", TargetGroupArn: arn }],
+      }),
+    );
+    expect(await health()).toMatchObject({ State: "initial", Reason: "Elb.RegistrationInProgress" });
 
     await adminCall(`${sbx.motoUrl}/_sandbox/elbv2/target-health`, {
       body: { targetGroupArn: arn, targets: [{ id: "10.0.64.10", port: 30080, state: "healthy" }] },
     });
-    const after = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    expect(after.TargetHealthDescriptions?.[0]?.TargetHealth?.State).toBe("healthy");
+    expect((await health())?.State).toBe("healthy");
 
     await adminCall(`${sbx.motoUrl}/_sandbox/elbv2/target-health`, {
       body: {
@@ -184,11 +211,8 @@ describe("ELBv2 target health", () => {
         ],
       },
     });
-    const failing = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    expect(failing.TargetHealthDescriptions?.[0]?.TargetHealth).toMatchObject({
-      State: "unhealthy",
-      Reason: "Target.ResponseCodeMismatch",
-    });
+    expect(await health()).toMatchObject({ State: "unhealthy", Reason: "Target.ResponseCodeMismatch" });
+    await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lbArn }));
     await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
   });
 });
