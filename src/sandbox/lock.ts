@@ -17,8 +17,14 @@ export async function withLock<T>(file: string, work: () => Promise<T>, waitMs =
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number(readFileSync(file, "utf8").trim());
-      if (!holder || !processCmdline(holder)) {
+      let holder: number;
+      try {
+        holder = Number(readFileSync(file, "utf8").trim());
+      } catch {
+        continue; // released between our attempt and this read: try again
+      }
+      // Stale when its holder is gone, or the pid now runs something that is not Node (reused).
+      if (!holder || !processCmdline(holder)?.includes("node")) {
         rmSync(file, { force: true });
         continue;
       }
