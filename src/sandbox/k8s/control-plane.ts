@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer, type Server } from "node:net";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { KubecontrolError } from "../../errors.js";
 import { lastLines, sandboxAsset } from "./assets.js";
 import { binariesIn, kwokctlConfiguration, webhookKubeconfig } from "./kwokctl-config.js";
+import { freePorts, waitForExit } from "./processes-and-ports.js";
 
 const run = promisify(execFile);
 
@@ -138,22 +138,6 @@ export async function kubectlApply(host: ControlPlaneHost, name: string, files: 
   await run(`${host.binDir}/kubectl`, args, { timeout: 60_000, maxBuffer: 8 << 20 });
 }
 
-/** Distinct free loopback ports (held together while chosen, so none repeats). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<Server>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 async function readEndpoint(kubeconfigFile: string): Promise<ControlPlaneEndpoint> {
   const doc = parse(await readFile(kubeconfigFile, "utf8")) as {
     clusters?: {
@@ -194,21 +178,6 @@ async function controlPlanePids(host: ControlPlaneHost, name: string): Promise<n
     files.map(async (f) => Number.parseInt(await readFile(`${dir}/${f}`, "utf8"), 10)),
   );
   return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
 }
 
 /** Names of the control planes kwokctl knows in this sandbox. */
