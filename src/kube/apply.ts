@@ -90,15 +90,9 @@ async function applyOne(
     throw err;
   }
   const diff = diffObjects(live, result);
-  const action: ApplyAction = !live
-    ? "created"
-    : options.dryRun
-      ? diff
-        ? "configured"
-        : "unchanged"
-      : live.metadata?.resourceVersion === result.metadata?.resourceVersion
-        ? "unchanged"
-        : "configured";
+  // Judged on everything but status and server bookkeeping: a controller's status write between
+  // the read and the apply moves resourceVersion without anything of ours having changed.
+  const action: ApplyAction = !live ? "created" : diff ? "configured" : "unchanged";
   return { ...base, action, object: result, ...(options.dryRun ? { diff, checked: true } : {}) };
 }
 
