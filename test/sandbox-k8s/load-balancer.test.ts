@@ -22,7 +22,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
 import { createEksCluster, eksKubeConfig, type SdkCluster, waitFor } from "./helpers.js";
@@ -176,10 +176,7 @@ describe("load balancers on loopback", () => {
     // when no pod backs it any more: unhealthy again, 503
     await apps.patchNamespacedDeploymentScale(
       { namespace: "default", name: "web", body: [{ op: "replace", path: "/spec/replicas", value: 0 }] },
-      (await import("@kubernetes/client-node")).setHeaderOptions(
-        "Content-Type",
-        "application/json-patch+json",
-      ),
+      setHeaderOptions("Content-Type", "application/json-patch+json"),
     );
     await waitFor("the target to be unhealthy", 15_000, async () => (await health()).join() === "unhealthy");
     expect(await status()).toBe(503);

@@ -4,7 +4,7 @@ import {
   DeleteAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AppsV1Api, CoreV1Api, type V1Deployment } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, setHeaderOptions, type V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStages, STAGE_LABEL } from "../../src/sandbox/k8s/stages.js";
 import { sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
@@ -100,5 +100,39 @@ describe("workloads on sandbox nodes", () => {
     }
     const d = await apps.readNamespacedDeployment({ namespace: "default", name: "stuck" });
     expect(d.status?.availableReplicas ?? 0).toBe(0);
+  });
+
+  it("makes pods crash or fail to pull, and a node go NotReady, under the built-in stages", async () => {
+    await loadStages(sbx.dir, cluster.name, ["pod-crash-loop", "pod-image-pull-failure", "node-not-ready"]);
+    for (const behaviour of ["crash-loop", "image-pull-failure"]) {
+      await core.createNamespacedPod({
+        namespace: "default",
+        body: {
+          metadata: { name: behaviour, labels: { [STAGE_LABEL]: behaviour } },
+          spec: { containers: [{ name: "web", image: "registry.example/web:1" }] },
+        },
+      });
+    }
+    const waitingReason = (name: string) =>
+      waitFor(`${name}'s container to wait`, 20_000, async () => {
+        const pod = await core.readNamespacedPod({ namespace: "default", name });
+        return pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      });
+    expect(await waitingReason("crash-loop")).toBe("CrashLoopBackOff");
+    expect(await waitingReason("image-pull-failure")).toBe("ImagePullBackOff");
+
+    // when a test labels a node for the not-ready stage, its Ready condition turns False
+    const [node] = (await core.listNode()).items;
+    await core.patchNode(
+      {
+        name: node!.metadata!.name!,
+        body: [{ op: "add", path: `/metadata/labels/${STAGE_LABEL.replace("/", "~1")}`, value: "not-ready" }],
+      },
+      setHeaderOptions("Content-Type", "application/json-patch+json"),
+    );
+    await waitFor("the node to be NotReady", 20_000, async () => {
+      const n = await core.readNode({ name: node!.metadata!.name! });
+      return n.status?.conditions?.find((c) => c.type === "Ready")?.status === "False";
+    });
   });
 });
