@@ -22,6 +22,7 @@ export function lazyClient<M, C extends { middlewareStack: unknown }>(
       const client = build(m, sdkClientConfig(options));
       instrument(client as never);
       const once = build(m, { ...sdkClientConfig(options), maxAttempts: 1 });
+      instrument(once as never);
       return { m, client, once };
     });
     return made;
