@@ -47,6 +47,7 @@ async function seededVpcs(config: EC2ClientConfig): Promise<string[]> {
 }
 
 afterAll(async () => {
+  // Even when a test failed half-way, stop what this file's sandbox started (state.json names it).
   await sandboxDown(dir);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -119,26 +120,28 @@ describe("sandbox lifecycle", () => {
   }, 180_000); // every component starts and stops, part 2's included: slow on a busy machine
 
   it("never stops a recorded pid that is no longer ours", async () => {
-    // given a state file whose pid now belongs to another process (this test runner)
-    const pidFile = path.join(dir, "run", "ghost.pid");
-    writeState(path.join(dir, "state.json"), {
+    // given a state file (in a directory of its own) whose pid now belongs to another process: this test runner
+    const ghostDir = mkdtempSync(path.join(tmpdir(), "kc-sandbox-ghost-"));
+    const pidFile = path.join(ghostDir, "run", "ghost.pid");
+    writeState(path.join(ghostDir, "state.json"), {
       version: 1,
-      dir,
+      dir: ghostDir,
       region: "us-east-1",
       startedAt: new Date().toISOString(),
       components: {
         ghost: {
           name: "ghost",
           pid: process.pid,
-          marker: `${dir}/not-this`,
+          marker: `${ghostDir}/not-this`,
           logFile: "",
           pidFile,
           startedAt: "",
         },
       },
     });
-    expect(await stopProcess({ pid: process.pid, marker: `${dir}/not-this`, pidFile })).toBe("not-ours");
-    expect((await sandboxDown(dir)).stopped).toEqual({ ghost: "not-ours" });
+    expect(await stopProcess({ pid: process.pid, marker: `${ghostDir}/not-this`, pidFile })).toBe("not-ours");
+    expect((await sandboxDown(ghostDir)).stopped).toEqual({ ghost: "not-ours" });
+    rmSync(ghostDir, { recursive: true, force: true });
   });
 
   it("reports a missing prerequisite with what to install, exit code 9", async () => {
