@@ -1,5 +1,5 @@
 import type { AutoScalingGroup as AwsGroup, Tag } from "@aws-sdk/client-auto-scaling";
-import { hasCode } from "../../../aws/errors.js";
+import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
 import type { AutoScalingGroup } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
 import type { LaunchTemplateRef } from "./ensure-launch-template.js";
@@ -130,21 +130,30 @@ export function ensureAutoScalingGroupStep(
     async apply(ctx, n) {
       const d = desired(r, ctx);
       if (!n!.exists) {
-        await createOrAdopt<unknown>(
-          () =>
-            autoscaling.createGroup({
-              AutoScalingGroupName: r.name,
-              MinSize: p.min,
-              MaxSize: p.max,
-              DesiredCapacity: p.desired,
-              VPCZoneIdentifier: d.subnets,
-              MixedInstancesPolicy: policy(r, d),
-              CapacityRebalance: p.capacityRebalance,
-              TargetGroupARNs: d.targetGroups,
-              Tags: asgTags(r.name, creationTags(r.tags, env.runId)),
-            }),
-          find,
-          ["AlreadyExists", "AlreadyExistsFault"],
+        const create = () =>
+          createOrAdopt<unknown>(
+            () =>
+              autoscaling.createGroup({
+                AutoScalingGroupName: r.name,
+                MinSize: p.min,
+                MaxSize: p.max,
+                DesiredCapacity: p.desired,
+                VPCZoneIdentifier: d.subnets,
+                MixedInstancesPolicy: policy(r, d),
+                CapacityRebalance: p.capacityRebalance,
+                TargetGroupARNs: d.targetGroups,
+                Tags: asgTags(r.name, creationTags(r.tags, env.runId)),
+              }),
+            find,
+            ["AlreadyExists", "AlreadyExistsFault"],
+          );
+        // An instance profile made seconds ago is not yet usable in a launch template: IAM is
+        // eventually consistent, and Auto Scaling says so as a validation error.
+        await retryEventual(
+          ctx,
+          `create ${what}`,
+          create,
+          (err) => hasCode(err, "ValidationError") && /instance ?profile/i.test(awsErrorMessage(err)),
         );
         return { name: r.name };
       }
