@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { serveProxyAdmin } from "./admin-routes.js";
 import { CallCounts } from "./call-counts.js";
 import {
@@ -21,14 +21,25 @@ export interface ProxyTarget {
 
 const DEFAULT_LATENCY_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upgrade"]);
+
+function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+}
+
 function sleep(ms: number, req: IncomingMessage): Promise<boolean> {
   // Resolves false when the client went away first, so nothing is forwarded for a dead call.
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(true), ms);
-    req.socket.once("close", () => {
+    const onClose = () => {
       clearTimeout(timer);
       resolve(false);
-    });
+    };
+    // Keep-alive sockets carry many calls: take the listener off again, or they pile up.
+    const timer = setTimeout(() => {
+      req.socket.off("close", onClose);
+      resolve(true);
+    }, ms);
+    req.socket.once("close", onClose);
   });
 }
 
@@ -130,7 +141,7 @@ export class SandboxProxy {
           port: this.target.port,
           method: req.method,
           path: req.url,
-          headers: req.headers,
+          headers: withoutHopByHop(req.headers),
           agent: this.agent,
         },
         (upRes) => {
@@ -142,7 +153,8 @@ export class SandboxProxy {
             });
             return;
           }
-          res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, upRes.headers);
+          // moto's server closes every connection; the client's to the proxy can stay open.
+          res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, withoutHopByHop(upRes.headers));
           upRes.pipe(res);
           upRes.on("end", resolve);
           upRes.on("error", reject);
