@@ -17,6 +17,11 @@ export const clusterWatcherComponent: SandboxComponent = {
   description:
     "a Kubernetes control plane per EKS cluster (kwok), EKS token webhook, nodes from Auto Scaling Groups",
   readyTimeoutMs: 30_000,
+  sources: (ctx) => [
+    path.dirname(nodeEntry("k8s/watcher-main").args.at(-1)!),
+    path.join(ctx.root, "sandbox", "k8s", "stages"),
+    path.join(ctx.root, "sandbox", "k8s", "access-policies.yaml"),
+  ],
   async start(ctx) {
     const moto = ctx.started.moto;
     if (!moto?.address)

@@ -10,6 +10,11 @@ export const loadBalancersComponent: SandboxComponent = {
   name: "load-balancers",
   description: "serves each ELBv2 load balancer on its loopback DNSName; target health from the clusters",
   readyTimeoutMs: 15_000,
+  // The server imports the watcher's AWS and Kubernetes helpers too.
+  sources: () => [
+    path.dirname(nodeEntry("lb/lb-main").args.at(-1)!),
+    path.dirname(nodeEntry("k8s/watcher-main").args.at(-1)!),
+  ],
   async start(ctx) {
     const moto = ctx.started.moto;
     if (!moto?.address) throw new KubecontrolError("INTERNAL", "the load balancer server starts after moto");

@@ -75,6 +75,10 @@ export const registryProxyComponent: SandboxComponent = {
   name: "registry-proxy",
   description: "ECR's registry address: checks ECR tokens, mirrors pushes into ECR (moto)",
   readyTimeoutMs: 15_000,
+  sources: () => [
+    path.dirname(nodeEntry("registry/registry-main").args.at(-1)!),
+    path.dirname(nodeEntry("k8s/watcher-main").args.at(-1)!),
+  ],
   async start(ctx) {
     const { moto, registry } = ctx.started;
     if (!moto?.address || !registry?.port) {

@@ -123,6 +123,18 @@ describe("load balancers on loopback", () => {
       asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group, ForceDelete: true })),
     );
 
+    // this sandbox, not another one on the machine, must be serving the load balancer's address
+    const lbComponent = JSON.parse(readFileSync(`${sbx.dir}/state.json`, "utf8")).components["load-balancers"]
+      .address;
+    await waitFor(`the sandbox to serve ${dns}:80`, 15_000, async () => {
+      const listeners = (await (await fetch(`${lbComponent}/listeners`)).json()) as {
+        serving: string[];
+        problems: string[];
+      };
+      const clash = listeners.problems.find((p) => p.includes(`${dns}:80`));
+      if (clash) throw new Error(`cannot serve the load balancer: ${clash}`);
+      return listeners.serving.includes(`${dns}:80`);
+    });
     const health = async () =>
       (
         await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))

@@ -101,7 +101,14 @@ async function tick(): Promise<void> {
   problems = found;
 }
 
-const health = createServer((_req, res) => {
+// GET / is the component's health; GET /listeners says which addresses this sandbox serves (tests
+// use it to tell their load balancer from another sandbox's on the same loopback address).
+const health = createServer((req, res) => {
+  if (req.url === "/listeners") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ serving: servers.serving(), problems }));
+    return;
+  }
   res.writeHead(problems.length > 0 ? 503 : 200, { "content-type": "text/plain" });
   res.end(problems.length > 0 ? problems.join("; ") : "ok");
 });

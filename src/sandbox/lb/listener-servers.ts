@@ -69,10 +69,17 @@ export class ListenerServers {
         this.servers.set(key, { server, signature: signatureOf(listener) });
         this.log("listener.serving", { address: key, protocol: listener.protocol });
       } catch (err) {
-        problems.push(`${listener.protocol} ${key}: ${String(err)}`);
+        const inUse = (err as { code?: string }).code === "EADDRINUSE";
+        const why = inUse ? "the address is taken (another sandbox on this machine serves it?)" : String(err);
+        problems.push(`${listener.protocol} ${key}: ${why}`);
       }
     }
     return problems;
+  }
+
+  /** The `address:port` of every listener being served. */
+  serving(): string[] {
+    return [...this.servers.keys()];
   }
 
   /** Stops every listener. */
