@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe("creating a colour under injected faults", () => {
-  it("converges with exactly one resource per logical name through throttling, 5xx and lost responses", async () => {
+  it("converges with exactly one resource per logical name through throttling, 5xx and lost responses, and tears down to nothing", async () => {
     // Given a proxy that fails about 20% of this test's calls: throttled, 5xx, or made but unanswered
     const app = await uniqueWebapp();
     const plan = await withSandboxPolicies(sbx, planFor(app, "green"));
@@ -88,8 +88,17 @@ describe("creating a colour under injected faults", () => {
       }),
     );
 
-    // Clean up
+    // When it is torn down (with the app's resources) under the same storm
+    await addFaults([
+      { operation: "*:*", kind: "throttle", rate: 0.07, seed: "throttle-2", accessKeyId },
+      { operation: "*:*", kind: "5xx", rate: 0.07, seed: "5xx-2", accessKeyId },
+      { operation: "*:*", kind: "lost-response", rate: 0.07, seed: "lost-2", accessKeyId },
+    ]);
     const down = await run(teardownSteps(plan, t.aws, "run-faults-down", { pace: PACE, destroy: true }));
+    await clearFaults(accessKeyId);
+
+    // Then nothing of it is left
     expect(failures(down.report)).toEqual([]);
+    expect((await inventory(sbx, plan)).size).toBe(0);
   }, 240_000);
 });
