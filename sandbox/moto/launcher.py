@@ -53,6 +53,7 @@ def main(argv=None):
     mend_eks.apply()
     mend_ecr.apply()
     mend_elbv2.apply()
+    mend_elbv2.set_loopback_base(args.state_dir)
     mend_ssm.apply(seed.read(seed_path).get("kubernetesVersions"))
 
     from moto.moto_api._internal.models import moto_api_backend

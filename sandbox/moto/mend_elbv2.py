@@ -6,7 +6,9 @@ moto 5.2.1 reports every registered target healthy at once. AWS reports `unused`
 part 2 publishes its health through the admin API (POST /_sandbox/elbv2/target-health).
 """
 
+import hashlib
 import ipaddress
+import os
 
 from moto.elbv2.models import FakeHealthStatus, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
@@ -59,6 +61,14 @@ def publish(target_group, targets):
 
 _original_lb_init = FakeLoadBalancer.__init__
 LOOPBACK_BASE = int(ipaddress.ip_address("127.1.0.1"))
+
+
+def set_loopback_base(sandbox_dir):
+    """Gives each sandbox its own 127.a.b.0/24 range (from a hash of its directory), so two
+    sandboxes on one machine never hand out the same load balancer address."""
+    global LOOPBACK_BASE
+    digest = hashlib.sha256(os.path.realpath(sandbox_dir).encode()).digest()
+    LOOPBACK_BASE = int(ipaddress.ip_address(f"127.{16 + digest[0] % 224}.{digest[1]}.1"))
 
 
 def _taken_addresses():

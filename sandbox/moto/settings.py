@@ -20,7 +20,7 @@ DEFAULTS = {
     "registryHost": None,
     "registryScheme": "https",
     # True once part 2 serves load balancers: each new load balancer's DNSName is a loopback
-    # address of its own (127.1.x.y) instead of moto's unresolvable amazonaws.com name.
+    # address of its own (127.a.b.n, a range per sandbox directory) instead of moto's unresolvable amazonaws.com name.
     "loadBalancerLoopback": False,
 }
 
