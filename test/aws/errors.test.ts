@@ -56,4 +56,31 @@ describe("AWS errors", () => {
       });
     }
   });
+
+  it("a call that gets no answer times out and is retried, instead of hanging", async () => {
+    // Given a proxy that holds this test's first STS call for 20 s without answering
+    const t = testAws(sbx, { requestTimeoutMs: 1_000 });
+    await fetch(`${sbx.proxyUrl}/_proxy/faults/append`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        rules: [
+          { operation: "sts:*", kind: "timeout", delayMs: 20_000, maxAttempt: 1, accessKeyId: t.accessKeyId },
+        ],
+      }),
+    });
+    try {
+      // When the call is made, then the request timeout fails the first attempt and the retry answers
+      const t0 = Date.now();
+      expect((await t.aws.sts.callerIdentity()).account).toBe("123456789012");
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect((await t.counts()).calls).toEqual({ "sts:GetCallerIdentity": 2 });
+    } finally {
+      await fetch(`${sbx.proxyUrl}/_proxy/faults/remove`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ accessKeyId: t.accessKeyId }),
+      });
+    }
+  });
 });

@@ -34,14 +34,17 @@ export interface TestAws {
 const READ_ONLY = /^(Describe|List|Get)/;
 
 /** AWS clients signing with a fresh access key id, pointed at the sandbox. */
-export function testAws(sbx: TestSandbox, o: { maxAttempts?: number } = {}): TestAws {
+export function testAws(
+  sbx: TestSandbox,
+  o: { maxAttempts?: number; requestTimeoutMs?: number } = {},
+): TestAws {
   const accessKeyId = testAccessKeyId();
   const aws = createAws({
     region: sbx.region,
     endpoint: sbx.endpoint,
     credentials: { accessKeyId, secretAccessKey: "sandbox" },
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
-    requestTimeoutMs: 5_000,
+    requestTimeoutMs: o.requestTimeoutMs ?? 5_000,
   });
   return {
     aws,
