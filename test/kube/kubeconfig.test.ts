@@ -56,7 +56,7 @@ function cli(args: string[]) {
 describe("kubecontrol kubeconfig", () => {
   it("prints a kubeconfig for the app's cluster that holds no token, and writes nothing", () => {
     const result = cli(["kubeconfig", app]);
-    expect(result.stderr).not.toMatch(/^error:/m);
+    expect(result.stderr, result.stderr).not.toMatch(/^error:/m);
     expect(result.status).toBe(0);
     const doc = parse(result.stdout);
     const name = namesFor(app, "blue").cluster;
@@ -79,7 +79,7 @@ describe("kubecontrol kubeconfig", () => {
         "users: [{name: other, user: {}}]\ncontexts: [{name: other, context: {cluster: other, user: other}}]\ncurrent-context: other\n",
     );
     const result = cli(["kubeconfig", app, "--write", "--file", file]);
-    expect(result.status).toBe(0);
+    expect(result.status, result.stderr).toBe(0);
     const doc = parse(readFileSync(file, "utf8"));
     expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([
       "other",
