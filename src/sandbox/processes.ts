@@ -56,7 +56,8 @@ export async function startProcess(spec: ProcessSpec): Promise<ComponentRecord> 
   writeFileSync(out, `--- ${new Date().toISOString()} starting ${spec.command} ${spec.args.join(" ")}\n`);
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.env ?? process.env,
+    // The SDK's Node 20 notice would fill every component's log on each start.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...(spec.env ?? process.env) },
     detached: true, // its own process group: a Ctrl-C on `sandbox up` does not stop the sandbox
     stdio: ["ignore", out, out],
   });

@@ -145,7 +145,7 @@ describe("load balancers on loopback", () => {
     // given a node but no Service behind the port: unhealthy, 503
     await waitFor(
       "the target to be judged unhealthy",
-      15_000,
+      45_000,
       async () => (await health()).join() === "unhealthy",
     );
     expect(await status()).toBe(503);
@@ -179,7 +179,7 @@ describe("load balancers on loopback", () => {
         },
       },
     });
-    await waitFor("the target to be healthy", 15_000, async () => (await health()).join() === "healthy");
+    await waitFor("the target to be healthy", 45_000, async () => (await health()).join() === "healthy");
     expect(await status()).toBe(200);
     // HTTPS verifies against the sandbox CA for the certificate's domain, picked by SNI
     const tls = await httpsStatus(dns!, cert.DomainName!, readFileSync(`${sbx.dir}/ca/ca.pem`, "utf8"));
@@ -190,9 +190,9 @@ describe("load balancers on loopback", () => {
       { namespace: "default", name: "web", body: [{ op: "replace", path: "/spec/replicas", value: 0 }] },
       setHeaderOptions("Content-Type", "application/json-patch+json"),
     );
-    await waitFor("the target to be unhealthy", 15_000, async () => (await health()).join() === "unhealthy");
+    await waitFor("the target to be unhealthy", 45_000, async () => (await health()).join() === "unhealthy");
     expect(await status()).toBe(503);
-  });
+  }, 180_000);
 });
 
 /** GET / over HTTPS to an address, sending `servername` as SNI and verifying against `ca`. */
