@@ -98,9 +98,8 @@ export async function awsCli(sbx: TestSandbox, args: string[]): Promise<unknown>
 }
 
 /**
- * The sandbox's moto does not load AWS managed IAM policies (.notes/aws.md): when they are
- * missing, the plan's roles get customer-managed stand-ins of the same names instead. Remove
- * once the sandbox loads them.
+ * AWS managed IAM policies exist in the sandbox (its launcher loads them); against an older
+ * sandbox that lacks them, the plan's roles get customer-managed stand-ins of the same names.
  */
 export async function withSandboxPolicies(sbx: TestSandbox, plan: Plan): Promise<Plan> {
   const { IAMClient, GetPolicyCommand, CreatePolicyCommand } = await import("@aws-sdk/client-iam");
