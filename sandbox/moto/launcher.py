@@ -40,9 +40,6 @@ def main(argv=None):
     # loads them only when asked. About 0.05 s.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     _check_moto()
-    # AWS accounts have the AWS managed IAM policies (AmazonEKSClusterPolicy, ...) that a colour's
-    # roles attach; moto loads them only when asked before its IAM backend is first touched.
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     import seed
 
     os.makedirs(args.state_dir, exist_ok=True)

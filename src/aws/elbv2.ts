@@ -90,6 +90,16 @@ export class Elbv2 {
     );
   }
 
+  /** The health of a target group's registered targets. */
+  describeTargetHealth(arn: string, what: string): Promise<Sdk.TargetHealthDescription[]> {
+    return this.run("DescribeTargetHealth", what, async (m, c) => {
+      return (
+        (await c.send(new m.DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ??
+        []
+      );
+    });
+  }
+
   /** Every target group in the region. */
   listTargetGroups(): Promise<Sdk.TargetGroup[]> {
     return this.run("DescribeTargetGroups", "target groups", (m, c) =>

@@ -1,7 +1,9 @@
 import { Command, Option } from "commander";
+import { registerCreateCommand } from "./commands/create.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
+import { registerTeardownCommand } from "./commands/teardown.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
 
@@ -163,6 +165,8 @@ Examples:
       ),
     );
 
+  registerCreateCommand(program);
+  registerTeardownCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
   registerSandboxCommands(program);

@@ -24,7 +24,8 @@ export const TAG = {
 /** Label the pool's launch template gives its kubelet, and Deployments select their nodes by. */
 export const POOL_LABEL = "kubecontrol.io/pool";
 
-const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/** The EKS access policy that makes a principal cluster admin. */
+export const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /** The desired AWS resources of one colour of an app, plus the app-scoped ones, in dependency order. */
 export function planAwsResources(

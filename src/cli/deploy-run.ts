@@ -1,0 +1,111 @@
+import { setMaxListeners } from "node:events";
+import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
+import type { ResolvedConfig } from "../config/config.js";
+import type { RunReport } from "../engine/step.js";
+import { KubecontrolError } from "../errors.js";
+import type { EventSink } from "../io/events.js";
+import { formatDuration } from "../io/format.js";
+import { redact } from "../io/redact.js";
+import { jsonRenderer } from "../io/render-json.js";
+import { plainRenderer } from "../io/render-plain.js";
+import { ttyRenderer } from "../io/render-tty.js";
+import { parseDuration } from "../spec/primitives.js";
+import { globalOptions } from "./context.js";
+
+/** Progress output for a command that changes an app: TTY view, plain lines, or NDJSON. */
+export interface Progress {
+  emit: EventSink;
+  json: boolean;
+  /** Writes a line of the summary (stderr for people; nothing with --json). */
+  say(text: string): void;
+  /** One JSON document (stdout, --json only). */
+  document(doc: Record<string, unknown>): void;
+  stop(): void;
+}
+
+/** Picks the renderer: NDJSON with --json, the live view on a TTY, timestamped lines otherwise. */
+export function progressFor(cmd: Command): Progress {
+  const json = globalOptions(cmd).json;
+  const tty = !json && process.stderr.isTTY === true;
+  const live = tty ? ttyRenderer(process.stderr) : undefined;
+  const renderer = json ? jsonRenderer(process.stdout) : (live ?? plainRenderer(process.stderr));
+  return {
+    emit: renderer,
+    json,
+    say(text) {
+      if (!json) process.stderr.write(`${redact(text)}\n`);
+    },
+    document(doc) {
+      if (json) process.stdout.write(`${redact(JSON.stringify(doc))}\n`);
+    },
+    stop() {
+      live?.stop();
+    },
+  };
+}
+
+/** An AbortSignal that SIGINT or SIGTERM aborts; `dispose` removes the handlers. */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  // Every running step listens on it; a graph of thirty steps is not a leak.
+  setMaxListeners(0, controller.signal);
+  const stop = () => controller.abort(new KubecontrolError("CANCELLED", "interrupted"));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    },
+  };
+}
+
+/** The lease's lifetime without a heartbeat (config lockTimeout) and the --wait-lock budget, in ms. */
+export function leaseTimes(
+  config: ResolvedConfig,
+  waitLock: string | undefined,
+): { ttlMs: number; waitMs?: number } {
+  const ttl = parseDuration(config.values.lockTimeout) ?? 120;
+  if (waitLock === undefined) return { ttlMs: ttl * 1000 };
+  const wait = parseDuration(waitLock);
+  if (wait === undefined)
+    throw new KubecontrolError(
+      "USAGE",
+      `--wait-lock: expected a duration such as "90s" or "10m", found "${waitLock}"`,
+    );
+  return { ttlMs: ttl * 1000, waitMs: wait * 1000 };
+}
+
+/**
+ * Asks before acting on a terminal unless --yes; without a terminal (cron, scripts) a command
+ * that removes things needs --yes, one that only adds does not.
+ */
+export async function confirm(question: string, o: { yes: boolean; destructive: boolean }): Promise<void> {
+  if (o.yes) return;
+  if (!process.stdin.isTTY) {
+    if (!o.destructive) return;
+    throw new KubecontrolError("USAGE", `${question}: refusing without a terminal to ask on`, {
+      hint: "pass --yes to confirm",
+    });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new KubecontrolError("CANCELLED", "not confirmed: nothing was changed");
+  } finally {
+    rl.close();
+  }
+}
+
+/** The steps that took longest, for the summary. */
+export function slowest(report: RunReport | undefined, n = 5): string[] {
+  if (!report) return [];
+  return [...report.steps]
+    .filter((s) => s.status === "succeeded" || s.status === "failed")
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, n)
+    .map((s) => `${s.name} ${formatDuration(s.durationMs)}${s.changed ? " (changed)" : ""}`);
+}

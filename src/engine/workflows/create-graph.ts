@@ -1,0 +1,121 @@
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError } from "../../errors.js";
+import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
+import { ensureImageStep } from "../../images/ensure-image-step.js";
+import { ensureKubeObjectsStep } from "../../kube/apply-step.js";
+import { KubeClient } from "../../kube/client.js";
+import { clusterAccess } from "../../kube/cluster-access.js";
+import type { DnsRecord } from "../../plan/aws-types.js";
+import { type Plan, planApp } from "../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import type { Step } from "../step.js";
+import { colourStackSteps, type StackOptions } from "../steps/aws/colour-stack.js";
+import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
+import { shiftDnsStep } from "../steps/aws/shift-dns.js";
+import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
+import { deferredStep } from "./deferred-step.js";
+import { deployerAccessEntry } from "./deployer-access.js";
+import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
+
+/** The step that applies and watches the Kubernetes objects. */
+export const KUBE_OBJECTS = "ensureKubeObjects";
+/** The step that builds or finds the image. */
+export const IMAGE = "ensureImage";
+
+/** What the create graph needs besides the plan. */
+export interface CreateGraphInput {
+  app: ResolvedKubeApp;
+  plan: Plan;
+  aws: Aws;
+  runId: string;
+  /** Who runs the deployment (STS caller ARN): granted cluster access to apply the objects. */
+  callerArn: string;
+  image: Omit<EnsureImageOptions, "app" | "progress" | "signal">;
+  /** AWS endpoint for EKS tokens and DescribeCluster (a sandbox); default: AWS's. */
+  awsEndpoint?: string | undefined;
+  /** The weight the colour's DNS record gets once verified. */
+  dnsWeight: number;
+  teardownHint: string;
+  stack?: StackOptions;
+}
+
+/**
+ * create as one step graph: the colour's AWS stack and the image at once; then the Kubernetes
+ * objects (re-planned with the image by digest) applied and watched; then the target groups
+ * healthy; only then the colour's DNS weight. A failed watch or verification is VERIFY_FAILED
+ * and leaves DNS untouched.
+ */
+export function createSteps(g: CreateGraphInput): Step[] {
+  const { plan, aws } = g;
+  const env: StackEnv = { plan, aws, runId: g.runId, ...(g.stack?.pace ? { pace: g.stack.pace } : {}) };
+  const stack = colourStackSteps(plan, aws, g.runId, g.stack);
+  const deployer = deployerAccessEntry(plan, g.callerArn);
+  if (deployer) stack.push(ensureAccessEntryStep(deployer, env));
+  const idsOf = (kind: string) => plan.aws.filter((r) => r.kind === kind).map((r) => ensureName(r.id));
+  const ecr = idsOf("ecr-repository");
+  const image = { ...ensureImageStep({ ...g.image, app: g.app }), dependsOn: ecr };
+  const cluster = [
+    ...idsOf("eks-cluster"),
+    ...idsOf("eks-access-entry"),
+    ...idsOf("auto-scaling-group"),
+    ...(deployer ? [ensureName(deployer.id)] : []),
+  ];
+  const kube = deferredStep(
+    {
+      name: KUBE_OBJECTS,
+      description: `apply and watch the Kubernetes objects of ${g.app.name}`,
+      dependsOn: [IMAGE, ...cluster],
+      timeoutMs: 15 * 60_000,
+    },
+    async (ctx) => {
+      const ensured = ctx.results.get(IMAGE) as EnsuredImage | undefined;
+      if (!ensured)
+        throw new KubecontrolError("INTERNAL", `no result from ${IMAGE}: the step graph lacks a dependency`);
+      const objects = planApp({
+        app: g.app,
+        colour: plan.colour,
+        version: plan.version,
+        image: ensured.image.reference,
+      }).kubernetes;
+      const access = await clusterAccess({
+        clusterName: plan.cluster,
+        region: plan.region,
+        ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
+      });
+      return asVerification(
+        ensureKubeObjectsStep(new KubeClient(access.kubeConfig), objects, { app: g.app.name }),
+        g.teardownHint,
+      );
+    },
+  );
+  const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
+  const verify = verifyTargetsStep(plan, aws, [KUBE_OBJECTS, ...lb]);
+  const steps: Step[] = [...stack, image, kube, asVerification(verify, g.teardownHint)];
+  for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
+    steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_TARGETS]));
+  return steps;
+}
+
+/** Failures while waiting (workloads never available, targets never healthy) are verification failures. */
+function asVerification(step: Step, hint: string): Step {
+  if (!step.wait) return step;
+  const wait = step.wait.bind(step);
+  return {
+    ...step,
+    async wait(ctx, applied) {
+      try {
+        return await wait(ctx, applied);
+      } catch (err) {
+        if (err instanceof KubecontrolError && err.code === "CANCELLED") throw err;
+        const e = err instanceof KubecontrolError ? err : undefined;
+        const message =
+          e?.code === "VERIFY_FAILED" ? e.message : `verification failed: ${(err as Error).message}`;
+        throw new KubecontrolError("VERIFY_FAILED", message, {
+          cause: err,
+          hint: `DNS was not changed; the colour is left in place for inspection. ${hint}`,
+          ...(e?.details ? { details: e.details } : {}),
+        });
+      }
+    },
+  };
+}

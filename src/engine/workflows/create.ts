@@ -1,0 +1,165 @@
+import path from "node:path";
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import type { HistoryStore } from "../../history/types.js";
+import type { ImageBuilder } from "../../images/builder.js";
+import type { EcrImages } from "../../images/ecr-images.js";
+import { resolveVersion } from "../../images/version.js";
+import type { EventSink } from "../../io/events.js";
+import type { Colour } from "../../plan/names.js";
+import { type Plan, planApp } from "../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { runSteps } from "../runner.js";
+import type { RunReport, Step } from "../step.js";
+import type { StackOptions } from "../steps/aws/colour-stack.js";
+import { preflightAws } from "../steps/aws/preflight.js";
+import { createSteps } from "./create-graph.js";
+import { checksOnly, type DryRunFindings, dryRunFindings } from "./dry-run.js";
+import { attachReport, outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { startRecordedRun } from "./recorded-run.js";
+
+/** Everything `create` needs; the CLI builds it from flags, configuration and the environment. */
+export interface CreateInput {
+  app: ResolvedKubeApp;
+  colour: Colour;
+  /** Any commit-ish of the app's source; default: its head. */
+  version?: string | undefined;
+  projectRoot: string;
+  stateDir: string;
+  aws: Aws;
+  ecr: EcrImages;
+  builder: () => Promise<ImageBuilder>;
+  awsEndpoint?: string | undefined;
+  concurrency: number;
+  dryRun: boolean;
+  store: HistoryStore;
+  leaseTtlMs: number;
+  waitLockMs?: number | undefined;
+  emit: EventSink;
+  signal: AbortSignal;
+  stack?: StackOptions;
+}
+
+/** What create did (or, with dryRun, would do). */
+export interface CreateOutcome extends WorkflowOutcome {
+  plan: Plan;
+  dryRun?: DryRunFindings;
+}
+
+/** The hint every failure after preflight carries: how to remove what was made. */
+export function teardownHint(app: string, colour: Colour): string {
+  return `inspect it with \`kubecontrol kubeconfig ${app} --colour ${colour}\`; remove it with \`kubecontrol teardown ${app} --colour ${colour} --force\``;
+}
+
+/**
+ * `create`: the app's first colour. Resolves the version and plans (read-only), takes the
+ * app's lease and records the run, preflights, then runs the create graph (stack and image at
+ * once, objects, verification, DNS weight 100). Throws coded errors: LOCKED, PREFLIGHT_FAILED,
+ * VERIFY_FAILED, STEP_FAILED, CANCELLED.
+ */
+export async function createApp(i: CreateInput): Promise<CreateOutcome> {
+  const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
+    mirrorDir: path.join(i.stateDir, "sources"),
+  });
+  const plan = planApp({ app: i.app, colour: i.colour, version: commit });
+  const graph = (runId: string, callerArn: string): Step[] =>
+    createSteps({
+      app: i.app,
+      plan,
+      aws: i.aws,
+      runId,
+      callerArn,
+      image: {
+        projectRoot: i.projectRoot,
+        version: commit,
+        stateDir: i.stateDir,
+        ecr: i.ecr,
+        builder: i.builder,
+      },
+      awsEndpoint: i.awsEndpoint,
+      dnsWeight: 100,
+      teardownHint: teardownHint(i.app.name, i.colour),
+      ...(i.stack ? { stack: i.stack } : {}),
+    });
+
+  if (i.dryRun) {
+    // Read-only: no lease, no record; preflight and every check, nothing applied.
+    const pre = await preflightAws(plan, i.aws, i.app);
+    const report = await runSteps(checksOnly(graph("dry-run", pre.callerArn)), {
+      concurrency: i.concurrency,
+      emit: dryRunEvents(i.emit),
+      signal: i.signal,
+    });
+    if (report.cancelled) throw cancelled();
+    const findings = dryRunFindings(report);
+    return { ...outcomeOf("dry-run", report), plan, dryRun: findings };
+  }
+
+  const run = await startRecordedRun({
+    store: i.store,
+    app: i.app.name,
+    command: "create",
+    version: commit,
+    colour: i.colour,
+    planHash: plan.hash,
+    ttlMs: i.leaseTtlMs,
+    ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
+    signal: i.signal,
+    emit: i.emit,
+  });
+  let report: RunReport | undefined;
+  try {
+    const pre = await preflightAws(plan, i.aws, i.app);
+    const steps = graph(run.runId, pre.callerArn);
+    run.started(steps.length);
+    report = await runSteps(steps, {
+      concurrency: i.concurrency,
+      emit: run.emit,
+      signal: i.signal,
+    });
+    const outcome = outcomeOf(run.runId, report);
+    if (report.cancelled) throw cancelled();
+    if (!report.ok) throw failureOf(report, i);
+    await run.finish(outcome.result, undefined, report);
+    return { ...outcome, plan };
+  } catch (err) {
+    const error = toKubecontrolError(err);
+    await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, report).catch(() => {});
+    if (report) attachReport(error, report);
+    throw error;
+  }
+}
+
+function cancelled(): KubecontrolError {
+  return new KubecontrolError("CANCELLED", "the run was cancelled", {
+    hint: "run the same command again to continue from where it stopped",
+  });
+}
+
+/** The run's error: verification first (exit 7), else the first failed step's. */
+function failureOf(report: RunReport, i: CreateInput): KubecontrolError {
+  const failed = report.steps.filter((s) => s.status === "failed");
+  const verify = failed.find((s) => s.error instanceof KubecontrolError && s.error.code === "VERIFY_FAILED");
+  if (verify) return verify.error as KubecontrolError;
+  const first = failed[0];
+  const cause = first?.error;
+  return new KubecontrolError(
+    "STEP_FAILED",
+    `${failed.length} step(s) failed: ${failed.map((s) => `${s.name}: ${s.error?.message ?? "failed"}`).join("; ")}`,
+    {
+      cause,
+      retryable: true,
+      hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,
+    },
+  );
+}
+
+/** In a dry run, a check that finds work is news, not a failure. */
+function dryRunEvents(emit: EventSink): EventSink {
+  return (e) => {
+    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
+      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
+    } else if (e.type !== "step.skipped") emit(e);
+    // Skipped steps are listed once in the summary ("after those, N steps would run").
+  };
+}

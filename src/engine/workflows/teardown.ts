@@ -1,0 +1,119 @@
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import type { HistoryStore } from "../../history/types.js";
+import type { EventSink } from "../../io/events.js";
+import type { DnsRecord } from "../../plan/aws-types.js";
+import { COLOURS, type Colour } from "../../plan/names.js";
+import { type Plan, planApp } from "../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { runSteps } from "../runner.js";
+import type { RunReport } from "../step.js";
+import type { StackOptions } from "../steps/aws/colour-stack.js";
+import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
+import { teardownSteps } from "../steps/aws/teardown.js";
+import { attachReport, outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { startRecordedRun } from "./recorded-run.js";
+
+/** Everything `teardown` needs. */
+export interface TeardownInput {
+  app: ResolvedKubeApp;
+  /** Default: the one colour that has a cluster (the idle one when both have). */
+  colour?: Colour | undefined;
+  /** Tear down the colour DNS points at. */
+  force: boolean;
+  aws: Aws;
+  concurrency: number;
+  store: HistoryStore;
+  leaseTtlMs: number;
+  waitLockMs?: number | undefined;
+  emit: EventSink;
+  signal: AbortSignal;
+  stack?: StackOptions;
+}
+
+// Names and tags do not depend on the version: any one plans the same resources to delete.
+const ANY_VERSION = "teardown";
+
+function planOf(app: ResolvedKubeApp, colour: Colour): Plan {
+  return planApp({ app, colour, version: ANY_VERSION });
+}
+
+/** The weight DNS gives a colour (0 when it has no record). */
+export async function colourWeight(aws: Aws, plan: Plan): Promise<number> {
+  const r = plan.aws.find((x): x is DnsRecord => x.kind === "route53-record");
+  if (!r) return 0;
+  const zone = await aws.route53.findHostedZone(r.properties.zone);
+  if (!zone) return 0;
+  const set = await findColourRecord(aws, await zoneIdOf(aws, r), r);
+  return set?.Weight ?? 0;
+}
+
+async function chooseColour(app: ResolvedKubeApp, aws: Aws): Promise<Colour> {
+  const present: Colour[] = [];
+  for (const c of COLOURS) if (await aws.eks.describeCluster(planOf(app, c).cluster)) present.push(c);
+  if (present.length <= 1) return present[0] ?? "blue";
+  for (const c of present) if ((await colourWeight(aws, planOf(app, c))) === 0) return c;
+  throw new KubecontrolError("USAGE", `${app.name} has two live colours (blue and green)`, {
+    hint: "name the one to remove with --colour",
+  });
+}
+
+/**
+ * `teardown`: removes one colour's stack (app-scoped resources stay). Refuses the colour DNS
+ * points at unless forced. Leased and recorded like every command that changes an app.
+ */
+export async function teardownColour(i: TeardownInput): Promise<WorkflowOutcome & { colour: Colour }> {
+  const colour = i.colour ?? (await chooseColour(i.app, i.aws));
+  const plan = planOf(i.app, colour);
+  const run = await startRecordedRun({
+    store: i.store,
+    app: i.app.name,
+    command: "teardown",
+    version: null,
+    colour,
+    planHash: plan.hash,
+    ttlMs: i.leaseTtlMs,
+    ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
+    signal: i.signal,
+    emit: i.emit,
+  });
+  let report: RunReport | undefined;
+  try {
+    const weight = await colourWeight(i.aws, plan);
+    if (weight > 0 && !i.force)
+      throw new KubecontrolError(
+        "PRECONDITION",
+        `DNS points at ${i.app.name}'s ${colour} colour (weight ${weight})`,
+        {
+          hint: `move traffic away first, or pass --force to take the app offline: kubecontrol teardown ${i.app.name} --colour ${colour} --force`,
+        },
+      );
+    const steps = teardownSteps(plan, i.aws, run.runId, i.stack ?? {});
+    run.started(steps.length);
+    report = await runSteps(steps, {
+      concurrency: i.concurrency,
+      emit: run.emit,
+      signal: i.signal,
+    });
+    if (report.cancelled)
+      throw new KubecontrolError("CANCELLED", "the teardown was cancelled", {
+        hint: "run it again to finish",
+      });
+    if (!report.ok) {
+      const failed = report.steps.filter((s) => s.status === "failed");
+      throw new KubecontrolError(
+        "STEP_FAILED",
+        failed.map((s) => `${s.name}: ${s.error?.message ?? "failed"}`).join("; "),
+        { cause: failed[0]?.error, retryable: true, hint: "run the same teardown again to finish" },
+      );
+    }
+    const outcome = outcomeOf(run.runId, report);
+    await run.finish(outcome.result, undefined, report);
+    return { ...outcome, colour };
+  } catch (err) {
+    const error = toKubecontrolError(err);
+    await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, report).catch(() => {});
+    if (report) attachReport(error, report);
+    throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError } from "../../errors.js";
+import type { Plan } from "../../plan/plan.js";
+import type { Step } from "../step.js";
+import { waitUntil } from "../wait-until.js";
+
+/** The step that waits for every target group of the colour to report all its targets healthy. */
+export const VERIFY_TARGETS = "waitForHealthyTargets";
+
+async function unhealthy(aws: Aws, names: string[]): Promise<string[]> {
+  const bad: string[] = [];
+  for (const name of names) {
+    const tg = await aws.elbv2.describeTargetGroup(name);
+    if (!tg?.TargetGroupArn) {
+      bad.push(`${name}: missing`);
+      continue;
+    }
+    const health = await aws.elbv2.describeTargetHealth(tg.TargetGroupArn, `target group ${name}`);
+    const healthy = health.filter((h) => h.TargetHealth?.State === "healthy").length;
+    if (health.length === 0 || healthy < health.length)
+      bad.push(`${name}: ${healthy}/${health.length} healthy`);
+  }
+  return bad;
+}
+
+/**
+ * Verification through the load balancer's eyes: every registered target of every target group
+ * healthy (DescribeTargetHealth). A timeout is VERIFY_FAILED, so DNS is never moved onto it.
+ */
+export function verifyTargetsStep(plan: Plan, aws: Aws, dependsOn: string[], timeoutMs = 5 * 60_000): Step {
+  const names = plan.aws.filter((r) => r.kind === "target-group").map((r) => r.name);
+  return {
+    name: VERIFY_TARGETS,
+    description: `targets of ${names.join(", ")} healthy`,
+    dependsOn,
+    async check() {
+      const bad = await unhealthy(aws, names);
+      if (bad.length === 0) return { satisfied: true, reason: "every target healthy" };
+      return { satisfied: false, reason: bad.join("; ") };
+    },
+    async wait(ctx) {
+      try {
+        await waitUntil(
+          async () => {
+            const bad = await unhealthy(aws, names);
+            return bad.length === 0
+              ? { done: true, value: undefined }
+              : { done: false, state: bad.join("; ") };
+          },
+          {
+            what: `healthy targets in ${names.join(", ")}`,
+            timeoutMs,
+            signal: ctx.signal,
+            initialDelayMs: 500,
+            maxDelayMs: 5_000,
+            onPoll: (state) => ctx.waiting(`healthy targets (${state})`),
+          },
+        );
+      } catch (err) {
+        if (err instanceof KubecontrolError && err.code === "CANCELLED") throw err;
+        throw new KubecontrolError(
+          "VERIFY_FAILED",
+          `target groups never became healthy: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      return undefined;
+    },
+    summarize: () => "every target healthy",
+  };
+}
