@@ -17,13 +17,18 @@ export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): St
         try {
           await iam.removeRoleFromInstanceProfile(r.name, role.RoleName!);
         } catch (err) {
-          if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+          if (hasCode(err, "NoSuchEntity", "NoSuchEntityException")) continue;
+          // A retry after a lost answer finds the role already removed, and some services then
+          // answer with an error the SDK cannot even parse: look before failing.
+          const now = await iam.getInstanceProfile(r.name);
+          if (now && (now.Roles ?? []).some((x) => x.RoleName === role.RoleName)) throw err;
         }
       }
       try {
         await iam.deleteInstanceProfile(r.name);
       } catch (err) {
-        if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+        if (hasCode(err, "NoSuchEntity", "NoSuchEntityException")) return;
+        if (await iam.getInstanceProfile(r.name)) throw err;
       }
     },
     transient: (err) => hasCode(err, "DeleteConflict", "DeleteConflictException"),

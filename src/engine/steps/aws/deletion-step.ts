@@ -32,9 +32,15 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
     },
     async apply(ctx, found) {
       const transient = d.transient;
-      if (transient)
-        await retryEventual(ctx, `delete ${d.description}`, () => d.remove(found!, ctx), transient, 30);
-      else await d.remove(found!, ctx);
+      try {
+        if (transient)
+          await retryEventual(ctx, `delete ${d.description}`, () => d.remove(found!, ctx), transient, 30);
+        else await d.remove(found!, ctx);
+      } catch (err) {
+        // A delete whose answer was lost is retried by the SDK and may then fail in odd ways
+        // (not found, or a body it cannot parse): if the resource is gone, the delete worked.
+        if ((await d.find(ctx).catch(() => found)) !== undefined) throw err;
+      }
     },
     ...(d.waitGone
       ? {
