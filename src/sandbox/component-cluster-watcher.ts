@@ -4,8 +4,7 @@ import { probe } from "./admin-client.js";
 import type { SandboxComponent } from "./components.js";
 import { binariesPresent, ensureBinaries } from "./k8s/assets.js";
 import { deleteControlPlane, listControlPlanes } from "./k8s/control-plane.js";
-import { nodeEntry } from "./node-entry.js";
-import { startProcess } from "./processes.js";
+import { entryDir, startNodeComponent } from "./node-entry.js";
 
 /**
  * The cluster watcher (src/sandbox/k8s/watcher-main.ts): a kwok control plane per EKS cluster,
@@ -18,7 +17,7 @@ export const clusterWatcherComponent: SandboxComponent = {
     "a Kubernetes control plane per EKS cluster (kwok), EKS token webhook, nodes from Auto Scaling Groups",
   readyTimeoutMs: 30_000,
   sources: (ctx) => [
-    path.dirname(nodeEntry("k8s/watcher-main").args.at(-1)!),
+    entryDir("k8s/watcher-main"),
     path.join(ctx.root, "sandbox", "k8s", "stages"),
     path.join(ctx.root, "sandbox", "k8s", "access-policies.yaml"),
   ],
@@ -36,13 +35,11 @@ export const clusterWatcherComponent: SandboxComponent = {
       );
     }
     const binDir = await ensureBinaries();
-    const portFile = path.join(ctx.paths.runDir, "cluster-watcher.port");
-    const entry = nodeEntry("k8s/watcher-main");
-    const record = await startProcess({
-      name: "cluster-watcher",
-      command: entry.command,
-      args: [
-        ...entry.args,
+    const record = await startNodeComponent(
+      ctx,
+      "cluster-watcher",
+      "k8s/watcher-main",
+      [
         "--sandbox-dir",
         ctx.paths.dir,
         "--moto-url",
@@ -51,16 +48,9 @@ export const clusterWatcherComponent: SandboxComponent = {
         binDir,
         "--region",
         ctx.region,
-        "--port-file",
-        portFile,
       ],
-      env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ""}` },
-      cwd: ctx.root,
-      logDir: ctx.paths.logDir,
-      runDir: ctx.paths.runDir,
-      marker: ctx.paths.dir,
-      portFile,
-    });
+      { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ""}` },
+    );
     return { ...record, address: `http://127.0.0.1:${record.port}` };
   },
   health(record) {

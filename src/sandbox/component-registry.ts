@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
 import { probe } from "./admin-client.js";
 import type { SandboxComponent } from "./components.js";
-import { nodeEntry } from "./node-entry.js";
+import { entryDir, startNodeComponent } from "./node-entry.js";
 import { startProcess } from "./processes.js";
 
 const run = promisify(execFile);
@@ -75,39 +75,22 @@ export const registryProxyComponent: SandboxComponent = {
   name: "registry-proxy",
   description: "ECR's registry address: checks ECR tokens, mirrors pushes into ECR (moto)",
   readyTimeoutMs: 15_000,
-  sources: () => [
-    path.dirname(nodeEntry("registry/registry-main").args.at(-1)!),
-    path.dirname(nodeEntry("k8s/watcher-main").args.at(-1)!),
-  ],
+  sources: () => [entryDir("registry/registry-main"), entryDir("k8s/watcher-main")],
   async start(ctx) {
     const { moto, registry } = ctx.started;
     if (!moto?.address || !registry?.port) {
       throw new KubecontrolError("INTERNAL", "the registry proxy starts after moto and the registry");
     }
-    const portFile = path.join(ctx.paths.runDir, "registry-proxy.port");
-    const entry = nodeEntry("registry/registry-main");
-    const record = await startProcess({
-      name: "registry-proxy",
-      command: entry.command,
-      args: [
-        ...entry.args,
-        "--sandbox-dir",
-        ctx.paths.dir,
-        "--moto-url",
-        moto.address,
-        "--upstream",
-        `127.0.0.1:${registry.port}`,
-        "--port-file",
-        portFile,
-        "--region",
-        ctx.region,
-      ],
-      cwd: ctx.root,
-      logDir: ctx.paths.logDir,
-      runDir: ctx.paths.runDir,
-      marker: ctx.paths.dir,
-      portFile,
-    });
+    const record = await startNodeComponent(ctx, "registry-proxy", "registry/registry-main", [
+      "--sandbox-dir",
+      ctx.paths.dir,
+      "--moto-url",
+      moto.address,
+      "--upstream",
+      `127.0.0.1:${registry.port}`,
+      "--region",
+      ctx.region,
+    ]);
     return { ...record, address: `127.0.0.1:${record.port}` };
   },
   health(record) {

@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ComponentContext } from "./components.js";
+import { startProcess } from "./processes.js";
+import type { ComponentRecord } from "./state.js";
 
 /**
  * How to run one of kubecontrol's own TypeScript entry points as a separate Node process: the
@@ -16,4 +19,36 @@ export function nodeEntry(relative: string): { command: string; args: string[] }
     command: process.execPath,
     args: ["--import", "jiti/register", path.join(here, `${relative}.ts`)],
   };
+}
+
+/** The source directory of an entry point, for a component's `sources` (a change restarts it). */
+export function entryDir(relative: string): string {
+  return path.dirname(nodeEntry(relative).args.at(-1)!);
+}
+
+/**
+ * Starts one of kubecontrol's own entry points as a sandbox component: logs, pid and the port
+ * file it writes go under the sandbox directory, `--port-file` is passed for it, and `args`
+ * follow the entry.
+ */
+export async function startNodeComponent(
+  ctx: ComponentContext,
+  name: string,
+  entry: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<ComponentRecord> {
+  const portFile = path.join(ctx.paths.runDir, `${name}.port`);
+  const { command, args: entryArgs } = nodeEntry(entry);
+  return startProcess({
+    name,
+    command,
+    args: [...entryArgs, ...args, "--port-file", portFile],
+    ...(env ? { env } : {}),
+    cwd: ctx.root,
+    logDir: ctx.paths.logDir,
+    runDir: ctx.paths.runDir,
+    marker: ctx.paths.dir,
+    portFile,
+  });
 }
