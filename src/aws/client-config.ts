@@ -1,4 +1,4 @@
-import type { AwsCredentialIdentity } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { attemptReporter } from "./attempts.js";
 
 /** What `createAws` takes: everything optional, the SDK's usual chain fills the rest. */
@@ -8,7 +8,7 @@ export interface AwsOptions {
   /** Endpoint override (the sandbox's proxy); without it AWS_ENDPOINT_URL or the real endpoints. */
   endpoint?: string;
   /** Explicit credentials; without them the SDK chain (AWS_PROFILE, env, SSO, IMDS). */
-  credentials?: AwsCredentialIdentity;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Attempts per call, the first included; throttling across hundreds of calls needs more than the default 3. */
   maxAttempts?: number;
   /** Per-request deadline in ms (a hung connection fails instead of warning). */

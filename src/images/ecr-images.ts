@@ -1,4 +1,5 @@
 import type { ECRClient } from "@aws-sdk/client-ecr";
+import { type AwsOptions, sdkClientConfig } from "../aws/client-config.js";
 import { KubecontrolError } from "../errors.js";
 
 /** The app's ECR repository as the builders need it. */
@@ -19,26 +20,12 @@ export interface RegistryAuth {
   token: string;
 }
 
-/** Options for the SDK clients the image code makes. */
-export interface AwsClientOptions {
-  region?: string;
-  endpoint?: string;
-  /** Without them, the SDK's usual chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
+/** Options for the SDK clients the image code makes: the same as every other AWS client's. */
+export type AwsClientOptions = AwsOptions;
 
-// The SDK's logger would print requests and responses, which carry the authorization token.
-const NO_LOGGER = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
-
-/** SDK client configuration shared by the image adapters (no logger, bounded retries). */
+/** SDK client configuration for the image adapters: the shared one (timeouts that fail, no logger). */
 export function imageSdkConfig(o: AwsClientOptions) {
-  return {
-    ...(o.region ? { region: o.region } : {}),
-    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-    ...(o.credentials ? { credentials: o.credentials } : {}),
-    maxAttempts: 6,
-    logger: NO_LOGGER,
-  };
+  return sdkClientConfig({ maxAttempts: 6, ...o });
 }
 
 /**
