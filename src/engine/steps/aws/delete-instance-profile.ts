@@ -27,8 +27,7 @@ export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): St
       try {
         await iam.deleteInstanceProfile(r.name);
       } catch (err) {
-        if (hasCode(err, "NoSuchEntity", "NoSuchEntityException")) return;
-        if (await iam.getInstanceProfile(r.name)) throw err;
+        if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
       }
     },
     transient: (err) => hasCode(err, "DeleteConflict", "DeleteConflictException"),
