@@ -114,6 +114,7 @@ export async function createControlPlane(
       sandboxAsset("k8s/stages/default.yaml"),
       sandboxAsset("k8s/access-policies.yaml"),
     ]);
+    await waitForDefaultServiceAccount(host, name);
     return await readEndpoint(kubeconfig);
   } catch (err) {
     const detail = lastLines((err as { stderr?: string }).stderr ?? (err as Error).message ?? String(err));
@@ -122,6 +123,34 @@ export async function createControlPlane(
       retryable: true,
       hint: `see the logs under ${workdir(host)}/clusters/${name}/logs`,
     });
+  }
+}
+
+/**
+ * Waits until the controller manager has made the `default` ServiceAccount. EKS reports ACTIVE
+ * only once the control plane is whole; published earlier, a client's first pods are refused
+ * ("serviceaccount default not found") and the ReplicaSet controller backs off for tens of
+ * seconds on a loaded machine.
+ */
+async function waitForDefaultServiceAccount(host: ControlPlaneHost, name: string): Promise<void> {
+  const args = [
+    "--kubeconfig",
+    adminKubeconfigPath(host.k8sDir, name),
+    "get",
+    "serviceaccount",
+    "default",
+    "-n",
+    "default",
+  ];
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await run(`${host.binDir}/kubectl`, args, { timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
