@@ -109,3 +109,76 @@ export function slowest(report: RunReport | undefined, n = 5): string[] {
     .slice(0, n)
     .map((s) => `${s.name} ${formatDuration(s.durationMs)}${s.changed ? " (changed)" : ""}`);
 }
+
+/** What a command that changes an app reports at the end. */
+export interface RunSummary {
+  app: string;
+  colour: string | undefined;
+  runId: string;
+  result: "succeeded" | "no-op";
+  changed: string[];
+  report?: RunReport;
+  /** The first line's verdict, e.g. "created" or "already deployed, nothing changed". */
+  verdict: string;
+  /** How the changed steps are introduced ("changed", "deleted"). */
+  changedLabel?: string;
+  /** Commands to look at next. */
+  next: string[];
+  startedAt: number;
+  /** More fields for the --json summary. */
+  extra?: Record<string, unknown>;
+}
+
+/** Prints a run's summary: the JSON document with --json, else the verdict, changes, slowest steps, next commands. */
+export function sayRunSummary(progress: Progress, s: RunSummary): void {
+  const durationMs = Date.now() - s.startedAt;
+  progress.document({
+    type: "summary",
+    app: s.app,
+    colour: s.colour,
+    runId: s.runId,
+    result: s.result,
+    changed: s.changed,
+    durationMs,
+    ...s.extra,
+  });
+  const where = s.colour ? `${s.app} ${s.colour}` : s.app;
+  progress.say(`\n${where}: ${s.verdict} in ${(durationMs / 1000).toFixed(1)}s (run ${s.runId})`);
+  if (s.changed.length > 0) progress.say(`${s.changedLabel ?? "changed"}: ${s.changed.join(", ")}`);
+  const slow = slowest(s.report);
+  if (slow.length > 0 && s.changed.length > 0) progress.say(`longest steps: ${slow.join(", ")}`);
+  if (s.next.length > 0) progress.say(`next: ${s.next.join("; ")}`);
+}
+
+/**
+ * The frame every command that changes an app shares: asks first (unless --yes), opens the
+ * shared store, turns SIGINT/SIGTERM into cancellation, and on failure prints the slowest steps
+ * of the run before the error propagates to the exit code.
+ */
+export async function withDeployRun<T>(
+  progress: Progress,
+  config: ResolvedConfig,
+  o: { question?: string; yes: boolean; destructive: boolean },
+  body: (ctx: { signal: AbortSignal; store: import("../history/types.js").HistoryStore }) => Promise<T>,
+): Promise<T> {
+  if (o.question) await confirm(o.question, { yes: o.yes, destructive: o.destructive });
+  const [{ openStore }, { reportOf }] = await Promise.all([
+    import("../history/open.js"),
+    import("../engine/workflows/outcome.js"),
+  ]);
+  const interrupt = interruptSignal();
+  const store = await openStore(config.values);
+  try {
+    const result = await body({ signal: interrupt.signal, store });
+    progress.stop();
+    return result;
+  } catch (err) {
+    progress.stop();
+    const slow = slowest(err instanceof Error ? reportOf(err) : undefined);
+    if (slow.length > 0) progress.say(`\nlongest steps: ${slow.join(", ")}`);
+    throw err;
+  } finally {
+    interrupt.dispose();
+    await store.close();
+  }
+}

@@ -145,6 +145,7 @@ Examples:
         "failed",
         "cancelled",
         "no-op",
+        "interrupted",
       ]),
     )
     .option("--limit <n>", "at most this many runs", "50")

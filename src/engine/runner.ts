@@ -1,6 +1,7 @@
 import { KubecontrolError, toKubecontrolError } from "../errors.js";
 import type { EventSink, KubecontrolEvent } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
+import { failpoint } from "./failpoints.js";
 import type { RunOptions, RunReport, Step, StepContext, StepReport } from "./step.js";
 
 /** Checks that every dependency exists and that there is no cycle; throws INTERNAL otherwise (a code bug). */
@@ -40,6 +41,7 @@ export async function runSteps(steps: readonly Step[], options: RunOptions = {})
   const emit: EventSink = options.emit ?? (() => {});
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const journalled = options.journalled ?? (() => Promise.resolve());
   const started = now();
   const results = new Map<string, unknown>();
   const reports = new Map<string, StepReport>();
@@ -74,12 +76,18 @@ export async function runSteps(steps: readonly Step[], options: RunOptions = {})
     if (options.signal?.aborted) break;
     for (const step of ready()) {
       if (running.size >= concurrency) break;
-      const p = runOne(step, { emit, now, heartbeatMs, results, signal: options.signal }).then((report) => {
-        running.delete(step.name);
-        settle(report);
-        if (report.status === "succeeded") results.set(step.name, report.result);
-        else if (report.status === "failed") skipDependants(step.name);
-      });
+      const p = runOne(step, { emit, now, heartbeatMs, results, signal: options.signal, journalled })
+        .then(async (report) => {
+          settle(report);
+          if (report.status === "succeeded") results.set(step.name, report.result);
+          else if (report.status === "failed") skipDependants(step.name);
+          await journalled();
+          failpoint(step.name, "after-journal");
+        })
+        // A failed journal write is reported when the run finishes; a failpoint's action has
+        // already stopped the run.
+        .catch(() => {})
+        .finally(() => running.delete(step.name));
       running.set(step.name, p);
     }
     if (running.size === 0) break; // nothing runnable: the rest depends on failures already handled
@@ -115,6 +123,7 @@ interface RunOneOptions {
   heartbeatMs: number;
   results: Map<string, unknown>;
   signal: AbortSignal | undefined;
+  journalled: () => Promise<void>;
 }
 
 async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { result?: unknown }> {
@@ -171,7 +180,10 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
       reason: check.reason,
     });
     if (check.satisfied) return { changed: false, applied: check.value, reason: check.reason };
+    await o.journalled();
+    failpoint(step.name, "before-apply");
     const applied = step.apply ? await step.apply(ctx, check.needed) : undefined;
+    failpoint(step.name, "after-apply");
     const waited = step.wait ? await step.wait(ctx, applied) : undefined;
     return { changed: true, applied: waited ?? applied, reason: check.reason };
   })();

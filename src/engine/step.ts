@@ -44,6 +44,12 @@ export interface RunOptions {
   /** How often a waiting step's reason is repeated as a heartbeat. */
   heartbeatMs?: number;
   now?: () => number;
+  /**
+   * Resolves once every journal write so far is durable. Awaited before a step acts and after
+   * each step ends, so a step's start is on record before it changes anything and its end
+   * (with what it made) before the next one starts.
+   */
+  journalled?: () => Promise<void>;
 }
 
 export type StepStatus = "succeeded" | "failed" | "skipped" | "cancelled";

@@ -184,8 +184,8 @@ class SqliteStore implements HistoryStore {
       .transaction(() => {
         this.fenced(fence);
         this.db
-          .prepare("UPDATE runs SET result = ?, error = ?, finished_at = ? WHERE id = ?")
-          .run(result, error, now, id);
+          .prepare("UPDATE runs SET result = ?, error = ?, finished_at = ? WHERE id = ? AND app = ?")
+          .run(result, error, now, id, fence.app);
       })
       .immediate();
   }

@@ -1,6 +1,7 @@
 /** Deployment records and leases: what everyone who deploys from this host shares. */
 
-export type RunResult = "running" | "succeeded" | "failed" | "cancelled" | "no-op";
+/** `interrupted`: its process stopped mid-run (killed, host gone); closed by the run that took over its lease. */
+export type RunResult = "running" | "succeeded" | "failed" | "cancelled" | "no-op" | "interrupted";
 
 export interface RunRecord {
   id: string;

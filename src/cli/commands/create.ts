@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import type { Colour } from "../../plan/names.js";
 import { action } from "../run-action.js";
 
-interface CreateFlags {
+export interface CreateFlags {
   version?: string;
   colour: Colour;
   dryRun: boolean;
@@ -42,102 +42,80 @@ Examples:
     .action(action(async (cmd, app: string) => createCommand(cmd, app)));
 }
 
-/** `kubecontrol create <app>`. */
-async function createCommand(cmd: Command, name: string): Promise<number> {
+/** `kubecontrol create <app>` (also run by `resume` with the flags of the run it continues). */
+export async function createCommand(cmd: Command, name: string, flags?: CreateFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, { createAws }, { EcrImages }, builders, { openStore }, wf] =
-    await Promise.all([
-      import("../load.js"),
-      import("../../spec/loader.js"),
-      import("../deploy-run.js"),
-      import("../../aws/create-aws.js"),
-      import("../../images/ecr-images.js"),
-      import("../../images/choose-builder.js"),
-      import("../../history/open.js"),
-      import("../../engine/workflows/create.js"),
-    ]);
-  const { reportOf } = await import("../../engine/workflows/outcome.js");
-  const o = cmd.opts<CreateFlags>();
+  const [{ commandSetup }, { loadApp }, run, { createAws }, { EcrImages }, builders, wf] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../deploy-run.js"),
+    import("../../aws/create-aws.js"),
+    import("../../images/ecr-images.js"),
+    import("../../images/choose-builder.js"),
+    import("../../engine/workflows/create.js"),
+  ]);
+  const o = flags ?? cmd.opts<CreateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
   const lease = run.leaseTimes(config, o.waitLock);
   const stateDir = config.values.stateDir;
   const progress = run.progressFor(cmd);
-  if (!o.dryRun)
-    await run.confirm(`create the ${o.colour} colour of ${app.name} and point DNS at it?`, {
-      yes: o.yes,
-      destructive: false,
-    });
-  const interrupt = run.interruptSignal();
-  const store = await openStore(config.values);
-  try {
-    const outcome = await wf.createApp({
-      app,
-      colour: o.colour,
-      version: o.version,
-      projectRoot: path.dirname(appsDir),
-      stateDir,
-      aws: createAws({ region: app.region }),
-      ecr: await EcrImages.create({ region: app.region }),
-      builder: () =>
-        builders.chooseBuilder(app, {
-          imageBuilder: config.values.imageBuilder,
-          stateDir,
-          aws: { region: app.region },
-          caBundles: builders.caBundlesFromEnv(),
-        }),
-      awsEndpoint: process.env.AWS_ENDPOINT_URL,
-      concurrency: config.values.concurrency,
-      dryRun: o.dryRun,
-      store,
-      leaseTtlMs: lease.ttlMs,
-      waitLockMs: lease.waitMs,
-      emit: progress.emit,
-      signal: interrupt.signal,
-    });
-    progress.stop();
+  const question = o.dryRun ? undefined : `create the ${o.colour} colour of ${app.name} and point DNS at it?`;
+  const outcome = await run.withDeployRun(
+    progress,
+    config,
+    { ...(question ? { question } : {}), yes: o.yes, destructive: false },
+    async ({ signal, store }) =>
+      wf.createApp({
+        app,
+        colour: o.colour,
+        version: o.version,
+        projectRoot: path.dirname(appsDir),
+        stateDir,
+        aws: createAws({ region: app.region }),
+        ecr: await EcrImages.create({ region: app.region }),
+        builder: () =>
+          builders.chooseBuilder(app, {
+            imageBuilder: config.values.imageBuilder,
+            stateDir,
+            aws: { region: app.region },
+            caBundles: builders.caBundlesFromEnv(),
+          }),
+        awsEndpoint: process.env.AWS_ENDPOINT_URL,
+        concurrency: config.values.concurrency,
+        dryRun: o.dryRun,
+        store,
+        leaseTtlMs: lease.ttlMs,
+        waitLockMs: lease.waitMs,
+        emit: progress.emit,
+        signal,
+      }),
+  );
+  if (outcome.dryRun) {
+    const f = outcome.dryRun;
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    if (outcome.dryRun) {
-      const f = outcome.dryRun;
-      progress.document({ type: "dry-run", app: app.name, colour: o.colour, ...f });
-      progress.say(
-        `\ndry run of create ${app.name} (${o.colour}, ${outcome.plan.version.slice(0, 12)}): nothing was changed (${seconds}s)`,
-      );
-      if (f.wouldChange.length === 0 && f.errors.length === 0)
-        progress.say("everything is in place: create would change nothing");
-      for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
-      if (f.unchecked.length > 0)
-        progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
-      for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
-      return f.errors.length > 0 ? 1 : 0;
-    }
-    progress.document({
-      type: "summary",
-      app: app.name,
-      colour: o.colour,
-      runId: outcome.runId,
-      result: outcome.result,
-      changed: outcome.changed,
-      durationMs: Date.now() - started,
-    });
+    progress.document({ type: "dry-run", app: app.name, colour: o.colour, ...f });
     progress.say(
-      `\n${app.name} ${o.colour}: ${outcome.result === "no-op" ? "already deployed, nothing changed" : "created"} in ${seconds}s (run ${outcome.runId})`,
+      `\ndry run of create ${app.name} (${o.colour}, ${outcome.plan.version.slice(0, 12)}): nothing was changed (${seconds}s)`,
     );
-    if (outcome.changed.length > 0) progress.say(`changed: ${outcome.changed.join(", ")}`);
-    const slow = run.slowest(outcome.report);
-    if (slow.length > 0) progress.say(`longest steps: ${slow.join(", ")}`);
-    progress.say(
-      `next: kubecontrol history ${app.name}; kubecontrol kubeconfig ${app.name} --colour ${o.colour}`,
-    );
-    return 0;
-  } catch (err) {
-    progress.stop();
-    const report = err instanceof Error ? reportOf(err) : undefined;
-    const slow = run.slowest(report);
-    if (slow.length > 0) progress.say(`\nlongest steps: ${slow.join(", ")}`);
-    throw err;
-  } finally {
-    interrupt.dispose();
-    await store.close();
+    if (f.wouldChange.length === 0 && f.errors.length === 0)
+      progress.say("everything is in place: create would change nothing");
+    for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
+    if (f.unchecked.length > 0)
+      progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
+    for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
+    return f.errors.length > 0 ? 1 : 0;
   }
+  run.sayRunSummary(progress, {
+    app: app.name,
+    colour: o.colour,
+    runId: outcome.runId,
+    result: outcome.result,
+    changed: outcome.changed,
+    report: outcome.report,
+    verdict: outcome.result === "no-op" ? "already deployed, nothing changed" : "created",
+    next: [`kubecontrol history ${app.name}`, `kubecontrol kubeconfig ${app.name} --colour ${o.colour}`],
+    startedAt: started,
+  });
+  return 0;
 }

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import type { Colour } from "../../plan/names.js";
 import { action } from "../run-action.js";
 
-interface TeardownFlags {
+export interface TeardownFlags {
   colour?: Colour;
   force: boolean;
   yes: boolean;
@@ -36,67 +36,50 @@ Examples:
     .action(action(async (cmd, app: string) => teardownCommand(cmd, app)));
 }
 
-/** `kubecontrol teardown <app>`. */
-async function teardownCommand(cmd: Command, name: string): Promise<number> {
+/** `kubecontrol teardown <app>` (also run by `resume`). */
+export async function teardownCommand(cmd: Command, name: string, flags?: TeardownFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, { createAws }, { openStore }, { teardownColour }, { reportOf }] =
-    await Promise.all([
-      import("../load.js"),
-      import("../../spec/loader.js"),
-      import("../deploy-run.js"),
-      import("../../aws/create-aws.js"),
-      import("../../history/open.js"),
-      import("../../engine/workflows/teardown.js"),
-      import("../../engine/workflows/outcome.js"),
-    ]);
-  const o = cmd.opts<TeardownFlags>();
+  const [{ commandSetup }, { loadApp }, run, { createAws }, { teardownColour }] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../deploy-run.js"),
+    import("../../aws/create-aws.js"),
+    import("../../engine/workflows/teardown.js"),
+  ]);
+  const o = flags ?? cmd.opts<TeardownFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
   const lease = run.leaseTimes(config, o.waitLock);
   const progress = run.progressFor(cmd);
-  await run.confirm(`remove the ${o.colour ?? "idle"} colour of ${app.name}?`, {
-    yes: o.yes,
-    destructive: true,
+  const outcome = await run.withDeployRun(
+    progress,
+    config,
+    { question: `remove the ${o.colour ?? "idle"} colour of ${app.name}?`, yes: o.yes, destructive: true },
+    ({ signal, store }) =>
+      teardownColour({
+        app,
+        colour: o.colour,
+        force: o.force,
+        aws: createAws({ region: app.region }),
+        concurrency: config.values.concurrency,
+        store,
+        leaseTtlMs: lease.ttlMs,
+        waitLockMs: lease.waitMs,
+        emit: progress.emit,
+        signal,
+      }),
+  );
+  run.sayRunSummary(progress, {
+    app: app.name,
+    colour: outcome.colour,
+    runId: outcome.runId,
+    result: outcome.result,
+    changed: outcome.changed,
+    report: outcome.report,
+    verdict: outcome.result === "no-op" ? "nothing to remove" : "removed",
+    changedLabel: "deleted",
+    next: [`kubecontrol history ${app.name}`],
+    startedAt: started,
   });
-  const interrupt = run.interruptSignal();
-  const store = await openStore(config.values);
-  try {
-    const outcome = await teardownColour({
-      app,
-      colour: o.colour,
-      force: o.force,
-      aws: createAws({ region: app.region }),
-      concurrency: config.values.concurrency,
-      store,
-      leaseTtlMs: lease.ttlMs,
-      waitLockMs: lease.waitMs,
-      emit: progress.emit,
-      signal: interrupt.signal,
-    });
-    progress.stop();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    progress.document({
-      type: "summary",
-      app: app.name,
-      colour: outcome.colour,
-      runId: outcome.runId,
-      result: outcome.result,
-      changed: outcome.changed,
-      durationMs: Date.now() - started,
-    });
-    progress.say(
-      `\n${app.name} ${outcome.colour}: ${outcome.result === "no-op" ? "nothing to remove" : "removed"} in ${seconds}s (run ${outcome.runId})`,
-    );
-    if (outcome.changed.length > 0) progress.say(`deleted: ${outcome.changed.join(", ")}`);
-    progress.say(`next: kubecontrol history ${app.name}`);
-    return 0;
-  } catch (err) {
-    progress.stop();
-    const slow = run.slowest(err instanceof Error ? reportOf(err) : undefined);
-    if (slow.length > 0) progress.say(`\nlongest steps: ${slow.join(", ")}`);
-    throw err;
-  } finally {
-    interrupt.dispose();
-    await store.close();
-  }
+  return 0;
 }

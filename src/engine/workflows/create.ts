@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import { KubecontrolError } from "../../errors.js";
 import type { HistoryStore } from "../../history/types.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
@@ -10,13 +10,13 @@ import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
-import type { RunReport, Step } from "../step.js";
+import type { Step } from "../step.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { createSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunFindings } from "./dry-run.js";
-import { attachReport, outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { startRecordedRun } from "./recorded-run.js";
+import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `create` needs; the CLI builds it from flags, configuration and the environment. */
 export interface CreateInput {
@@ -95,63 +95,35 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
     return { ...outcomeOf("dry-run", report), plan, dryRun: findings };
   }
 
-  const run = await startRecordedRun({
-    store: i.store,
-    app: i.app.name,
-    command: "create",
-    version: commit,
-    colour: i.colour,
-    planHash: plan.hash,
-    ttlMs: i.leaseTtlMs,
-    ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-    signal: i.signal,
-    emit: i.emit,
-  });
-  let report: RunReport | undefined;
-  try {
-    const pre = await preflightAws(plan, i.aws, i.app);
-    const steps = graph(run.runId, pre.callerArn);
-    run.started(steps.length);
-    report = await runSteps(steps, {
-      concurrency: i.concurrency,
-      emit: run.emit,
+  return recordedWorkflow(
+    {
+      store: i.store,
+      app: i.app.name,
+      command: "create",
+      version: commit,
+      colour: i.colour,
+      planHash: plan.hash,
+      ttlMs: i.leaseTtlMs,
+      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
       signal: i.signal,
-    });
-    const outcome = outcomeOf(run.runId, report);
-    if (report.cancelled) throw cancelled();
-    if (!report.ok) throw failureOf(report, i);
-    await run.finish(outcome.result, undefined, report);
-    return { ...outcome, plan };
-  } catch (err) {
-    const error = toKubecontrolError(err);
-    await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, report).catch(() => {});
-    if (report) attachReport(error, report);
-    throw error;
-  }
+      emit: i.emit,
+    },
+    async (run) => {
+      const pre = await preflightAws(plan, i.aws, i.app);
+      const report = await run.runGraph(graph(run.runId, pre.callerArn), {
+        concurrency: i.concurrency,
+        signal: i.signal,
+        hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,
+      });
+      return { ...outcomeOf(run.runId, report), plan };
+    },
+  );
 }
 
 function cancelled(): KubecontrolError {
   return new KubecontrolError("CANCELLED", "the run was cancelled", {
     hint: "run the same command again to continue from where it stopped",
   });
-}
-
-/** The run's error: verification first (exit 7), else the first failed step's. */
-function failureOf(report: RunReport, i: CreateInput): KubecontrolError {
-  const failed = report.steps.filter((s) => s.status === "failed");
-  const verify = failed.find((s) => s.error instanceof KubecontrolError && s.error.code === "VERIFY_FAILED");
-  if (verify) return verify.error as KubecontrolError;
-  const first = failed[0];
-  const cause = first?.error;
-  return new KubecontrolError(
-    "STEP_FAILED",
-    `${failed.length} step(s) failed: ${failed.map((s) => `${s.name}: ${s.error?.message ?? "failed"}`).join("; ")}`,
-    {
-      cause,
-      retryable: true,
-      hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,
-    },
-  );
 }
 
 /** In a dry run, a check that finds work is news, not a failure. */

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { KubecontrolError } from "../../errors.js";
+import { KubecontrolError, toKubecontrolError } from "../../errors.js";
 import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
 import type { HistoryStore, RunResult } from "../../history/types.js";
 import type { EventSink, KubecontrolEvent } from "../../io/events.js";
-import type { RunReport } from "../step.js";
+import { runSteps } from "../runner.js";
+import type { RunReport, Step } from "../step.js";
+import { attachReport, type WorkflowOutcome } from "./outcome.js";
 
 /** What a leased, recorded run needs from its caller. */
 export interface RecordedRunOptions {
@@ -27,9 +29,20 @@ export interface RecordedRun {
   emit: EventSink;
   /** Announces the run (run.started) once its step graph is known. */
   started(steps: number): void;
+  /** Resolves once every journal write so far is durable. */
+  journalled(): Promise<void>;
+  /**
+   * Runs a step graph journalled under this run: announces it, waits for the journal before each
+   * step acts and after each ends. Throws CANCELLED when interrupted, and when a step failed the
+   * first verification failure (VERIFY_FAILED) or else STEP_FAILED naming every failed step,
+   * with `hint` saying how to go on.
+   */
+  runGraph(steps: Step[], o: { concurrency: number; signal: AbortSignal; hint: string }): Promise<RunReport>;
+  /** The report of the last graph run, if any. */
+  readonly report: RunReport | undefined;
   /** Records the result, waits for the journal, releases the lease, and emits run.finished. */
   finish(
-    result: Exclude<RunResult, "running">,
+    result: Exclude<RunResult, "running" | "interrupted">,
     error: KubecontrolError | undefined,
     report?: RunReport,
   ): Promise<void>;
@@ -127,9 +140,18 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
     }
   };
 
-  return {
+  if (lease.tookOverFrom) await closeInterruptedRuns(o, lease, runId);
+
+  let lastReport: RunReport | undefined;
+  const journalled = async () => {
+    await journal;
+  };
+  const run: RecordedRun = {
     runId,
     lease,
+    get report() {
+      return lastReport;
+    },
     emit(e) {
       journalEvent(e);
       o.emit(e);
@@ -137,12 +159,32 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
     started(steps) {
       o.emit({ type: "run.started", at: Date.now(), runId, command: o.command, app: o.app, steps });
     },
+    journalled,
+    async runGraph(steps, g) {
+      run.started(steps.length);
+      const report = await runSteps(steps, {
+        concurrency: g.concurrency,
+        emit: run.emit,
+        signal: g.signal,
+        journalled,
+      });
+      lastReport = report;
+      if (report.cancelled)
+        throw new KubecontrolError("CANCELLED", `the ${o.command} was cancelled`, {
+          hint:
+            "run the same command again (or `kubecontrol resume " +
+            o.app +
+            "`) to continue from where it stopped",
+        });
+      if (!report.ok) throw graphFailure(report, g.hint);
+      return report;
+    },
     async finish(result, error, report) {
       o.emit({
         type: "run.finished",
         at: Date.now(),
         runId,
-        result: result === "failed" || result === "cancelled" || result === "no-op" ? result : "succeeded",
+        result,
         durationMs: Date.now() - startedAt,
         changed: (report?.steps ?? []).filter((s) => s.changed).map((s) => s.name),
         failed: (report?.steps ?? []).filter((s) => s.status === "failed").map((s) => s.name),
@@ -156,4 +198,57 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       }
     },
   };
+  return run;
+}
+
+/**
+ * Runs `body` as one leased, recorded run: the lease taken first, the result recorded at the end
+ * (cancelled or failed with the error's code, never a secret), the lease released. A failure
+ * keeps the graph's report for the summary.
+ */
+export async function recordedWorkflow<T extends WorkflowOutcome>(
+  o: RecordedRunOptions,
+  body: (run: RecordedRun) => Promise<T>,
+): Promise<T> {
+  const run = await startRecordedRun(o);
+  try {
+    const outcome = await body(run);
+    await run.finish(outcome.result, undefined, outcome.report);
+    return outcome;
+  } catch (err) {
+    const error = toKubecontrolError(err);
+    await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, run.report).catch(() => {});
+    if (run.report) attachReport(error, run.report);
+    throw error;
+  }
+}
+
+/** A failed graph's error: its first verification failure (exit 7), else every failed step (exit 6). */
+export function graphFailure(report: RunReport, hint: string): KubecontrolError {
+  const failed = report.steps.filter((s) => s.status === "failed");
+  const verify = failed.find((s) => s.error instanceof KubecontrolError && s.error.code === "VERIFY_FAILED");
+  if (verify) return verify.error as KubecontrolError;
+  return new KubecontrolError(
+    "STEP_FAILED",
+    `${failed.length} step(s) failed: ${failed.map((s) => `${s.name}: ${s.error?.message ?? "failed"}`).join("; ")}`,
+    { cause: failed[0]?.error, retryable: true, hint },
+  );
+}
+
+/**
+ * The runs a dead owner left "running" (its process killed, its host gone) are closed as
+ * interrupted once its lease is taken over, naming the run that took over.
+ */
+async function closeInterruptedRuns(o: RecordedRunOptions, lease: HeldLease, by: string): Promise<void> {
+  const dead = lease.tookOverFrom!;
+  const runs = await o.store.listRuns({ app: o.app, result: "running", limit: 20 });
+  for (const r of runs) {
+    if (r.id === by || r.startedAt < dead.acquiredAt) continue;
+    await o.store.finishRun(
+      r.id,
+      "interrupted",
+      `INTERRUPTED: its process stopped (${dead.owner}, pid ${dead.pid}); taken over by ${by}`,
+      lease.fence,
+    );
+  }
 }

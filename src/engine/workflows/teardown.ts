@@ -1,18 +1,16 @@
 import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import { KubecontrolError } from "../../errors.js";
 import type { HistoryStore } from "../../history/types.js";
 import type { EventSink } from "../../io/events.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import { runSteps } from "../runner.js";
-import type { RunReport } from "../step.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
-import { attachReport, outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { startRecordedRun } from "./recorded-run.js";
+import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `teardown` needs. */
 export interface TeardownInput {
@@ -65,55 +63,35 @@ async function chooseColour(app: ResolvedKubeApp, aws: Aws): Promise<Colour> {
 export async function teardownColour(i: TeardownInput): Promise<WorkflowOutcome & { colour: Colour }> {
   const colour = i.colour ?? (await chooseColour(i.app, i.aws));
   const plan = planOf(i.app, colour);
-  const run = await startRecordedRun({
-    store: i.store,
-    app: i.app.name,
-    command: "teardown",
-    version: null,
-    colour,
-    planHash: plan.hash,
-    ttlMs: i.leaseTtlMs,
-    ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-    signal: i.signal,
-    emit: i.emit,
-  });
-  let report: RunReport | undefined;
-  try {
-    const weight = await colourWeight(i.aws, plan);
-    if (weight > 0 && !i.force)
-      throw new KubecontrolError(
-        "PRECONDITION",
-        `DNS points at ${i.app.name}'s ${colour} colour (weight ${weight})`,
-        {
-          hint: `move traffic away first, or pass --force to take the app offline: kubecontrol teardown ${i.app.name} --colour ${colour} --force`,
-        },
-      );
-    const steps = teardownSteps(plan, i.aws, run.runId, i.stack ?? {});
-    run.started(steps.length);
-    report = await runSteps(steps, {
-      concurrency: i.concurrency,
-      emit: run.emit,
+  return recordedWorkflow(
+    {
+      store: i.store,
+      app: i.app.name,
+      command: "teardown",
+      version: null,
+      colour,
+      planHash: plan.hash,
+      ttlMs: i.leaseTtlMs,
+      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
       signal: i.signal,
-    });
-    if (report.cancelled)
-      throw new KubecontrolError("CANCELLED", "the teardown was cancelled", {
-        hint: "run it again to finish",
+      emit: i.emit,
+    },
+    async (run) => {
+      const weight = await colourWeight(i.aws, plan);
+      if (weight > 0 && !i.force)
+        throw new KubecontrolError(
+          "PRECONDITION",
+          `DNS points at ${i.app.name}'s ${colour} colour (weight ${weight})`,
+          {
+            hint: `move traffic away first, or pass --force to take the app offline: kubecontrol teardown ${i.app.name} --colour ${colour} --force`,
+          },
+        );
+      const report = await run.runGraph(teardownSteps(plan, i.aws, run.runId, i.stack ?? {}), {
+        concurrency: i.concurrency,
+        signal: i.signal,
+        hint: "run the same teardown again to finish",
       });
-    if (!report.ok) {
-      const failed = report.steps.filter((s) => s.status === "failed");
-      throw new KubecontrolError(
-        "STEP_FAILED",
-        failed.map((s) => `${s.name}: ${s.error?.message ?? "failed"}`).join("; "),
-        { cause: failed[0]?.error, retryable: true, hint: "run the same teardown again to finish" },
-      );
-    }
-    const outcome = outcomeOf(run.runId, report);
-    await run.finish(outcome.result, undefined, report);
-    return { ...outcome, colour };
-  } catch (err) {
-    const error = toKubecontrolError(err);
-    await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, report).catch(() => {});
-    if (report) attachReport(error, report);
-    throw error;
-  }
+      return { ...outcomeOf(run.runId, report), colour };
+    },
+  );
 }
