@@ -17,30 +17,40 @@ const killProcess: FailpointAction = (point) => {
   process.kill(process.pid, "SIGKILL");
 };
 
-let armed: ReadonlySet<string> | undefined = parse(process.env.KUBECONTROL_FAILPOINTS);
+type Armed = (point: string, phase: FailpointPhase) => boolean;
+let armed: Armed | undefined = fromList(parse(process.env.KUBECONTROL_FAILPOINTS));
 let action: FailpointAction = killProcess;
 
-function parse(text: string | undefined): ReadonlySet<string> | undefined {
-  const points = (text ?? "")
+function parse(text: string | undefined): string[] {
+  return (text ?? "")
     .split(",")
     .map((p) => p.trim())
     .filter(Boolean);
-  return points.length > 0 ? new Set(points) : undefined;
+}
+
+function fromList(points: readonly string[]): Armed | undefined {
+  if (points.length === 0) return undefined;
+  const set = new Set(points);
+  return (point, phase) => set.has(point) || set.has(`*:${phase}`);
 }
 
 /** Stops here if `<step>:<phase>` (or `*:<phase>`) is armed. */
 export function failpoint(step: string, phase: FailpointPhase): void {
   if (armed === undefined) return;
   const point = `${step}:${phase}`;
-  if (armed.has(point) || armed.has(`*:${phase}`)) action(point);
+  if (armed(point, phase)) action(point);
 }
 
 /**
- * Arms failpoints in this process (in-process tests) with the action to take, which must not
- * return normally when the run is to stop (throw after freezing what the "dead" run could still
- * write). `undefined` disarms them and restores the default action.
+ * Arms failpoints in this process (in-process tests): a list of points, or a predicate over
+ * every point reached. `onHit` must not return normally when the run is to stop (it throws after
+ * freezing what the "dead" run could still write). `undefined` disarms them and restores the
+ * default action.
  */
-export function armFailpoints(points: readonly string[] | undefined, onHit?: FailpointAction): void {
-  armed = points && points.length > 0 ? new Set(points) : undefined;
+export function armFailpoints(
+  points: readonly string[] | ((point: string) => boolean) | undefined,
+  onHit?: FailpointAction,
+): void {
+  armed = typeof points === "function" ? (point) => points(point) : fromList(points ?? []);
   action = onHit ?? killProcess;
 }
