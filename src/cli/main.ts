@@ -3,6 +3,7 @@ import { registerCreateCommand } from "./commands/create.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
+import { registerResumeCommand } from "./commands/resume.js";
 import { registerTeardownCommand } from "./commands/teardown.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
@@ -168,6 +169,7 @@ Examples:
 
   registerCreateCommand(program);
   registerTeardownCommand(program);
+  registerResumeCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
   registerSandboxCommands(program);

@@ -1,0 +1,114 @@
+import type { Command } from "commander";
+import { KubecontrolError } from "../../errors.js";
+import type { RunRecord } from "../../history/types.js";
+import { action } from "../run-action.js";
+
+interface ResumeFlags {
+  yes: boolean;
+  waitLock?: string;
+}
+
+/**
+ * The flags every resumable command understands: version and colour from the run it continues,
+ * the rest at their defaults (history does not record them).
+ */
+interface ResumedFlags {
+  version?: string;
+  colour?: string;
+  yes: boolean;
+  dryRun: false;
+  force: false;
+  keepOld: false;
+  waitLock?: string;
+}
+
+type CommandRunner = (cmd: Command, app: string, flags: ResumedFlags) => Promise<number>;
+
+/** The commands `resume` can continue, each loaded only when needed. */
+const RESUMABLE: Record<string, () => Promise<CommandRunner>> = {
+  create: async () => (await import("./create.js")).createCommand as CommandRunner,
+  teardown: async () => (await import("./teardown.js")).teardownCommand as CommandRunner,
+  rollout: async () => (await import("./rollout.js")).rolloutCommand as CommandRunner,
+  update: async () => (await import("./update.js")).updateCommand as CommandRunner,
+  destroy: async () => (await import("./destroy.js")).destroyCommand as CommandRunner,
+};
+
+const FINISHED = new Set(["succeeded", "no-op"]);
+
+/** Registers `kubecontrol resume <app>`. */
+export function registerResumeCommand(program: Command): void {
+  program
+    .command("resume")
+    .description("continue <app>'s last run if it did not finish: the same command, version and colour")
+    .argument("<app>", "the app's name")
+    .option(
+      "--yes",
+      "do not ask for confirmation (needed without a terminal for destructive commands)",
+      false,
+    )
+    .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
+    .addHelpText(
+      "after",
+      `
+A run that was interrupted (its process killed, its host gone), cancelled (Ctrl-C) or failed is
+continued by running its command again with the version and colour it recorded: every step
+checks before it acts, so what the first run made is found and kept, and the rest is done.
+Running the same command by hand does the same; resume saves remembering the flags.
+When the last run finished, resume says so and changes nothing (exit 0).
+
+Examples:
+  kubecontrol resume webapp
+  kubecontrol --json resume hello --yes`,
+    )
+    .action(action(async (cmd, app: string) => resumeCommand(cmd, app, cmd.opts<ResumeFlags>())));
+}
+
+async function resumeCommand(cmd: Command, name: string, o: ResumeFlags): Promise<number> {
+  const [{ commandSetup }, { openStore }, { progressFor }] = await Promise.all([
+    import("../load.js"),
+    import("../../history/open.js"),
+    import("../deploy-run.js"),
+  ]);
+  const { config } = await commandSetup(cmd);
+  const store = await openStore(config.values);
+  let last: RunRecord | undefined;
+  try {
+    [last] = await store.listRuns({ app: name, limit: 1 });
+  } finally {
+    await store.close();
+  }
+  const progress = progressFor(cmd);
+  if (!last)
+    throw new KubecontrolError("NOT_FOUND", `no run of ${name} is recorded: there is nothing to resume`, {
+      hint: `kubecontrol history shows the runs recorded; kubecontrol create ${name} makes the app`,
+    });
+  if (FINISHED.has(last.result)) {
+    progress.document({ type: "resume", app: name, runId: last.id, result: last.result, resumed: false });
+    progress.say(
+      `nothing to resume: the last run of ${name} (${last.command}, ${last.id}) ended ${last.result}`,
+    );
+    return 0;
+  }
+  const load = RESUMABLE[last.command];
+  if (!load)
+    throw new KubecontrolError(
+      "USAGE",
+      `the last run of ${name} was \`${last.command}\`, which cannot be resumed`,
+      {
+        hint: `run it again by hand; kubecontrol history ${name} shows it`,
+      },
+    );
+  progress.say(
+    `resuming ${last.command} of ${name}: run ${last.id} (${last.result}${last.version ? `, version ${last.version.slice(0, 12)}` : ""}${last.colour ? `, ${last.colour}` : ""})`,
+  );
+  const runner = await load();
+  return runner(cmd, name, {
+    ...(last.version ? { version: last.version } : {}),
+    ...(last.colour ? { colour: last.colour } : {}),
+    yes: o.yes,
+    dryRun: false,
+    force: false,
+    keepOld: false,
+    ...(o.waitLock ? { waitLock: o.waitLock } : {}),
+  });
+}

@@ -1,0 +1,141 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAws } from "../../src/aws/create-aws.js";
+import { runSteps } from "../../src/engine/runner.js";
+import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
+import { planApp } from "../../src/plan/plan.js";
+import { loadApp } from "../../src/spec/loader.js";
+import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
+import { inventory } from "../aws/inventory.js";
+import { repoRoot } from "../helpers/apps.js";
+import { helloProject, type TestProject } from "../helpers/project.js";
+import { type TestSandbox, testAccessKeyId, testSandbox } from "../helpers/sandbox.js";
+
+// Real kills: the CLI as a process, stopped dead by SIGKILL at a failpoint, then continued by
+// `resume` or by running the command again. The whole matrix of points runs in-process
+// (failpoints.test.ts); these check the same thing through a real process's death.
+
+let sbx: TestSandbox;
+let project: TestProject;
+let app: ResolvedKubeApp;
+let env: NodeJS.ProcessEnv;
+
+interface Exit {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function kubecontrol(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Exit> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
+    cwd: project.root,
+    env: { ...env, ...extra },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
+}
+
+async function runs(): Promise<{ command: string; result: string; error: string | null }[]> {
+  const out = await kubecontrol(["history", project.app, "-o", "json"]);
+  return (JSON.parse(out.stdout) as { runs: { command: string; result: string; error: string | null }[] })
+    .runs;
+}
+
+beforeAll(async () => {
+  sbx = await testSandbox();
+  project = helloProject("kill");
+  env = {
+    ...process.env,
+    ...sbx.env,
+    AWS_ACCESS_KEY_ID: testAccessKeyId(),
+    NO_COLOR: "1",
+    KUBECONTROL_STATE_DIR: path.join(project.root, ".state"),
+  };
+  app = (await loadApp(path.join(project.root, "apps"), project.app)).app;
+}, 120_000);
+
+afterAll(async () => {
+  if (app) {
+    const aws = createAws({
+      region: sbx.region,
+      endpoint: sbx.endpoint,
+      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
+    });
+    await runSteps(
+      teardownSteps(planApp({ app, colour: "blue", version: "cleanup" }), aws, "test-cleanup", {
+        destroy: true,
+        pace: { pollMs: 50, maxPollMs: 500 },
+      }),
+    );
+  }
+  project?.remove();
+}, 180_000);
+
+describe("a CLI run killed by SIGKILL", () => {
+  it("create killed just after an AWS call is finished by resume, with nothing duplicated", async () => {
+    // given a create killed right after it created the Auto Scaling Group
+    const killed = await kubecontrol(["create", project.app, "--yes"], {
+      KUBECONTROL_FAILPOINTS: "ensure-auto-scaling-group/general:after-apply",
+    });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    expect(killed.stderr).toContain("failpoint ensure-auto-scaling-group/general:after-apply");
+    expect((await runs())[0]?.result).toBe("running");
+
+    // when resume runs
+    const resumed = await kubecontrol(["resume", project.app, "--yes"]);
+
+    // then it continues the create at the version the killed run recorded, and finishes it
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /resuming create of \S+: run run-\S+ \(running, version [0-9a-f]{12}, blue\)/,
+    );
+    expect(resumed.stderr).toMatch(/created in/);
+    const plan = planApp({ app, colour: "blue", version: "any" });
+    const seen = await inventory(sbx, plan);
+    for (const r of plan.aws) expect(seen.get(r.id)?.length, r.id).toBe(1);
+
+    // and history has both runs: the killed one closed as interrupted by the one that took over
+    const [last, first] = await runs();
+    expect(last).toMatchObject({ command: "create", result: "succeeded" });
+    expect(first).toMatchObject({ command: "create", result: "interrupted" });
+    expect(first?.error).toMatch(/its process stopped .*taken over by run-/);
+
+    // and a second resume has nothing to do
+    const again = await kubecontrol(["resume", project.app, "--yes"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(
+      /nothing to resume: the last run of \S+ \(create, run-\S+\) ended succeeded/,
+    );
+  }, 240_000);
+
+  it("teardown killed after its first delete is finished by running it again", async () => {
+    // given a teardown killed right after its first AWS delete
+    const killed = await kubecontrol(["teardown", project.app, "--colour", "blue", "--force", "--yes"], {
+      KUBECONTROL_FAILPOINTS: "*:after-apply",
+    });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+
+    // when it runs again
+    const again = await kubecontrol(["teardown", project.app, "--colour", "blue", "--force", "--yes"]);
+
+    // then it finishes and nothing of the colour is left
+    expect(again.status, again.stderr).toBe(0);
+    const seen = await inventory(sbx, planApp({ app, colour: "blue", version: "any" }));
+    const colourScoped = [...seen.keys()].filter((id) => !/^(iam-|ecr-)/.test(id));
+    expect(colourScoped).toEqual([]);
+    const [last, first] = await runs();
+    expect(last).toMatchObject({ command: "teardown", result: "succeeded" });
+    expect(first).toMatchObject({ command: "teardown", result: "interrupted" });
+  }, 240_000);
+});
