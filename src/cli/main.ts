@@ -4,6 +4,7 @@ import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { registerResumeCommand } from "./commands/resume.js";
+import { registerRolloutCommand } from "./commands/rollout.js";
 import { registerTeardownCommand } from "./commands/teardown.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
@@ -170,6 +171,7 @@ Examples:
   registerCreateCommand(program);
   registerTeardownCommand(program);
   registerResumeCommand(program);
+  registerRolloutCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
   registerSandboxCommands(program);

@@ -1,0 +1,154 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { action } from "../run-action.js";
+
+export interface RolloutFlags {
+  version?: string;
+  dryRun: boolean;
+  yes: boolean;
+  waitLock?: string;
+}
+
+/** Registers `kubecontrol rollout <app>`. Nothing heavy is imported until it runs. */
+export function registerRolloutCommand(program: Command): void {
+  program
+    .command("rollout")
+    .description(
+      "rolling update of <app>'s live colour: new images patched in place, watched, undone on failure",
+    )
+    .argument("<app>", "the app's name")
+    .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
+    .option("--dry-run", "say which workloads would change from which image to which; change nothing", false)
+    .option("--yes", "do not ask for confirmation on a terminal", false)
+    .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
+    .addHelpText(
+      "after",
+      `
+Rolls the colour DNS points at (weight > 0) onto a code version: the image is found in ECR, or
+built and pushed when missing; then every Deployment and DaemonSet whose planned images differ
+is patched and watched until its new pods are available. When new pods fail (image pull,
+crash loop, never ready, timeout) the previous pod templates are put back and watched, and the
+command exits 7 naming the workload, the reason and the image it went back to. Nothing else
+changes: no AWS resource, no DNS. Rolling out the version already running is a no-op.
+
+Exit codes: 0 rolled out or no-op, 4 lease held, 7 new pods failed (rolled back),
+8 no live colour or unknown version.
+
+Examples:
+  kubecontrol rollout hello --yes
+  kubecontrol rollout webapp --version 3f9c2e1 --dry-run
+  kubecontrol --json rollout webapp --version v1.4.2 --yes --wait-lock 10m`,
+    )
+    .action(action(async (cmd, app: string) => rolloutCommand(cmd, app)));
+}
+
+/** `kubecontrol rollout <app>` (also run by `resume` with the flags of the run it continues). */
+export async function rolloutCommand(cmd: Command, name: string, flags?: RolloutFlags): Promise<number> {
+  const started = Date.now();
+  const [{ commandSetup }, { loadApp }, run, { createAws }, { EcrImages }, wf, access, { KubeClient }] =
+    await Promise.all([
+      import("../load.js"),
+      import("../../spec/loader.js"),
+      import("../deploy-run.js"),
+      import("../../aws/create-aws.js"),
+      import("../../images/ecr-images.js"),
+      import("../../engine/workflows/rollout.js"),
+      import("../../kube/cluster-access.js"),
+      import("../../kube/client.js"),
+    ]);
+  const o = flags ?? cmd.opts<RolloutFlags>();
+  const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  const { app } = await loadApp(appsDir, name, loadOptions);
+  const lease = run.leaseTimes(config, o.waitLock);
+  const stateDir = config.values.stateDir;
+  const progress = run.progressFor(cmd);
+  const awsEndpoint = process.env.AWS_ENDPOINT_URL;
+  const question = o.dryRun
+    ? undefined
+    : `roll ${app.name}'s live colour onto ${o.version ?? "the head of its source"}?`;
+  const outcome = await run.withDeployRun(
+    progress,
+    config,
+    { ...(question ? { question } : {}), yes: o.yes, destructive: false },
+    async ({ signal, store }) =>
+      wf.rolloutApp({
+        app,
+        version: o.version,
+        projectRoot: path.dirname(appsDir),
+        stateDir,
+        aws: createAws({ region: app.region }),
+        ecr: await EcrImages.create({ region: app.region }),
+        builder: async () => {
+          const b = await import("../../images/choose-builder.js");
+          return b.chooseBuilder(app, {
+            imageBuilder: config.values.imageBuilder,
+            stateDir,
+            aws: { region: app.region },
+            caBundles: b.caBundlesFromEnv(),
+          });
+        },
+        connect: async ({ clusterName, region }) => {
+          const a = await access.clusterAccess({
+            clusterName,
+            region,
+            ...(awsEndpoint ? { awsEndpoint } : {}),
+          });
+          return new KubeClient(a.kubeConfig);
+        },
+        concurrency: config.values.concurrency,
+        dryRun: o.dryRun,
+        store,
+        leaseTtlMs: lease.ttlMs,
+        waitLockMs: lease.waitMs,
+        emit: progress.emit,
+        signal,
+      }),
+  );
+  const short = outcome.commit.slice(0, 12);
+  const changes = outcome.changes.map(
+    (c) => `  ${c.workload} ${c.container}: ${c.from || "(none)"} -> ${c.to}`,
+  );
+  if (outcome.dryRun) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    progress.document({
+      type: "dry-run",
+      app: app.name,
+      colour: outcome.colour,
+      commit: outcome.commit,
+      image: outcome.image,
+      build: outcome.built,
+      changes: outcome.changes,
+    });
+    progress.say(
+      `\ndry run of rollout ${app.name} (${outcome.colour}, ${short}): nothing was changed (${seconds}s)`,
+    );
+    if (outcome.built)
+      progress.say(`  would build  ${outcome.image} (not in ECR); its digest is known once built`);
+    if (outcome.changes.length === 0 && !outcome.built)
+      progress.say(`  no-op: every workload already runs ${short}; rollout would change nothing`);
+    for (const c of outcome.changes)
+      progress.say(`  would change ${c.workload} ${c.container}: ${c.from || "(none)"} -> ${c.to}`);
+    return 0;
+  }
+  run.sayRunSummary(progress, {
+    app: app.name,
+    colour: outcome.colour,
+    runId: outcome.runId,
+    result: outcome.result,
+    changed: outcome.changed,
+    report: outcome.report,
+    verdict:
+      outcome.result === "no-op"
+        ? `no-op: every workload already runs ${short}, nothing changed`
+        : `rolled out ${short}${outcome.built ? " (image built)" : ""}`,
+    // The images come before the next commands.
+    next: [],
+    startedAt: started,
+    extra: { commit: outcome.commit, image: outcome.image, built: outcome.built, changes: outcome.changes },
+  });
+  if (changes.length > 0) progress.say(`images:\n${changes.join("\n")}`);
+  progress.say(
+    `next: kubecontrol history ${app.name}; kubecontrol kubeconfig ${app.name} --colour ${outcome.colour}`,
+  );
+  return 0;
+}

@@ -1,0 +1,413 @@
+import path from "node:path";
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError } from "../../errors.js";
+import type { HistoryStore } from "../../history/types.js";
+import type { ImageBuilder } from "../../images/builder.js";
+import type { EcrImages } from "../../images/ecr-images.js";
+import type { EnsuredImage } from "../../images/ensure-image.js";
+import { ensureImageStep } from "../../images/ensure-image-step.js";
+import { findImage } from "../../images/find-image.js";
+import { resolveVersion } from "../../images/version.js";
+import type { EventSink } from "../../io/events.js";
+import type { KubeClient, KubeResource } from "../../kube/client.js";
+import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
+import { rollOutImagesStep } from "../../kube/rollout-step.js";
+import type { DnsRecord } from "../../plan/aws-types.js";
+import { type KubeObject, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { COLOURS, type Colour } from "../../plan/names.js";
+import { type Plan, planApp } from "../../plan/plan.js";
+import { parseDuration } from "../../spec/primitives.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import type { Step, StepContext } from "../step.js";
+import { rrType } from "../steps/aws/dns-record.js";
+import { deferredStep } from "./deferred-step.js";
+import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { recordedWorkflow } from "./recorded-run.js";
+
+/** The steps of a rollout, in order. */
+export const ROLLOUT_STEPS = {
+  image: "ensureImage",
+  cluster: "findLiveCluster",
+  rollout: "rollOutImages",
+} as const;
+
+/** A connection to the live colour's cluster, made once it is known. */
+export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;
+
+/** Everything `rollout` needs; the CLI builds it from flags, configuration and the environment. */
+export interface RolloutInput {
+  app: ResolvedKubeApp;
+  /** Any commit-ish of the app's source; default: its head. */
+  version?: string | undefined;
+  projectRoot: string;
+  stateDir: string;
+  aws: Aws;
+  ecr: EcrImages;
+  /** Made only when the image has to be built. */
+  builder: () => Promise<ImageBuilder>;
+  /** How to reach a cluster (EKS token access by default in the CLI). */
+  connect: ConnectCluster;
+  concurrency: number;
+  dryRun: boolean;
+  /** The shared store (a dry run takes no lease and records nothing). */
+  store: HistoryStore;
+  leaseTtlMs: number;
+  waitLockMs?: number | undefined;
+  emit: EventSink;
+  signal: AbortSignal;
+}
+
+/** One container whose image a rollout changes (or, in a dry run, would change). */
+export interface ImageChange {
+  /** kind/name, e.g. deployment/web. */
+  workload: string;
+  container: string;
+  from: string;
+  to: string;
+}
+
+/** What rollout did (or, with dryRun, would do). */
+export interface RolloutOutcome extends WorkflowOutcome {
+  colour: Colour;
+  /** The full commit rolled out. */
+  commit: string;
+  /** The app image's reference (by digest once in ECR; by tag when a dry run finds it unbuilt). */
+  image: string;
+  /** Whether the image had to be built (a dry run: would have to be). */
+  built: boolean;
+  changes: ImageChange[];
+  dryRun: boolean;
+}
+
+/**
+ * The colour live traffic goes to: the one whose weighted DNS record has weight > 0. Reads the
+ * app's weighted set once (both colours' records share a name). NOT_FOUND when no colour has
+ * weight (nothing to roll onto); PRECONDITION when both have (a blue/green shift is under way).
+ */
+export async function liveColour(
+  app: ResolvedKubeApp,
+  aws: Aws,
+): Promise<{ colour: Colour; weight: number }> {
+  const records = COLOURS.map(
+    (c) =>
+      planApp({ app, colour: c, version: "live" }).aws.find(
+        (r): r is DnsRecord => r.kind === "route53-record",
+      )!,
+  );
+  const first = records[0]!;
+  const zone = await aws.route53.findHostedZone(first.properties.zone);
+  const sets = zone ? await aws.route53.recordSets(zone.Id!, first.properties.record, rrType(first)) : [];
+  const weights = records.map(
+    (r) => sets.find((s) => s.SetIdentifier === r.properties.setIdentifier)?.Weight ?? 0,
+  );
+  const live = COLOURS.filter((_, i) => weights[i]! > 0);
+  if (live.length === 0)
+    throw new KubecontrolError(
+      "NOT_FOUND",
+      `${app.name} has no live colour: DNS ${first.properties.record} gives no colour any weight`,
+      { hint: `deploy it first: kubecontrol create ${app.name}` },
+    );
+  if (live.length > 1)
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `DNS ${first.properties.record} sends traffic to both colours (${COLOURS.map((c, i) => `${c} ${weights[i]}`).join(", ")}): a blue/green update is under way`,
+      { hint: `let the update finish (kubecontrol history ${app.name}), then roll out` },
+    );
+  const i = COLOURS.indexOf(live[0]!);
+  return { colour: live[0]!, weight: weights[i]! };
+}
+
+/** The planned images of every Deployment and DaemonSet (container name → image). */
+export function workloadUpdates(objects: KubeObject[]): ImageUpdate[] {
+  return objects
+    .filter((o): o is KubeObject & { kind: "Deployment" | "DaemonSet" } =>
+      ["Deployment", "DaemonSet"].includes(o.kind),
+    )
+    .map((o) => {
+      const containers =
+        (o.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
+          .containers ?? [];
+      return {
+        kind: o.kind,
+        namespace: o.metadata.namespace ?? "default",
+        name: o.metadata.name,
+        images: Object.fromEntries(containers.map((c) => [c.name, c.image])),
+      };
+    });
+}
+
+type LiveWorkload = KubeResource & {
+  spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+};
+
+/**
+ * Reads the live workloads and says which containers would change image. Workloads the plan has
+ * but the cluster lacks are a precondition failure: a rollout changes images, it adds nothing.
+ */
+export async function imageChanges(
+  client: KubeClient,
+  updates: ImageUpdate[],
+  colour: Colour,
+  app: string,
+): Promise<{ changes: ImageChange[]; stale: ImageUpdate[] }> {
+  const live = await Promise.all(
+    updates.map(async (u) =>
+      client.get<LiveWorkload>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name)),
+    ),
+  );
+  const missing = updates.filter((_, i) => !live[i]).map(refOf);
+  if (missing.length > 0)
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `${missing.join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
+      { hint: `deploy new components with a blue/green update, or re-run kubecontrol create ${app}` },
+    );
+  const changes: ImageChange[] = [];
+  const stale: ImageUpdate[] = [];
+  updates.forEach((u, i) => {
+    const containers = live[i]?.spec?.template?.spec?.containers ?? [];
+    let changed = false;
+    for (const [name, image] of Object.entries(u.images)) {
+      const from = containers.find((c) => c.name === name)?.image ?? "";
+      if (from !== image) {
+        changes.push({ workload: refOf(u), container: name, from, to: image });
+        changed = true;
+      }
+    }
+    if (changed) stale.push(u);
+  });
+  return { changes, stale };
+}
+
+/** How long a workload may take to roll out: the spec's verification timeout. */
+function watchTimeoutMs(app: ResolvedKubeApp): number {
+  return Math.max(1, parseDuration(app.deploy.verify.timeout) ?? 600) * 1000;
+}
+
+interface GraphInput {
+  i: RolloutInput;
+  commit: string;
+  colour: Colour;
+  plan: Plan;
+  /** Filled in as the rollout step learns it. */
+  found: { image?: string; built?: boolean; changes: ImageChange[] };
+}
+
+/**
+ * The rollout graph: the image (found in ECR, built only when missing) and the live cluster at
+ * once, then the images patched and watched (undone when new pods fail).
+ */
+function rolloutSteps(g: GraphInput): Step[] {
+  const { i, plan } = g;
+  const image: Step = ensureImageStep({
+    app: i.app,
+    projectRoot: i.projectRoot,
+    version: g.commit,
+    stateDir: i.stateDir,
+    ecr: i.ecr,
+    builder: i.builder,
+  });
+  const cluster: Step<undefined, KubeClient> = {
+    name: ROLLOUT_STEPS.cluster,
+    description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,
+    async check() {
+      const client = await i.connect({ clusterName: plan.cluster, region: plan.region });
+      return { satisfied: true, reason: `${plan.cluster} serves traffic`, value: client };
+    },
+    summarize: () => `${plan.cluster} (${g.colour}, live)`,
+  };
+  const timeoutMs = watchTimeoutMs(i.app);
+  const rollout = deferredStep(
+    {
+      name: ROLLOUT_STEPS.rollout,
+      description: `roll ${i.app.name}'s ${g.colour} workloads onto ${g.commit.slice(0, 12)}`,
+      dependsOn: [ROLLOUT_STEPS.image, ROLLOUT_STEPS.cluster],
+      // The watch, and as long again for the undo.
+      timeoutMs: 2 * timeoutMs + 60_000,
+    },
+    async (ctx) => {
+      const ensured = ctx.results.get(ROLLOUT_STEPS.image) as EnsuredImage | undefined;
+      const client = ctx.results.get(ROLLOUT_STEPS.cluster) as KubeClient | undefined;
+      if (!ensured || !client)
+        throw new KubecontrolError("INTERNAL", "the rollout step ran without the image or the cluster");
+      g.found.image = ensured.image.reference;
+      g.found.built = ensured.outcome === "built";
+      const objects = planApp({
+        app: i.app,
+        colour: g.colour,
+        version: g.commit,
+        image: ensured.image.reference,
+      }).kubernetes;
+      return rollOutStep(client, objects, g, timeoutMs);
+    },
+  );
+  return [image, cluster, rollout];
+}
+
+/**
+ * `rollOutImagesStep` with a check that also says what changes from which image to which, an
+ * apply that records the version on the rolled workloads, and a failed watch as VERIFY_FAILED.
+ */
+function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, timeoutMs: number): Step {
+  const updates = workloadUpdates(objects);
+  const inner = rollOutImagesStep(client, updates, {
+    timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs },
+  });
+  const versioned = new Set(
+    objects.filter((o) => o.metadata.annotations?.[VERSION_ANNOTATION] !== undefined).map((o) => refOf(o)),
+  );
+  return {
+    ...inner,
+    async check() {
+      const { changes, stale } = await imageChanges(client, updates, g.colour, g.i.app.name);
+      g.found.changes = changes;
+      return stale.length === 0
+        ? { satisfied: true, reason: `every workload already runs ${g.commit.slice(0, 12)}` }
+        : {
+            satisfied: false,
+            reason: `${stale.map(refOf).join(", ")} run other images`,
+            needed: stale,
+          };
+    },
+    async apply(ctx: StepContext, needed: unknown) {
+      let report: RolloutReport | undefined;
+      try {
+        report = (await inner.apply!(ctx, needed as ImageUpdate[])) as RolloutReport | undefined;
+      } catch (err) {
+        throw asVerification(err);
+      }
+      // The version the workloads now run, where the plan records it (kubectl shows it).
+      const rolled = (report?.patched ?? []).filter((ref) => versioned.has(ref));
+      await Promise.all(
+        updates
+          .filter((u) => rolled.includes(refOf(u)))
+          .map(async (u) =>
+            client.request("PATCH", await client.pathOf("apps/v1", u.kind, u.namespace, u.name), {
+              query: { fieldManager: "kubecontrol" },
+              contentType: "application/merge-patch+json",
+              body: { metadata: { annotations: { [VERSION_ANNOTATION]: g.commit } } },
+              signal: ctx.signal,
+            }),
+          ),
+      );
+      return report;
+    },
+  };
+}
+
+/** New pods that fail (and were rolled back) are a failed verification: exit 7, not 6. */
+function asVerification(err: unknown): unknown {
+  if (!(err instanceof KubecontrolError) || err.code !== "STEP_FAILED" || !Array.isArray(err.details?.failed))
+    return err;
+  return new KubecontrolError("VERIFY_FAILED", err.message, {
+    cause: err,
+    ...(err.details ? { details: err.details } : {}),
+    ...(err.hint ? { hint: err.hint } : {}),
+  });
+}
+
+function refOf(o: { kind: string; metadata?: { name: string }; name?: string }): string {
+  return `${o.kind.toLowerCase()}/${o.name ?? o.metadata?.name}`;
+}
+
+/**
+ * `rollout`: the rolling update of the live colour. Resolves the version and finds the live
+ * colour (read-only), takes the app's lease and records the run, ensures the image (built only
+ * when ECR lacks it) while reaching the cluster, then patches the workloads' images and watches
+ * them, undoing the patch when new pods fail (VERIFY_FAILED, exit 7). A rollout of the version
+ * already running changes nothing (no-op). Throws coded errors: NOT_FOUND (no live colour, unknown
+ * version), PRECONDITION, LOCKED, VERIFY_FAILED, STEP_FAILED, CANCELLED.
+ */
+export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
+  const [commit, live] = await Promise.all([
+    resolveVersion(i.app, i.projectRoot, i.version, { mirrorDir: path.join(i.stateDir, "sources") }),
+    liveColour(i.app, i.aws),
+  ]);
+  const colour = live.colour;
+  const plan = planApp({ app: i.app, colour, version: commit });
+  const found: GraphInput["found"] = { changes: [] };
+  // Every client made is closed at the end (keep-alive connections would hold the process).
+  const clients: KubeClient[] = [];
+  const connect: ConnectCluster = async (o) => {
+    const client = await i.connect(o);
+    clients.push(client);
+    return client;
+  };
+  const g: GraphInput = { i: { ...i, connect }, commit, colour, plan, found };
+  try {
+    return i.dryRun ? await dryRun(g) : await recorded(g);
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+async function recorded(g: GraphInput): Promise<RolloutOutcome> {
+  const { i, commit, colour, plan, found } = g;
+  return recordedWorkflow(
+    {
+      store: i.store,
+      app: i.app.name,
+      command: "rollout",
+      version: commit,
+      colour,
+      planHash: plan.hash,
+      ttlMs: i.leaseTtlMs,
+      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
+      signal: i.signal,
+      emit: i.emit,
+    },
+    async (run) => {
+      const report = await run.runGraph(rolloutSteps(g), {
+        concurrency: i.concurrency,
+        signal: i.signal,
+        hint: `fix the cause and run the same rollout again; DNS was not changed (kubecontrol history ${i.app.name} shows the run)`,
+      });
+      const outcome = outcomeOf(run.runId, report);
+      return {
+        ...outcome,
+        colour,
+        commit,
+        image: found.image ?? "",
+        built: found.built ?? false,
+        changes: outcome.changed.includes(ROLLOUT_STEPS.rollout) ? found.changes : [],
+        dryRun: false,
+      };
+    },
+  );
+}
+
+/**
+ * Read-only: is the image in ECR, and which containers would change from which image to which.
+ * An image still to build is shown by tag (its digest is known only once built). No lease, no record.
+ */
+async function dryRun(g: GraphInput): Promise<RolloutOutcome> {
+  const { i, plan, commit } = g;
+  const started = Date.now();
+  const [image, client] = await Promise.all([
+    (async () => {
+      const repository = await i.ecr.repository(i.app.image.repository);
+      const found = await findImage(i.ecr, repository, commit);
+      return { reference: found?.reference ?? `${repository.uri}:${commit}`, built: !found };
+    })(),
+    i.connect({ clusterName: plan.cluster, region: plan.region }),
+  ]);
+  const objects = planApp({
+    app: i.app,
+    colour: g.colour,
+    version: commit,
+    image: image.reference,
+  }).kubernetes;
+  const { changes } = await imageChanges(client, workloadUpdates(objects), g.colour, i.app.name);
+  return {
+    runId: "dry-run",
+    result: changes.length === 0 && !image.built ? "no-op" : "succeeded",
+    report: { ok: true, cancelled: false, steps: [], results: new Map(), durationMs: Date.now() - started },
+    changed: [],
+    colour: g.colour,
+    commit,
+    image: image.reference,
+    built: image.built,
+    changes,
+    dryRun: true,
+  };
+}

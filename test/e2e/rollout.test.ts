@@ -1,0 +1,332 @@
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAws } from "../../src/aws/create-aws.js";
+import { runSteps } from "../../src/engine/runner.js";
+import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
+import { planApp } from "../../src/plan/plan.js";
+import { ensureBinaries } from "../../src/sandbox/k8s/assets.js";
+import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
+import { loadStages } from "../../src/sandbox/k8s/stages.js";
+import { loadApp } from "../../src/spec/loader.js";
+import { awsCli } from "../aws/stack-fixture.js";
+import { repoRoot } from "../helpers/apps.js";
+import { type TestSandbox, testAccessKeyId, testSandbox, uniqueName } from "../helpers/sandbox.js";
+
+// End to end: `kubecontrol rollout` as a real process against the sandbox, on an app made by
+// `kubecontrol create`, checked with kubectl (the cluster's admin kubeconfig) and the AWS CLI.
+
+const exec = promisify(execFile);
+
+interface Cli {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+let sbx: TestSandbox;
+let root: string;
+let app: string;
+let cluster: string;
+let env: NodeJS.ProcessEnv;
+let kubectlBin: string;
+
+function kubecontrol(args: string[]): Promise<Cli> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
+    cwd: root,
+    env: { ...env, AWS_ACCESS_KEY_ID: testAccessKeyId() },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr })),
+  );
+}
+
+function git(...args: string[]): string {
+  return execFileSync("git", ["-C", root, ...args], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com",
+    },
+  }).trim();
+}
+
+/** A new commit that changes the app's source (its page), so the version has a new image. */
+function commitChange(text: string): string {
+  appendFileSync(path.join(root, "apps/hello/index.html"), `<p>${text}</p>\n`);
+  git("commit", "-q", "-am", text);
+  return git("rev-parse", "HEAD");
+}
+
+async function kubectl<T>(...args: string[]): Promise<T> {
+  const { stdout } = await exec(
+    kubectlBin,
+    [
+      "--kubeconfig",
+      adminKubeconfigPath(path.join(sbx.dir, "k8s"), cluster),
+      "-n",
+      app,
+      ...args,
+      "-o",
+      "json",
+    ],
+    { maxBuffer: 16 << 20 },
+  );
+  return JSON.parse(stdout) as T;
+}
+
+interface Deployment {
+  metadata: { uid: string; generation: number; annotations?: Record<string, string> };
+  spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } };
+  status: { availableReplicas?: number; updatedReplicas?: number; replicas?: number };
+}
+
+const web = () => kubectl<Deployment>("get", "deployment", "web");
+
+/** The images the web pods run (terminating pods included until they are gone). */
+async function webPodImages(): Promise<string[]> {
+  const pods = await kubectl<{ items: { spec: { containers: { image: string }[] } }[] }>(
+    "get",
+    "pods",
+    "-l",
+    "kubecontrol.io/component=web",
+  );
+  return pods.items.map((p) => p.spec.containers[0]!.image).sort();
+}
+
+/** `<repositoryUri>:<commit>@<digest>` as ECR has it (asked with the AWS CLI, not kubecontrol). */
+async function ecrReference(commit: string): Promise<string> {
+  const repo = (await awsCli(sbx, ["ecr", "describe-repositories", "--repository-names", app])) as {
+    repositories: { repositoryUri: string }[];
+  };
+  const images = (await awsCli(sbx, [
+    "ecr",
+    "describe-images",
+    "--repository-name",
+    app,
+    "--image-ids",
+    `imageTag=${commit}`,
+  ])) as { imageDetails: { imageDigest: string }[] };
+  return `${repo.repositories[0]!.repositoryUri}:${commit}@${images.imageDetails[0]!.imageDigest}`;
+}
+
+async function dnsRecords(): Promise<unknown[]> {
+  const zones = (await awsCli(sbx, ["route53", "list-hosted-zones"])) as {
+    HostedZones: { Id: string; Name: string }[];
+  };
+  const zone = zones.HostedZones.find((z) => z.Name === "example.com.")!;
+  const sets = (await awsCli(sbx, ["route53", "list-resource-record-sets", "--hosted-zone-id", zone.Id])) as {
+    ResourceRecordSets: { Name: string }[];
+  };
+  return sets.ResourceRecordSets.filter((s) => s.Name === `${app}.example.com.`);
+}
+
+async function clusterArn(): Promise<string> {
+  const c = (await awsCli(sbx, ["eks", "describe-cluster", "--name", cluster])) as {
+    cluster: { arn: string; createdAt: string };
+  };
+  return `${c.cluster.arn} ${c.cluster.createdAt}`;
+}
+
+async function runs(): Promise<
+  { command: string; result: string; colour: string; version: string; error: string | null }[]
+> {
+  const h = await kubecontrol(["history", app, "-o", "json"]);
+  expect(h.status, h.stderr).toBe(0);
+  return JSON.parse(h.stdout).runs;
+}
+
+/**
+ * A KWOK stage that plays a kubelet failing to pull one image: pods running `image` get
+ * ImagePullBackOff. Its weight makes it win over the sandbox's default "ready at once" stage,
+ * which matches every unlabelled pod, so the pods need no opt-in label.
+ */
+function imagePullFailureStage(image: string): string {
+  return `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: kc-test-cannot-pull-${app}
+spec:
+  resourceRef: { apiGroup: v1, kind: Pod }
+  weight: 1
+  selector:
+    matchExpressions:
+      - { key: ".metadata.deletionTimestamp", operator: DoesNotExist }
+      - { key: ".status.containerStatuses", operator: DoesNotExist }
+      - { key: ".spec.containers.[].image", operator: In, values: [${JSON.stringify(image)}] }
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - { lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
+      - { lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ContainersNotReady }
+      - { lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ContainersNotReady }
+      - { lastTransitionTime: {{ $now | Quote }}, status: "True", type: PodScheduled }
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          waiting: { reason: ImagePullBackOff, message: {{ printf "Back-off pulling image %q" .image | Quote }} }
+      {{ end }}
+      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      phase: Pending
+      startTime: {{ $now | Quote }}
+`;
+}
+
+beforeAll(async () => {
+  sbx = await testSandbox();
+  kubectlBin = path.join(await ensureBinaries({ build: false }), "kubectl");
+  // A throwaway project: a git repository with hello's Dockerfile and a spec of its own name.
+  root = mkdtempSync(path.join(tmpdir(), "kc-e2e-rollout-"));
+  app = uniqueName("roll");
+  cluster = `kc-${app}-blue`;
+  cpSync(path.join(repoRoot, "apps/hello"), path.join(root, "apps/hello"), { recursive: true });
+  const spec = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8")
+    .replace('name: "hello"', `name: "${app}"`)
+    .replace('repository: "hello"', `repository: "${app}"`)
+    .replace('record: "hello.example.com"', `record: "${app}.example.com"`);
+  writeFileSync(path.join(root, "apps", `${app}.ts`), spec);
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", "hello");
+  env = { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: path.join(root, ".state") };
+}, 120_000);
+
+afterAll(async () => {
+  // Everything the app made, app-scoped resources included.
+  if (sbx && app && root) {
+    const { app: resolvedApp } = await loadApp(path.join(root, "apps"), app);
+    const aws = createAws({
+      region: sbx.region,
+      endpoint: sbx.endpoint,
+      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
+    });
+    const plan = planApp({ app: resolvedApp, colour: "blue", version: "cleanup" });
+    await runSteps(
+      teardownSteps(plan, aws, "test-cleanup", { destroy: true, pace: { pollMs: 50, maxPollMs: 500 } }),
+    );
+  }
+  if (root) rmSync(root, { recursive: true, force: true });
+}, 180_000);
+
+describe("kubecontrol rollout, end to end", () => {
+  it("refuses an app with no live colour (exit 8), pointing at create", async () => {
+    const r = await kubecontrol(["rollout", app, "--yes"]);
+    expect(r.status, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/has no live colour/);
+    expect(r.stderr).toContain(`kubecontrol create ${app}`);
+  }, 60_000);
+
+  it("rolls a second commit out in place: new digest-pinned image, same cluster and Deployment, DNS untouched; again is a no-op", async () => {
+    // given the app created at its first commit
+    const created = await kubecontrol(["create", app, "--yes"]);
+    expect(created.status, created.stderr).toBe(0);
+    const first = git("rev-parse", "HEAD");
+    const before = await web();
+    expect(before.spec.template.spec.containers[0]!.image).toBe(await ecrReference(first));
+    const [dnsBefore, clusterBefore] = await Promise.all([dnsRecords(), clusterArn()]);
+
+    // when a second commit changes the source, a dry run says what would change and changes nothing
+    const second = commitChange("second");
+    const dry = await kubecontrol(["rollout", app, "--dry-run"]);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(new RegExp(`would build .*:${second} \\(not in ECR\\)`));
+    expect(dry.stderr).toContain(
+      `would change deployment/web web: ${before.spec.template.spec.containers[0]!.image} -> `,
+    );
+    expect((await web()).metadata.generation).toBe(before.metadata.generation);
+
+    // and the rollout builds the image and patches it in
+    const done = await kubecontrol(["rollout", app, "--yes"]);
+    expect(done.status, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(
+      new RegExp(`${app} blue: rolled out ${second.slice(0, 12)} \\(image built\\)`),
+    );
+    expect(done.stderr).toMatch(/deployment\/web web: .* -> /);
+
+    // then the Deployment (the same object, on the same cluster) runs the new image by digest, all available
+    const wanted = await ecrReference(second);
+    const after = await web();
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    expect(after.spec.template.spec.containers[0]!.image).toBe(wanted);
+    expect(after.metadata.annotations?.["kubecontrol.io/version"]).toBe(second);
+    expect(after.status.availableReplicas).toBe(after.spec.replicas);
+    expect(after.status.updatedReplicas).toBe(after.spec.replicas);
+    await expect
+      .poll(webPodImages, { timeout: 30_000, interval: 250 })
+      .toEqual(Array(after.spec.replicas).fill(wanted));
+    expect(await clusterArn()).toBe(clusterBefore);
+    expect(await dnsRecords()).toEqual(dnsBefore);
+
+    // and history has the run
+    expect(await runs()).toContainEqual(
+      expect.objectContaining({ command: "rollout", result: "succeeded", colour: "blue", version: second }),
+    );
+
+    // when the same version is rolled out again, then nothing changes
+    const again = await kubecontrol(["rollout", app, "--yes"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/no-op: every workload already runs/);
+    expect((await web()).metadata.generation).toBe(after.metadata.generation);
+    expect((await runs())[0]).toMatchObject({ command: "rollout", result: "no-op", version: second });
+  }, 300_000);
+
+  it("undoes a rollout whose new pods cannot pull their image: back on the previous image, available, exit 7", async () => {
+    // given the app on its second commit (above), and a third commit whose image the kubelets cannot pull
+    const previous = (await web()).spec.template.spec.containers[0]!.image;
+    const third = commitChange("third");
+    const image = await kubecontrol(["image", app]);
+    expect(image.status, image.stderr).toBe(0);
+    const broken = await ecrReference(third);
+    expect(image.stdout).toContain(broken);
+    const stage = path.join(root, "cannot-pull.yaml");
+    writeFileSync(stage, imagePullFailureStage(broken));
+    await loadStages(sbx.dir, cluster, [stage]);
+
+    // when it is rolled out
+    const r = await kubecontrol(["rollout", app, "--yes"]);
+
+    // then it exits 7, saying which workload failed, why, and to which image it went back
+    expect(r.status, r.stderr).toBe(7);
+    expect(r.stderr).toMatch(
+      /error: rollout failed: deployment\/web failed: ImagePullFailed: pod web-\S+: container web cannot pull image/,
+    );
+    expect(r.stderr).toContain(`rolled back deployment/web to ${previous}, and it is available again`);
+    expect(r.stderr).toMatch(/hint: the previous version is serving/);
+
+    // and the Deployment is back on the previous image, every replica available on it
+    const after = await web();
+    expect(after.spec.template.spec.containers[0]!.image).toBe(previous);
+    await expect
+      .poll(webPodImages, { timeout: 30_000, interval: 250 })
+      .toEqual(Array(after.spec.replicas).fill(previous));
+    await expect
+      .poll(async () => (await web()).status.availableReplicas, { timeout: 30_000, interval: 250 })
+      .toBe(after.spec.replicas);
+
+    // and history records the failed run with its reason
+    expect((await runs())[0]).toMatchObject({ command: "rollout", result: "failed", version: third });
+    expect((await runs())[0]!.error).toMatch(
+      /^VERIFY_FAILED: rollout failed: deployment\/web failed: ImagePullFailed/,
+    );
+  }, 300_000);
+});
