@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { KubecontrolError } from "../errors.js";
@@ -52,6 +52,10 @@ export async function openSqliteStore(stateDir: string): Promise<HistoryStore> {
   const previous = process.umask(0o007);
   let db: BetterSqlite3.Database;
   try {
+    // SQLite would make the file 0644 less the umask (0640): another deployer could not write
+    // to it until the chmod below. Made here, it is 0660 from the start, and SQLite gives -wal
+    // and -shm the database's mode.
+    if (!existsSync(file)) closeSync(openSync(file, "a", FILE_MODE));
     db = new Database(file, { timeout: 10_000 });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -60,8 +64,24 @@ export async function openSqliteStore(stateDir: string): Promise<HistoryStore> {
   } finally {
     process.umask(previous);
   }
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, FILE_MODE);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) shareFile(f);
   return new SqliteStore(db);
+}
+
+/**
+ * Gives a store file the group's mode when it lacks it. The files belong to whichever deployer
+ * made them; only their owner (or root) may chmod them, and another deployer's file already has
+ * this mode from its owner's run, so one this process may not change is left as it is.
+ */
+function shareFile(file: string): void {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat || (stat.mode & 0o777) === FILE_MODE) return;
+  try {
+    chmodSync(file, FILE_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOENT") throw err;
+  }
 }
 
 class SqliteStore implements HistoryStore {
