@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { registerCreateCommand } from "./commands/create.js";
+import { registerDestroyCommand } from "./commands/destroy.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
@@ -170,6 +171,7 @@ Examples:
 
   registerCreateCommand(program);
   registerTeardownCommand(program);
+  registerDestroyCommand(program);
   registerResumeCommand(program);
   registerRolloutCommand(program);
   registerImageCommand(program);

@@ -1,0 +1,288 @@
+import type * as CodeBuildSdk from "@aws-sdk/client-codebuild";
+import type * as EcrSdk from "@aws-sdk/client-ecr";
+import type * as IamSdk from "@aws-sdk/client-iam";
+import type { AwsOptions } from "../../../aws/client-config.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { awsCall, hasCode, orAbsent } from "../../../aws/errors.js";
+import { allPages, lazyClient } from "../../../aws/lazy.js";
+import { codeBuildProjectName } from "../../../images/codebuild-builder.js";
+import { TAG } from "../../../plan/aws.js";
+import type { EcrRepository, InstanceProfile } from "../../../plan/aws-types.js";
+import type { Plan } from "../../../plan/plan.js";
+import type { Step } from "../../step.js";
+import { deleteEcrRepositoryStep } from "./delete-ecr-repository.js";
+import { deleteInstanceProfileStep } from "./delete-instance-profile.js";
+import { deletionStep } from "./deletion-step.js";
+import { deleteName, type StackEnv, tagRecord } from "./stack-env.js";
+
+/**
+ * App-scoped resources outside the plan that `destroy` removes too: what is tagged
+ * `kubecontrol:app=<app>` among ECR repositories, IAM roles and instance profiles named
+ * `kc-<app>-…` (a repository or role a former spec named, the CodeBuild service role when it was
+ * made for the app), and the app's CodeBuild project (made by the CodeBuild image builder).
+ */
+export interface AppScopedExtra {
+  kind: "ecr-repository" | "iam-role" | "iam-instance-profile" | "codebuild-project";
+  name: string;
+  /** Its ARN, when AWS gave one. */
+  arn: string | undefined;
+}
+
+/** The calls the narrow clients of src/aws do not offer: listings, inline policies, CodeBuild. */
+export class AppScopedApi {
+  private readonly iam;
+  private readonly ecr;
+  private readonly codebuild;
+  constructor(options: AwsOptions) {
+    this.iam = lazyClient(
+      () => import("@aws-sdk/client-iam"),
+      (m, c) => new m.IAMClient(c),
+      options,
+    );
+    this.ecr = lazyClient(
+      () => import("@aws-sdk/client-ecr"),
+      (m, c) => new m.ECRClient(c),
+      options,
+    );
+    this.codebuild = lazyClient(
+      () => import("@aws-sdk/client-codebuild"),
+      (m, c) => new m.CodeBuildClient(c),
+      options,
+    );
+  }
+
+  async roleNames(prefix: string): Promise<string[]> {
+    const { m, client } = await this.iam();
+    return awsCall("iam", "ListRoles", "roles", async () => {
+      const roles = await allPages<IamSdk.Role>(async (Marker) => {
+        const r = await client.send(new m.ListRolesCommand({ Marker }));
+        return { items: r.Roles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return roles.map((r) => r.RoleName!).filter((n) => n.startsWith(prefix));
+    });
+  }
+
+  async instanceProfileNames(prefix: string): Promise<string[]> {
+    const { m, client } = await this.iam();
+    return awsCall("iam", "ListInstanceProfiles", "instance profiles", async () => {
+      const profiles = await allPages<IamSdk.InstanceProfile>(async (Marker) => {
+        const r = await client.send(new m.ListInstanceProfilesCommand({ Marker }));
+        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return profiles.map((p) => p.InstanceProfileName!).filter((n) => n.startsWith(prefix));
+    });
+  }
+
+  /** Names of a role's inline policies. */
+  async inlinePolicies(role: string): Promise<string[]> {
+    const { m, client } = await this.iam();
+    return awsCall("iam", "ListRolePolicies", `role ${role}`, () =>
+      allPages<string>(async (Marker) => {
+        const r = await client.send(new m.ListRolePoliciesCommand({ RoleName: role, Marker }));
+        return { items: r.PolicyNames, next: r.IsTruncated ? r.Marker : undefined };
+      }),
+    );
+  }
+
+  async deleteInlinePolicy(role: string, policy: string): Promise<void> {
+    const { m, client } = await this.iam();
+    await awsCall("iam", "DeleteRolePolicy", `role ${role}`, () =>
+      client.send(new m.DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+    );
+  }
+
+  /** Names of the instance profiles a role is in. */
+  async profilesOfRole(role: string): Promise<string[]> {
+    const { m, client } = await this.iam();
+    return awsCall("iam", "ListInstanceProfilesForRole", `role ${role}`, async () => {
+      const profiles = await allPages<IamSdk.InstanceProfile>(async (Marker) => {
+        const r = await client.send(new m.ListInstanceProfilesForRoleCommand({ RoleName: role, Marker }));
+        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return profiles.map((p) => p.InstanceProfileName!);
+    });
+  }
+
+  async repositories(): Promise<EcrSdk.Repository[]> {
+    const { m, client } = await this.ecr();
+    return awsCall("ecr", "DescribeRepositories", "repositories", () =>
+      allPages<EcrSdk.Repository>(async (nextToken) => {
+        const r = await client.send(new m.DescribeRepositoriesCommand({ nextToken }));
+        return { items: r.repositories, next: r.nextToken };
+      }),
+    );
+  }
+
+  /** How many images a repository holds (undefined when it is gone). */
+  async imageCount(repository: string): Promise<number | undefined> {
+    const { m, client } = await this.ecr();
+    return orAbsent(
+      () =>
+        awsCall("ecr", "ListImages", `repository ${repository}`, async () => {
+          const ids = await allPages<EcrSdk.ImageIdentifier>(async (nextToken) => {
+            const r = await client.send(
+              new m.ListImagesCommand({
+                repositoryName: repository,
+                nextToken,
+                filter: { tagStatus: "ANY" },
+              }),
+            );
+            return { items: r.imageIds, next: r.nextToken };
+          });
+          return new Set(ids.map((i) => i.imageDigest ?? i.imageTag)).size;
+        }),
+      "RepositoryNotFoundException",
+    );
+  }
+
+  async project(name: string): Promise<CodeBuildSdk.Project | undefined> {
+    const { m, client } = await this.codebuild();
+    return awsCall(
+      "codebuild",
+      "BatchGetProjects",
+      `project ${name}`,
+      async () => (await client.send(new m.BatchGetProjectsCommand({ names: [name] }))).projects?.[0],
+    );
+  }
+
+  async deleteProject(name: string): Promise<void> {
+    const { m, client } = await this.codebuild();
+    await awsCall("codebuild", "DeleteProject", `project ${name}`, () =>
+      client.send(new m.DeleteProjectCommand({ name })),
+    );
+  }
+}
+
+/** Whether the tags say the resource belongs to the app. */
+function taggedFor(app: string, tags: Record<string, string>): boolean {
+  return tags[TAG.app] === app;
+}
+
+/**
+ * Finds the app-scoped resources tagged for the app that the plan does not name. Read-only. The
+ * names of IAM resources an app makes start with `kc-<app>-` (app names are at most 40
+ * characters, so those names are never shortened); the tag decides, so `kc-hello-world-…` of the
+ * app hello-world is never taken for hello's.
+ */
+export async function findAppScopedExtras(
+  aws: Aws,
+  api: AppScopedApi,
+  plan: Plan,
+): Promise<AppScopedExtra[]> {
+  const app = plan.app;
+  const planned = new Set(plan.aws.map((r) => `${r.kind}:${r.name}`));
+  const prefix = `kc-${app}-`;
+  const found: AppScopedExtra[] = [];
+
+  const [repos, roles, profiles, project] = await Promise.all([
+    api.repositories(),
+    api.roleNames(prefix),
+    api.instanceProfileNames(prefix),
+    api.project(codeBuildProjectName(app)),
+  ]);
+  for (const repo of repos) {
+    if (planned.has(`ecr-repository:${repo.repositoryName}`)) continue;
+    const tags = await orAbsent(
+      () => aws.ecr.listTags(repo.repositoryArn!, `repository ${repo.repositoryName}`),
+      "RepositoryNotFoundException",
+    );
+    if (tags && taggedFor(app, tagRecord(tags)))
+      found.push({ kind: "ecr-repository", name: repo.repositoryName!, arn: repo.repositoryArn });
+  }
+  for (const name of roles) {
+    if (planned.has(`iam-role:${name}`)) continue;
+    const role = await aws.iam.getRole(name);
+    if (role && taggedFor(app, tagRecord(role.Tags))) found.push({ kind: "iam-role", name, arn: role.Arn });
+  }
+  for (const name of profiles) {
+    if (planned.has(`iam-instance-profile:${name}`)) continue;
+    const profile = await aws.iam.getInstanceProfile(name);
+    if (profile && taggedFor(app, tagRecord(profile.Tags)))
+      found.push({ kind: "iam-instance-profile", name, arn: profile.Arn });
+  }
+  if (project && taggedFor(app, Object.fromEntries((project.tags ?? []).map((t) => [t.key, t.value]))))
+    found.push({ kind: "codebuild-project", name: project.name!, arn: project.arn });
+  return found;
+}
+
+/** The step that deletes an app-scoped resource found outside the plan. */
+export function extraStepName(e: AppScopedExtra): string {
+  return deleteName(`orphan-${e.kind}/${e.name}`);
+}
+
+/**
+ * Steps that delete what `findAppScopedExtras` found; each looks again first, so a re-run
+ * after a partial destroy finishes it. Roles leave their instance profiles and lose their inline
+ * policies first; profiles give up their roles.
+ */
+export function appScopedExtraSteps(
+  aws: Aws,
+  api: AppScopedApi,
+  extras: AppScopedExtra[],
+  env: StackEnv,
+): Step[] {
+  return extras.map((e) => extraStep(aws, api, e, env));
+}
+
+function extraStep(aws: Aws, api: AppScopedApi, e: AppScopedExtra, env: StackEnv): Step {
+  const id = `orphan-${e.kind}/${e.name}`;
+  // The plan's delete steps read only the id and the name of the resource they are given.
+  switch (e.kind) {
+    case "ecr-repository":
+      return deleteEcrRepositoryStep(
+        {
+          kind: e.kind,
+          id,
+          name: e.name,
+          scope: "app",
+          tags: {},
+          dependsOn: [],
+        } as unknown as EcrRepository,
+        env,
+      );
+    case "iam-instance-profile":
+      return deleteInstanceProfileStep(
+        {
+          kind: e.kind,
+          id,
+          name: e.name,
+          scope: "app",
+          tags: {},
+          dependsOn: [],
+        } as unknown as InstanceProfile,
+        env,
+      );
+    case "iam-role":
+      return deletionStep({
+        id,
+        description: `IAM role ${e.name}`,
+        env,
+        find: () => aws.iam.getRole(e.name),
+        async remove() {
+          const absent = (err: unknown) => {
+            if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
+          };
+          for (const profile of await api.profilesOfRole(e.name))
+            await aws.iam.removeRoleFromInstanceProfile(profile, e.name).catch(absent);
+          for (const policy of await api.inlinePolicies(e.name))
+            await api.deleteInlinePolicy(e.name, policy).catch(absent);
+          for (const policy of await aws.iam.attachedPolicies(e.name))
+            await aws.iam.detachPolicy(e.name, policy).catch(absent);
+          await aws.iam.deleteRole(e.name).catch(absent);
+        },
+        transient: (err) => hasCode(err, "DeleteConflict", "DeleteConflictException"),
+      });
+    case "codebuild-project":
+      return deletionStep({
+        id,
+        description: `CodeBuild project ${e.name}`,
+        env,
+        find: () => api.project(e.name),
+        async remove() {
+          await api.deleteProject(e.name).catch((err: unknown) => {
+            if (!hasCode(err, "ResourceNotFoundException")) throw err;
+          });
+        },
+      });
+  }
+}
