@@ -1,4 +1,5 @@
 import type { AddonWorkload } from "../spec/defaults/addons.js";
+import { parseDuration } from "../spec/primitives.js";
 import type { ResolvedKubeApp } from "../spec/resolve.js";
 import type { Component, Container } from "../spec/schema.js";
 import { POOL_LABEL } from "./aws.js";
@@ -21,6 +22,16 @@ export const APP_LABEL = "kubecontrol.io/app";
 export const COMPONENT_LABEL = "kubecontrol.io/component";
 export const VERSION_ANNOTATION = "kubecontrol.io/version";
 export const SECRET_SOURCES_ANNOTATION = "kubecontrol.io/secret-sources";
+/**
+ * Digest of the Secrets Manager values a pod reads (on its template) or the Secret holds (on the
+ * Secret): set at deploy time, so a changed value rolls the pods that read it.
+ */
+export const ENV_SECRET_HASH_ANNOTATION = "kubecontrol.io/env-secret-hash";
+
+/** The Secret that carries an app's envFromSecrets values, in the app's namespace. */
+export function envSecretName(app: string): string {
+  return `${app}-env`;
+}
 
 /** Kinds in the order they are applied (namespace first, services after their workloads). */
 export const APPLY_ORDER = [
@@ -72,7 +83,7 @@ export function planKubeObjects({ app, image, version, nodePorts }: KubeInputs):
       apiVersion: "v1",
       kind: "Secret",
       metadata: {
-        ...meta(`${app.name}-env`),
+        ...meta(envSecretName(app.name)),
         annotations: { [SECRET_SOURCES_ANNOTATION]: JSON.stringify(secretKeys) },
       },
       type: "Opaque",
@@ -149,6 +160,11 @@ function secretKeysOf(app: ResolvedKubeApp): Record<string, string> {
   return Object.fromEntries(Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** deploy.verify.timeout in whole seconds (at least 1): the Deployments' progress deadline. */
+export function progressDeadlineOf(app: ResolvedKubeApp): number {
+  return Math.max(1, Math.ceil(parseDuration(app.deploy.verify.timeout) ?? 600));
+}
+
 interface WorkloadInputs {
   image: string;
   version: string;
@@ -169,7 +185,9 @@ function deployment(app: ResolvedKubeApp, name: string, comp: Component, w: Work
     spec: {
       replicas: comp.replicas,
       revisionHistoryLimit: 10,
-      progressDeadlineSeconds: 600,
+      // The controller marks the rollout failed (ProgressDeadlineExceeded) within the spec's
+      // verification timeout, so a watch sees why, not only that time ran out.
+      progressDeadlineSeconds: progressDeadlineOf(app),
       selector: { matchLabels: selectorOf(app.name, name) },
       strategy: {
         type: "RollingUpdate",
@@ -218,7 +236,7 @@ function container(
     ...Object.entries(c.env).map(([name, value]) => ({ name, value })),
     ...Object.entries(c.envFromSecrets).map(([name, ref]) => ({
       name,
-      valueFrom: { secretKeyRef: { name: `${app.name}-env`, key: secretKeyFor(ref) } },
+      valueFrom: { secretKeyRef: { name: envSecretName(app.name), key: secretKeyFor(ref) } },
     })),
   ];
   const out: Record<string, unknown> = {
