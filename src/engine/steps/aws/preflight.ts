@@ -2,6 +2,7 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../../spec/resolve.js";
+import { resolveSecretRefs, secretRefs } from "../env-secret.js";
 import { findNetwork, type Network } from "./find-network.js";
 
 /** One thing preflight found wrong, and what to do about it. */
@@ -18,24 +19,15 @@ export interface PreflightReport {
   network: Network;
 }
 
-/** The Secrets Manager secrets an app's containers reference (`name#key` → name). */
-export function referencedSecrets(app: ResolvedKubeApp): string[] {
-  const names = new Set<string>();
-  for (const component of Object.values(app.components))
-    for (const container of component.containers)
-      for (const ref of Object.values(container.envFromSecrets))
-        names.add(ref.slice(0, ref.lastIndexOf("#")));
-  return [...names].sort();
-}
-
 function describe(err: unknown): string {
   return isKubecontrolError(err) ? err.message : String(err);
 }
 
 /**
  * Read-only checks before any change: credentials, VPC and subnets, the pools' instance types
- * in the nodes' zones, the AMI parameters, the hosted zone, the certificates and the secrets
- * (existence only: values are never read). Throws PREFLIGHT_FAILED listing every problem.
+ * in the nodes' zones, the AMI parameters, the hosted zone, the certificates, and the secrets
+ * envFromSecrets reads (each exists and holds every referenced JSON key; a value is read to
+ * look for its keys and never reported). Throws PREFLIGHT_FAILED listing every problem.
  */
 export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp): Promise<PreflightReport> {
   const problems: PreflightProblem[] = [];
@@ -106,17 +98,37 @@ export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp):
         });
     }
   }
-  for (const secret of app ? referencedSecrets(app) : []) {
-    const exists = await attempt("secrets", "", () => aws.secrets.exists(secret));
-    if (exists === false)
-      problems.push({
-        check: "secrets",
-        message: `secret ${secret} (referenced by envFromSecrets) does not exist`,
-        hint: `create the secret ${secret} in Secrets Manager in ${plan.region}`,
-      });
-  }
+  if (app) await checkSecrets(app, aws, plan.region, problems);
   if (problems.length > 0 || !network) throw failed(problems);
   return { account: identity.account, callerArn: identity.arn, network };
+}
+
+/**
+ * Every envFromSecrets reference resolves: the secret exists (DescribeSecret; a missing one is
+ * never read) and its JSON object has the key. Problems name the secret and key, not a value.
+ */
+async function checkSecrets(
+  app: ResolvedKubeApp,
+  aws: Aws,
+  region: string,
+  problems: PreflightProblem[],
+): Promise<void> {
+  const refs = secretRefs(app);
+  if (refs.length === 0) return;
+  try {
+    const found = await resolveSecretRefs(
+      refs,
+      async (name) => ((await aws.secrets.exists(name)) ? aws.secrets.jsonObject(name) : undefined),
+      region,
+    );
+    for (const p of found.problems) problems.push({ check: "secrets", message: p.message, hint: p.hint });
+  } catch (err) {
+    problems.push({
+      check: "secrets",
+      message: describe(err),
+      hint: isKubecontrolError(err) && err.hint ? err.hint : "check access to Secrets Manager",
+    });
+  }
 }
 
 function failed(problems: PreflightProblem[]): KubecontrolError {
