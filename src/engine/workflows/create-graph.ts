@@ -5,14 +5,22 @@ import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { ensureKubeObjectsStep } from "../../kube/apply-step.js";
 import { KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
-import type { DnsRecord } from "../../plan/aws-types.js";
+import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
 import { type Plan, planApp } from "../../plan/plan.js";
+import { parseDuration } from "../../spec/primitives.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step } from "../step.js";
 import { colourStackSteps, type StackOptions } from "../steps/aws/colour-stack.js";
 import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
 import { shiftDnsStep } from "../steps/aws/shift-dns.js";
 import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
+import {
+  envDigestKey,
+  readEnvSecretValues,
+  withEnvSecret,
+  withoutSecretValues,
+} from "../steps/env-secret.js";
+import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
 import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
@@ -37,13 +45,16 @@ export interface CreateGraphInput {
   dnsWeight: number;
   teardownHint: string;
   stack?: StackOptions;
+  /** How often waitForNodes looks at the nodes at first (backing off to 5 s); default 500 ms. */
+  nodePollMs?: number;
 }
 
 /**
- * create as one step graph: the colour's AWS stack and the image at once; then the Kubernetes
- * objects (re-planned with the image by digest) applied and watched; then the target groups
- * healthy; only then the colour's DNS weight. A failed watch or verification is VERIFY_FAILED
- * and leaves DNS untouched.
+ * create as one step graph: the colour's AWS stack and the image at once; then every pool's
+ * nodes Ready; then the Kubernetes objects (re-planned with the image by digest, the env Secret
+ * filled from Secrets Manager) applied and watched; then the target groups healthy; only then
+ * the colour's DNS weight. A failed watch or verification is VERIFY_FAILED and leaves DNS
+ * untouched. Verification waits get the spec's deploy.verify.timeout each.
  */
 export function createSteps(g: CreateGraphInput): Step[] {
   const { plan, aws } = g;
@@ -60,37 +71,71 @@ export function createSteps(g: CreateGraphInput): Step[] {
     ...idsOf("auto-scaling-group"),
     ...(deployer ? [ensureName(deployer.id)] : []),
   ];
+  // One connection to the cluster for the steps that talk to it, made once it can be reached.
+  let client: Promise<KubeClient> | undefined;
+  const kubeClient = () => {
+    client ??= clusterAccess({
+      clusterName: plan.cluster,
+      region: plan.region,
+      ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
+    }).then(
+      (access) => new KubeClient(access.kubeConfig),
+      (err: unknown) => {
+        client = undefined;
+        throw err;
+      },
+    );
+    return client;
+  };
+  const nodes = waitForNodesStep(
+    plan.aws.filter((r): r is AutoScalingGroup => r.kind === "auto-scaling-group"),
+    { aws, client: kubeClient, dependsOn: cluster, ...(g.nodePollMs ? { pollMs: g.nodePollMs } : {}) },
+  );
+  const verifyMs = (parseDuration(g.app.deploy.verify.timeout) ?? 600) * 1000;
   const kube = deferredStep(
     {
       name: KUBE_OBJECTS,
       description: `apply and watch the Kubernetes objects of ${g.app.name}`,
-      dependsOn: [IMAGE, ...cluster],
-      timeoutMs: 15 * 60_000,
+      dependsOn: [IMAGE, WAIT_FOR_NODES],
+      timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000),
     },
     async (ctx) => {
       const ensured = ctx.results.get(IMAGE) as EnsuredImage | undefined;
       if (!ensured)
         throw new KubecontrolError("INTERNAL", `no result from ${IMAGE}: the step graph lacks a dependency`);
-      const objects = planApp({
+      const planned = planApp({
         app: g.app,
         colour: plan.colour,
         version: plan.version,
         image: ensured.image.reference,
       }).kubernetes;
-      const access = await clusterAccess({
-        clusterName: plan.cluster,
-        region: plan.region,
-        ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
+      const client = await kubeClient();
+      // The values go into the objects for the API server only; no event or record carries them.
+      const values = await readEnvSecretValues(g.app, (name) => aws.secrets.jsonObject(name));
+      const objects =
+        values.size > 0
+          ? withEnvSecret(planned, g.app, values, await envDigestKey(client, g.app.name))
+          : planned;
+      // The Deployments' progress deadline is the same timeout: give the controller's verdict
+      // (with its reason) a moment to arrive before the watch's own deadline.
+      const watchMs = verifyMs + 15_000;
+      const step = ensureKubeObjectsStep(client, objects, {
+        app: g.app.name,
+        timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
       });
       return asVerification(
-        ensureKubeObjectsStep(new KubeClient(access.kubeConfig), objects, { app: g.app.name }),
+        {
+          ...step,
+          // The watch needs the workloads only; the Secret's values go no further than the apply.
+          apply: async (ctx, needed) => withoutSecretValues(await step.apply!(ctx, needed as undefined)),
+        },
         g.teardownHint,
       );
     },
   );
   const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
-  const verify = verifyTargetsStep(plan, aws, [KUBE_OBJECTS, ...lb]);
-  const steps: Step[] = [...stack, image, kube, asVerification(verify, g.teardownHint)];
+  const verify = verifyTargetsStep(plan, aws, [KUBE_OBJECTS, ...lb], verifyMs);
+  const steps: Step[] = [...stack, image, nodes, kube, asVerification(verify, g.teardownHint)];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
     steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_TARGETS]));
   return steps;
