@@ -144,9 +144,14 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
     const { createInterface } = await import("node:readline/promises");
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      const answer = await rl.question(
-        `\nThis deletes them for good (the images too). Type the app's name (${app.name}) to confirm: `,
-      );
+      const answer = await rl
+        .question(
+          `\nThis deletes them for good (the images too). Type the app's name (${app.name}) to confirm: `,
+        )
+        .catch((err: unknown) => {
+          // Ctrl+C or the end of input while asking.
+          throw new KubecontrolError("CANCELLED", "not confirmed: nothing was changed", { cause: err });
+        });
       if (answer.trim() !== app.name)
         throw new KubecontrolError(
           "CANCELLED",
