@@ -1,7 +1,16 @@
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { KubecontrolError } from "../errors.js";
 import { type ResourceInfo, resourceFor } from "./resources.js";
+
+/**
+ * What KubeClient needs of a kubeconfig: the current cluster's server, and per request its TLS
+ * material and Authorization header. @kubernetes/client-node's KubeConfig is one; cluster-access.ts
+ * makes lighter ones, so that a deployment never loads that package (about 80 MB of RSS).
+ */
+export interface KubeAccess {
+  getCurrentCluster(): { server: string } | null;
+  applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+}
 
 const MAX_ATTEMPTS = 4;
 
@@ -52,7 +61,7 @@ export class KubeClient {
   private readonly resources = new Map<string, Promise<ResourceInfo>>();
   readonly server: string;
 
-  constructor(readonly kubeConfig: KubeConfig) {
+  constructor(readonly kubeConfig: KubeAccess) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubecontrolError("KUBE", "the kubeconfig names no current cluster");
     this.server = cluster.server.replace(/\/$/, "");

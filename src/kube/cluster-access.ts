@@ -1,14 +1,13 @@
+import { readFileSync } from "node:fs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
-import { KubeConfig, type User } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { parse } from "yaml";
+import { KubecontrolError } from "../errors.js";
+import type { KubeAccess } from "./client.js";
 import { type ClusterEndpoint, describeClusterEndpoint } from "./describe-cluster.js";
 import { stsEndpoint } from "./eks-token.js";
 import { EksTokenSource } from "./eks-token-source.js";
-
-type Authenticator = Parameters<KubeConfig["addAuthenticator"]>[0];
-
-/** The kubeconfig user whose bearer token kubecontrol presigns in-process. */
-const EKS_USER = "kubecontrol-eks";
 
 export interface ClusterAccessOptions {
   clusterName: string;
@@ -21,11 +20,11 @@ export interface ClusterAccessOptions {
   endpoint?: ClusterEndpoint;
 }
 
-/** A connection to one EKS cluster: a KubeConfig whose token refreshes itself, held in memory only. */
+/** A connection to one EKS cluster: its endpoint, CA and a token that refreshes itself, held in memory only. */
 export interface ClusterAccess {
   cluster: ClusterEndpoint;
   region: string;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   tokens: EksTokenSource;
 }
 
@@ -45,45 +44,53 @@ export async function clusterAccess(options: ClusterAccessOptions): Promise<Clus
     credentials,
     stsEndpoint: options.awsEndpoint ?? stsEndpoint(region),
   });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.addAuthenticator(eksAuthenticator(tokens));
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: clusterName,
-        server: cluster.endpoint,
-        caData: cluster.certificateAuthority,
-        skipTLSVerify: false,
-      },
-    ],
-    users: [{ name: EKS_USER, authProvider: { name: EKS_USER, config: {} } }],
-    contexts: [{ name: clusterName, cluster: clusterName, user: EKS_USER }],
-    currentContext: clusterName,
-  });
+  // What KubeConfig.applyToHTTPSOptions would set for this cluster and a bearer token, without
+  // @kubernetes/client-node (its generated API is most of a deployment's memory).
+  const ca = Buffer.from(cluster.certificateAuthority, "base64");
+  const kubeConfig: KubeAccess = {
+    getCurrentCluster: () => ({ server: cluster.endpoint }),
+    async applyToHTTPSOptions(opts) {
+      opts.ca = ca;
+      opts.headers = { ...opts.headers, Authorization: `Bearer ${await tokens.token()}` };
+    },
+  };
   return { cluster, region, kubeConfig, tokens };
 }
 
-/** Access to a cluster through a kubeconfig file (the sandbox's admin kubeconfig, a user's own). */
-export function kubeConfigFromFile(file: string, context?: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(file);
-  if (context) kc.setCurrentContext(context);
-  return kc;
+/**
+ * Access to a cluster through a kubeconfig file (the sandbox's admin kubeconfig, a user's own):
+ * the server is read here, TLS material and credentials by @kubernetes/client-node's KubeConfig,
+ * loaded at the first request.
+ */
+export function kubeConfigFromFile(file: string, context?: string): KubeAccess {
+  const doc = (parse(readFileSync(file, "utf8")) ?? {}) as {
+    "current-context"?: string;
+    contexts?: { name: string; context?: { cluster?: string } }[];
+    clusters?: { name: string; cluster?: { server?: string } }[];
+  };
+  const current = context ?? doc["current-context"];
+  const clusterName = doc.contexts?.find((c) => c.name === current)?.context?.cluster;
+  const server = doc.clusters?.find((c) => c.name === clusterName)?.cluster?.server;
+  if (!server)
+    throw new KubecontrolError("KUBE", `${file}: context "${current ?? ""}" names no cluster with a server`, {
+      hint: "pass a context of that kubeconfig, or fix its current-context",
+    });
+  let loaded: Promise<KubeConfig> | undefined;
+  const kubeConfig = () =>
+    (loaded ??= import("@kubernetes/client-node").then(({ KubeConfig }) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(file);
+      if (context) kc.setCurrentContext(context);
+      return kc;
+    }));
+  return {
+    getCurrentCluster: () => ({ server }),
+    applyToHTTPSOptions: async (opts) => (await kubeConfig()).applyToHTTPSOptions(opts),
+  };
 }
 
 function defaultCredentials(region: string): AwsCredentialIdentityProvider {
   // The STS client resolves the SDK's default chain once and caches (and refreshes) what it finds.
   const sts = new STSClient({ region });
   return () => sts.config.credentials();
-}
-
-function eksAuthenticator(tokens: EksTokenSource): Authenticator {
-  return {
-    isAuthProvider: (user: User) => user.authProvider?.name === EKS_USER,
-    async applyAuthentication(_user, opts) {
-      const headers = (opts.headers ?? {}) as Record<string, string>;
-      headers.Authorization = `Bearer ${await tokens.token()}`;
-      opts.headers = headers;
-    },
-  };
 }
