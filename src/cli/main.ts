@@ -7,6 +7,7 @@ import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { registerResumeCommand } from "./commands/resume.js";
 import { registerRolloutCommand } from "./commands/rollout.js";
 import { registerTeardownCommand } from "./commands/teardown.js";
+import { registerUpdateCommand } from "./commands/update.js";
 import { ExitCode } from "./exit-codes.js";
 import { action } from "./run-action.js";
 
@@ -174,6 +175,7 @@ Examples:
   registerDestroyCommand(program);
   registerResumeCommand(program);
   registerRolloutCommand(program);
+  registerUpdateCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
   registerSandboxCommands(program);

@@ -7,7 +7,8 @@ import { awsStep, type StackEnv } from "./stack-env.js";
 
 const trim = (s: string | undefined) => (s ?? "").toLowerCase().replace(/\.$/, "");
 
-function desiredSet(
+/** The colour's member of the weighted set as it should be, pointing at the colour's load balancer. */
+export function desiredSet(
   r: DnsRecord,
   weight: number,
   lb: { DNSName: string; zoneId: string },
@@ -26,7 +27,8 @@ function desiredSet(
   };
 }
 
-function same(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
+/** Whether two members of the weighted set agree on weight, TTL and target. */
+export function same(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
   return (
     a.Weight === b.Weight &&
     (a.TTL ?? 0) === (b.TTL ?? 0) &&

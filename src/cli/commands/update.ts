@@ -1,0 +1,190 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { action } from "../run-action.js";
+
+export interface UpdateFlags {
+  version?: string;
+  drain?: string;
+  keepOld: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  waitLock?: string;
+}
+
+/** Registers `kubecontrol update <app>`. Nothing heavy is imported until it runs. */
+export function registerUpdateCommand(program: Command): void {
+  program
+    .command("update")
+    .description(
+      "blue/green update of <app>: build the idle colour at a version, verify it, switch DNS to it, remove the old colour",
+    )
+    .argument("<app>", "the app's name")
+    .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
+    .option(
+      "--drain <duration>",
+      'wait this long ("90s", "5m") after the DNS switch before removing the old colour (default: the longer of the spec\'s deploy.keepOldColourFor and the DNS record\'s TTL, which counts as 0 in the sandbox)',
+    )
+    .option(
+      "--keep-old",
+      "leave the old colour in place at DNS weight 0 (remove it later with teardown)",
+      false,
+    )
+    .option("--dry-run", "preflight and checks only: say what would change, change nothing", false)
+    .option(
+      "--yes",
+      "do not ask for confirmation (needed without a terminal: the old colour is removed)",
+      false,
+    )
+    .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
+    .addHelpText(
+      "after",
+      `
+The colour DNS points at (weight > 0) is live; the other is idle. update takes the app's lease,
+records the run in history, and:
+  1. builds the idle colour at the version as create does (AWS stack and image at once,
+     Kubernetes objects, healthy load balancer targets), its DNS record untouched;
+  2. switches DNS in one Route 53 change (idle colour weight 100, live colour 0: never a
+     moment without weight) and waits until the change is INSYNC;
+  3. waits out the drain, then tears the old colour down (not with --keep-old).
+A failed verification leaves DNS untouched and the new colour in place for inspection (exit 7;
+the hint says how to remove it). Without a live colour it exits 8: create the app first.
+
+Running it again is safe. The version a colour runs is read from its Deployments
+(kubecontrol.io/version). When the live colour already runs the version, update only finishes
+what is left (the switch, the old colour's teardown), so a run killed after the DNS switch is
+finished by running it again, with no new deployment. An idle colour left by an earlier,
+failed update at another version is not removed first: it is re-planned at the new version and
+each resource converges through its check (existing resources are kept or corrected, the
+Kubernetes objects roll to the new image), which is faster than rebuilding and ends the same.
+
+Examples:
+  kubecontrol update hello --version 3f9c2e1 --yes
+  kubecontrol update webapp --version v1.4.0 --dry-run
+  kubecontrol update webapp --keep-old --drain 5m --yes
+  kubecontrol --json update hello --yes --wait-lock 10m`,
+    )
+    .action(action(async (cmd, app: string) => updateCommand(cmd, app)));
+}
+
+/** `kubecontrol update <app>` (also run by `resume` with the flags of the run it continues). */
+export async function updateCommand(cmd: Command, name: string, flags?: UpdateFlags): Promise<number> {
+  const started = Date.now();
+  const [
+    { commandSetup },
+    { loadApp },
+    run,
+    { createAws },
+    { EcrImages },
+    builders,
+    wf,
+    { parseDuration },
+    errors,
+  ] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../deploy-run.js"),
+    import("../../aws/create-aws.js"),
+    import("../../images/ecr-images.js"),
+    import("../../images/choose-builder.js"),
+    import("../../engine/workflows/update.js"),
+    import("../../spec/primitives.js"),
+    import("../../errors.js"),
+  ]);
+  const o = flags ?? cmd.opts<UpdateFlags>();
+  const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  const { app } = await loadApp(appsDir, name, loadOptions);
+  const lease = run.leaseTimes(config, o.waitLock);
+  const stateDir = config.values.stateDir;
+  let drainSeconds: number;
+  if (o.drain !== undefined) {
+    const parsed = parseDuration(o.drain);
+    if (parsed === undefined)
+      throw new errors.KubecontrolError(
+        "USAGE",
+        `--drain: expected a duration such as "0s", "90s" or "5m", found "${o.drain}"`,
+      );
+    drainSeconds = parsed;
+  } else {
+    // Resolvers may hold the old answer for the record's TTL (an alias record's is 60s); the
+    // sandbox's are not cached anywhere. The spec may ask to keep the old colour longer.
+    const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
+    const ttl = process.env.KUBECONTROL_SANDBOX ? 0 : (app.dns?.ttl ?? 0);
+    drainSeconds = Math.max(kept, ttl);
+  }
+  const progress = run.progressFor(cmd);
+  const question = o.dryRun
+    ? undefined
+    : `update ${app.name}: build the idle colour, switch DNS to it${o.keepOld ? "" : " and remove the old colour"}?`;
+  const outcome = await run.withDeployRun(
+    progress,
+    config,
+    { ...(question ? { question } : {}), yes: o.yes, destructive: !o.keepOld },
+    async ({ signal, store }) =>
+      wf.updateApp({
+        app,
+        version: o.version,
+        projectRoot: path.dirname(appsDir),
+        stateDir,
+        aws: createAws({ region: app.region }),
+        ecr: await EcrImages.create({ region: app.region }),
+        builder: () =>
+          builders.chooseBuilder(app, {
+            imageBuilder: config.values.imageBuilder,
+            stateDir,
+            aws: { region: app.region },
+            caBundles: builders.caBundlesFromEnv(),
+          }),
+        awsEndpoint: process.env.AWS_ENDPOINT_URL,
+        concurrency: config.values.concurrency,
+        dryRun: o.dryRun,
+        keepOld: o.keepOld,
+        drainMs: drainSeconds * 1000,
+        store,
+        leaseTtlMs: lease.ttlMs,
+        waitLockMs: lease.waitMs,
+        emit: progress.emit,
+        signal,
+      }),
+  );
+  const d = outcome.decision;
+  const version = outcome.version.slice(0, 12);
+  if (outcome.dryRun) {
+    const f = outcome.dryRun;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    progress.document({ type: "dry-run", app: app.name, ...d, version: outcome.version, ...f });
+    progress.say(
+      `\ndry run of update ${app.name} to ${version} (${d.live} live, ${d.target} would serve): nothing was changed (${seconds}s)`,
+    );
+    if (f.wouldChange.length === 0 && f.errors.length === 0)
+      progress.say("everything is in place: update would change nothing");
+    for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
+    if (f.unchecked.length > 0)
+      progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
+    for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
+    return f.errors.length > 0 ? 1 : 0;
+  }
+  const removed = !o.keepOld;
+  const verdict =
+    outcome.result === "no-op"
+      ? `already at ${version} with all of DNS, nothing changed`
+      : d.mode === "deploy"
+        ? `updated to ${version}: ${d.target} has all of DNS (was ${d.live})${removed ? `, ${d.old} removed` : `, ${d.old} kept at weight 0`}`
+        : `already at ${version}: finished the earlier update${removed ? `, ${d.old} removed` : ""}`;
+  run.sayRunSummary(progress, {
+    app: app.name,
+    colour: d.target,
+    runId: outcome.runId,
+    result: outcome.result,
+    changed: outcome.changed,
+    report: outcome.report,
+    verdict,
+    next: [
+      `kubecontrol history ${app.name}`,
+      `kubecontrol kubeconfig ${app.name} --colour ${d.target}`,
+      ...(o.keepOld ? [`kubecontrol teardown ${app.name} --colour ${d.old}`] : []),
+    ],
+    startedAt: started,
+    extra: { version: outcome.version, mode: d.mode, previous: d.live, old: d.old, oldRemoved: removed },
+  });
+  return 0;
+}

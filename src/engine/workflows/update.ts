@@ -1,0 +1,400 @@
+import path from "node:path";
+import type { Aws } from "../../aws/create-aws.js";
+import { KubecontrolError } from "../../errors.js";
+import type { HistoryStore } from "../../history/types.js";
+import type { ImageBuilder } from "../../images/builder.js";
+import type { EcrImages } from "../../images/ecr-images.js";
+import { resolveVersion } from "../../images/version.js";
+import type { EventSink } from "../../io/events.js";
+import { KubeApiError, KubeClient } from "../../kube/client.js";
+import { clusterAccess } from "../../kube/cluster-access.js";
+import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { COLOURS, type Colour } from "../../plan/names.js";
+import { type Plan, planApp } from "../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { runSteps } from "../runner.js";
+import type { Step } from "../step.js";
+import type { StackOptions } from "../steps/aws/colour-stack.js";
+import { rrType } from "../steps/aws/dns-record.js";
+import { preflightAws } from "../steps/aws/preflight.js";
+import { FIND_NETWORK } from "../steps/aws/stack-env.js";
+import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
+import { teardownSteps } from "../steps/aws/teardown.js";
+import { createSteps } from "./create-graph.js";
+import { checksOnly, type DryRunFindings, dryRunFindings } from "./dry-run.js";
+import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
+import { recordedWorkflow } from "./recorded-run.js";
+
+/** Everything `update` needs; the CLI builds it from flags, configuration and the environment. */
+export interface UpdateInput {
+  app: ResolvedKubeApp;
+  /** Any commit-ish of the app's source; default: its head. */
+  version?: string | undefined;
+  projectRoot: string;
+  stateDir: string;
+  aws: Aws;
+  ecr: EcrImages;
+  builder: () => Promise<ImageBuilder>;
+  awsEndpoint?: string | undefined;
+  concurrency: number;
+  dryRun: boolean;
+  /** Leave the old colour in place (weight 0) instead of tearing it down. */
+  keepOld: boolean;
+  /** How long to wait after the switch before the old colour is torn down. */
+  drainMs: number;
+  store: HistoryStore;
+  leaseTtlMs: number;
+  waitLockMs?: number | undefined;
+  emit: EventSink;
+  signal: AbortSignal;
+  stack?: StackOptions;
+}
+
+/**
+ * What update found before acting. `deploy`: the live colour runs another version, so the other
+ * colour is built at the new one, verified, and DNS switched to it. `finish`: the live colour
+ * already runs the version (a finished or interrupted earlier update), so only what is left is done.
+ */
+export interface UpdateDecision {
+  mode: "deploy" | "finish";
+  /** The colour DNS points at now. */
+  live: Colour;
+  /** Its version, when it could be read from its cluster. */
+  liveVersion: string | undefined;
+  /** The colour that ends up running the version with all of DNS. */
+  target: Colour;
+  /** The other one: torn down unless kept. */
+  old: Colour;
+}
+
+/** What update did (or, with dryRun, would do). */
+export interface UpdateOutcome extends WorkflowOutcome {
+  version: string;
+  decision: UpdateDecision;
+  /** The target colour's plan at the version. */
+  plan: Plan;
+  dryRun?: DryRunFindings;
+}
+
+const other = (c: Colour): Colour => (c === "blue" ? "green" : "blue");
+
+// Names and tags do not depend on the version: any one plans the same resources to delete.
+const ANY_VERSION = "teardown";
+
+/** How to look at, and remove, a colour an update left behind. */
+export function idleColourHint(app: string, colour: Colour, live: Colour): string {
+  return `${live} still serves ${app}; inspect ${colour} with \`kubecontrol kubeconfig ${app} --colour ${colour}\`, remove it with \`kubecontrol teardown ${app} --colour ${colour}\`, or run the update again`;
+}
+
+/**
+ * `update` (blue/green): builds the idle colour at the version as create does, verifies it,
+ * switches all of DNS to it in one change, waits for INSYNC and the drain, then tears the old
+ * colour down (unless kept). Idempotent: when the live colour already runs the version, only
+ * what is left (the switch, the old colour's teardown) is done. Throws coded errors: NOT_FOUND
+ * (no live colour), LOCKED, PREFLIGHT_FAILED, VERIFY_FAILED, STEP_FAILED, CANCELLED.
+ */
+export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
+  const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
+    mirrorDir: path.join(i.stateDir, "sources"),
+  });
+  const first = await decide(i, commit);
+  const plan = planApp({ app: i.app, colour: first.target, version: commit });
+
+  if (i.dryRun) {
+    // Read-only: no lease, no record; preflight and every check, nothing applied.
+    announce(i, first, commit);
+    const callerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+    const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", callerArn)), {
+      concurrency: i.concurrency,
+      emit: dryRunEvents(i.emit),
+      signal: i.signal,
+    });
+    if (report.cancelled)
+      throw new KubecontrolError("CANCELLED", "the dry run was cancelled", { hint: "run it again" });
+    return {
+      ...outcomeOf("dry-run", report),
+      version: commit,
+      decision: first,
+      plan,
+      dryRun: dryRunFindings(report),
+    };
+  }
+
+  return recordedWorkflow(
+    {
+      store: i.store,
+      app: i.app.name,
+      command: "update",
+      version: commit,
+      colour: first.target,
+      planHash: plan.hash,
+      ttlMs: i.leaseTtlMs,
+      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
+      signal: i.signal,
+      emit: i.emit,
+    },
+    async (run) => {
+      // Another run may have moved things while this one waited for the lease: look again.
+      const d = await decide(i, commit);
+      if (d.target !== first.target || d.mode !== first.mode)
+        throw new KubecontrolError(
+          "PRECONDITION",
+          `${i.app.name} changed while this update waited for its lease (${first.live} was live, now ${d.live})`,
+          { hint: "run the same update again: it starts from what is live now" },
+        );
+      announce(i, d, commit);
+      const callerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      const report = await run.runGraph(updateSteps(i, d, commit, run.runId, callerArn), {
+        concurrency: i.concurrency,
+        signal: i.signal,
+        hint:
+          d.mode === "deploy"
+            ? `fix the cause and run the same update again to continue; DNS moves only once ${d.target} is verified. ${idleColourHint(i.app.name, d.target, d.live)}`
+            : `fix the cause and run the same update again to finish; ${d.target} serves ${i.app.name} at ${commit.slice(0, 12)}`,
+      });
+      return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan };
+    },
+  );
+}
+
+/** One line saying what this update is about to do, and why. */
+function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
+  const v = (s: string | undefined) => (s ? s.slice(0, 12) : "an unknown version");
+  const rest = i.keepOld ? `, ${d.old} kept` : `, then ${d.old} removed`;
+  const message =
+    d.mode === "deploy"
+      ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given all of DNS${rest}`
+      : `${d.live} is live and already at ${v(commit)}: finishing (all of DNS on ${d.target}${rest})`;
+  i.emit({ type: "log", at: Date.now(), level: "info", message });
+}
+
+/**
+ * The step graph for a decision: (deploy) the target colour as create builds it, without its
+ * DNS step; the switch, after every one of those steps; the drain; the old colour's teardown,
+ * each of its steps after the drain.
+ */
+export function updateSteps(
+  i: Pick<
+    UpdateInput,
+    | "app"
+    | "aws"
+    | "projectRoot"
+    | "stateDir"
+    | "ecr"
+    | "builder"
+    | "awsEndpoint"
+    | "keepOld"
+    | "drainMs"
+    | "stack"
+  >,
+  d: UpdateDecision,
+  commit: string,
+  runId: string,
+  callerArn: string,
+): Step[] {
+  const targetPlan = planApp({ app: i.app, colour: d.target, version: commit });
+  const oldPlan = planApp({ app: i.app, colour: d.old, version: ANY_VERSION });
+  const record = dnsRecordOf(targetPlan);
+  const steps: Step[] = [];
+  if (d.mode === "deploy") {
+    // The target colour as create makes it, without its DNS step: DNS moves in the switch below.
+    const own = record ? `shift-dns/${record.properties.setIdentifier}` : undefined;
+    const create = createSteps({
+      app: i.app,
+      plan: targetPlan,
+      aws: i.aws,
+      runId,
+      callerArn,
+      image: {
+        projectRoot: i.projectRoot,
+        version: commit,
+        stateDir: i.stateDir,
+        ecr: i.ecr,
+        builder: i.builder,
+      },
+      awsEndpoint: i.awsEndpoint,
+      dnsWeight: 0,
+      teardownHint: idleColourHint(i.app.name, d.target, d.live),
+      ...(i.stack ? { stack: i.stack } : {}),
+    }).filter((s) => s.name !== own);
+    steps.push(...create);
+  }
+  // DNS moves only once everything of the target colour succeeded (verification included).
+  const built = steps.map((s) => s.name);
+  let beforeTeardown = built;
+  if (record) {
+    steps.push(
+      switchDnsStep({
+        to: targetPlan,
+        from: oldPlan,
+        aws: i.aws,
+        dependsOn: built,
+        ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
+      }),
+    );
+    beforeTeardown = [SWITCH_DNS];
+  }
+  if (i.keepOld) return steps;
+  if (record) {
+    steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [SWITCH_DNS] }));
+    beforeTeardown = [DRAIN];
+  }
+  const names = new Set(steps.map((s) => s.name));
+  for (const s of teardownSteps(oldPlan, i.aws, runId, i.stack ?? {})) {
+    // The network is the app's, not the colour's: one step finds it for both graphs.
+    if (s.name === FIND_NETWORK && names.has(FIND_NETWORK)) continue;
+    steps.push({ ...s, dependsOn: [...(s.dependsOn ?? []), ...beforeTeardown] });
+  }
+  return steps;
+}
+
+/**
+ * Reads what is live (read-only): the colour DNS gives weight (the larger weight when both have
+ * some; the one colour with a cluster for an app without a DNS name), and the version it runs.
+ */
+export async function decide(
+  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit">,
+  commit: string,
+): Promise<UpdateDecision> {
+  const plans = Object.fromEntries(
+    COLOURS.map((c) => [c, planApp({ app: i.app, colour: c, version: ANY_VERSION })]),
+  ) as Record<Colour, Plan>;
+  const live = await liveColour(i.app, i.aws, plans);
+  const liveVersion = await runningVersion(i, plans[live]);
+  const mode: UpdateDecision["mode"] = liveVersion === commit ? "finish" : "deploy";
+  const target = mode === "finish" ? live : other(live);
+  return { mode, live, liveVersion, target, old: other(target) };
+}
+
+async function liveColour(app: ResolvedKubeApp, aws: Aws, plans: Record<Colour, Plan>): Promise<Colour> {
+  const record = dnsRecordOf(plans.blue);
+  const clusters = async () => {
+    const out: Colour[] = [];
+    for (const c of COLOURS) if (await aws.eks.describeCluster(plans[c].cluster)) out.push(c);
+    return out;
+  };
+  if (!record) {
+    // No DNS name: the live colour is the one that exists.
+    const present = await clusters();
+    if (present.length === 1) return present[0]!;
+    if (present.length === 2)
+      throw new KubecontrolError(
+        "PRECONDITION",
+        `${app.name} has no DNS name and two colours (blue and green)`,
+        {
+          hint: `remove the one that should not run: kubecontrol teardown ${app.name} --colour <colour>`,
+        },
+      );
+    throw noLiveColour(app, "it has no colour");
+  }
+  const zone = await aws.route53.findHostedZone(record.properties.zone);
+  const sets = zone ? await aws.route53.recordSets(zone.Id!, record.properties.record, rrType(record)) : [];
+  const weight = (c: Colour) =>
+    sets.find((s) => s.SetIdentifier === dnsRecordOf(plans[c])!.properties.setIdentifier)?.Weight ?? 0;
+  const [blue, green] = [weight("blue"), weight("green")];
+  if (blue === 0 && green === 0) {
+    const present = await clusters();
+    throw noLiveColour(
+      app,
+      `DNS gives neither blue nor green weight in ${record.properties.record}${
+        present.length > 0 ? ` (${present.join(" and ")} exists: an unfinished create?)` : ""
+      }`,
+    );
+  }
+  if (blue === green)
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `${app.name}'s DNS splits traffic evenly between blue and green (weight ${blue} each): which one is live is unclear`,
+      {
+        hint: `remove the colour that should not serve: kubecontrol teardown ${app.name} --colour <colour> --force`,
+      },
+    );
+  return blue > green ? "blue" : "green";
+}
+
+function noLiveColour(app: ResolvedKubeApp, why: string): KubecontrolError {
+  return new KubecontrolError("NOT_FOUND", `${app.name} has no live colour to update: ${why}`, {
+    hint: `deploy it first: kubecontrol create ${app.name}`,
+  });
+}
+
+/**
+ * The version a colour runs: the `kubecontrol.io/version` annotation its app's Deployments carry
+ * (set by create and update, kept current by rollouts). Undefined when the colour has no cluster
+ * or no workloads, when they disagree (a rollout stopped half-way), or when the caller may not
+ * read the cluster (then the update builds the other colour, which reaches the same end).
+ */
+async function runningVersion(
+  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit">,
+  plan: Plan,
+): Promise<string | undefined> {
+  const cluster = await i.aws.eks.describeCluster(plan.cluster);
+  if (!cluster?.endpoint || !cluster.certificateAuthority?.data) return undefined;
+  const access = await clusterAccess({
+    clusterName: plan.cluster,
+    region: plan.region,
+    endpoint: {
+      name: plan.cluster,
+      endpoint: cluster.endpoint,
+      certificateAuthority: cluster.certificateAuthority.data,
+    },
+    ...(i.awsEndpoint ? { awsEndpoint: i.awsEndpoint } : {}),
+  });
+  const client = new KubeClient(access.kubeConfig);
+  try {
+    const list = await client.request<{ items: Deployment[] }>(
+      "GET",
+      `/apis/apps/v1/namespaces/${encodeURIComponent(i.app.name)}/deployments`,
+      { query: { labelSelector: `${APP_LABEL}=${i.app.name}` }, signal: AbortSignal.timeout(60_000) },
+    );
+    // The annotation, and the commit in the tag of every container running the app's image
+    // (`<repositoryUri>:<commit>@sha256:…`), must all agree: a rollout stopped between patching
+    // images and recording the version is not at either version.
+    const versions = new Set<string>();
+    const appImage = `/${i.app.image.repository}:`;
+    for (const d of list.items) {
+      const annotated = d.metadata?.annotations?.[VERSION_ANNOTATION];
+      if (annotated) versions.add(annotated);
+      for (const c of d.spec?.template?.spec?.containers ?? []) {
+        const at = c.image?.indexOf(appImage) ?? -1;
+        if (at >= 0) versions.add(c.image!.slice(at + appImage.length).split("@")[0]!);
+      }
+    }
+    return versions.size === 1 ? [...versions][0] : undefined;
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.status === 401 || err.status === 403)) {
+      i.emit({
+        type: "log",
+        at: Date.now(),
+        level: "warn",
+        message: `cannot read the version ${plan.colour} runs (${err.status} from cluster ${plan.cluster}): updating as if it ran another`,
+      });
+      return undefined;
+    }
+    throw new KubecontrolError(
+      "KUBE",
+      `cannot read the version ${plan.colour} runs from cluster ${plan.cluster}: ${(err as Error).message}`,
+      {
+        cause: err,
+        retryable: true,
+        hint: "run the update again once the cluster answers",
+      },
+    );
+  } finally {
+    client.close();
+  }
+}
+
+interface Deployment {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+}
+
+/** In a dry run, a check that finds work is news, not a failure. */
+function dryRunEvents(emit: EventSink): EventSink {
+  return (e) => {
+    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
+      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
+    } else if (e.type !== "step.skipped") emit(e);
+  };
+}

@@ -1,0 +1,241 @@
+import { execFileSync, spawn } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAws } from "../../src/aws/create-aws.js";
+import { runSteps } from "../../src/engine/runner.js";
+import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
+import { planApp } from "../../src/plan/plan.js";
+import { loadApp } from "../../src/spec/loader.js";
+import { awsCli } from "../aws/stack-fixture.js";
+import { repoRoot } from "../helpers/apps.js";
+import {
+  callCounts,
+  type TestSandbox,
+  testAccessKeyId,
+  testSandbox,
+  uniqueName,
+} from "../helpers/sandbox.js";
+
+// End to end: `kubecontrol update` as a real process against the sandbox (blue/green: build the
+// idle colour, switch DNS in one change, tear the old colour down), checked with the AWS CLI,
+// the load balancer itself and the proxy's call counts.
+
+interface Cli {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+let sbx: TestSandbox;
+let root: string;
+let app: string;
+let env: NodeJS.ProcessEnv;
+/** The project's two commits: what create deploys, and what the update moves to. */
+let first: string;
+let second: string;
+
+function kubecontrol(args: string[], o: { accessKeyId?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
+    cwd: root,
+    env: { ...env, AWS_ACCESS_KEY_ID: o.accessKeyId ?? testAccessKeyId(), ...o.env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  return new Promise<Cli>((resolve) =>
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
+}
+
+type RecordSet = {
+  Name: string;
+  SetIdentifier?: string;
+  Weight?: number;
+  ResourceRecords?: { Value: string }[];
+};
+
+/** The app's weighted records, by set identifier. */
+async function dnsRecords(): Promise<Record<string, RecordSet>> {
+  const zones = (await awsCli(sbx, ["route53", "list-hosted-zones"])) as {
+    HostedZones: { Id: string; Name: string }[];
+  };
+  const zone = zones.HostedZones.find((z) => z.Name === "example.com.")!;
+  const sets = (await awsCli(sbx, ["route53", "list-resource-record-sets", "--hosted-zone-id", zone.Id])) as {
+    ResourceRecordSets: RecordSet[];
+  };
+  return Object.fromEntries(
+    sets.ResourceRecordSets.filter((s) => s.Name === `${app}.example.com.`).map((s) => [s.SetIdentifier, s]),
+  );
+}
+
+async function loadBalancerDns(colour: string): Promise<string> {
+  const lbs = (await awsCli(sbx, ["elbv2", "describe-load-balancers", "--names", `kc-${app}-${colour}`])) as {
+    LoadBalancers: { DNSName: string }[];
+  };
+  return lbs.LoadBalancers[0]!.DNSName;
+}
+
+async function clusters(): Promise<string[]> {
+  return ((await awsCli(sbx, ["eks", "list-clusters"])) as { clusters: string[] }).clusters.filter((c) =>
+    c.startsWith(`kc-${app}-`),
+  );
+}
+
+const READ_ONLY = /^(Describe|List|Get|BatchGet)/;
+
+beforeAll(async () => {
+  sbx = await testSandbox();
+  // A throwaway project: a git repository with hello's Dockerfile and a spec of its own name,
+  // at two commits whose images differ.
+  root = mkdtempSync(path.join(tmpdir(), "kc-e2e-update-"));
+  app = uniqueName("upd");
+  cpSync(path.join(repoRoot, "apps/hello"), path.join(root, "apps/hello"), { recursive: true });
+  const spec = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8")
+    .replace('name: "hello"', `name: "${app}"`)
+    .replace('repository: "hello"', `repository: "${app}"`)
+    .replace('record: "hello.example.com"', `record: "${app}.example.com"`);
+  writeFileSync(path.join(root, "apps", `${app}.ts`), spec);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", root, ...args], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+    }).trim();
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", "hello");
+  first = git("rev-parse", "HEAD");
+  appendFileSync(path.join(root, "apps/hello/index.html"), "<p>second version</p>\n");
+  git("commit", "-q", "-am", "second version");
+  second = git("rev-parse", "HEAD");
+  env = { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: path.join(root, ".state") };
+}, 120_000);
+
+afterAll(async () => {
+  // Everything the app made: both colours, then the app-scoped resources (what `destroy` will do).
+  if (sbx && app) {
+    const { app: resolvedApp } = await loadApp(path.join(root, "apps"), app);
+    const aws = createAws({
+      region: sbx.region,
+      endpoint: sbx.endpoint,
+      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
+    });
+    const pace = { pollMs: 50, maxPollMs: 500 };
+    const plan = (colour: "blue" | "green") => planApp({ app: resolvedApp, colour, version: "cleanup" });
+    await runSteps(teardownSteps(plan("green"), aws, "test-cleanup", { pace }));
+    await runSteps(teardownSteps(plan("blue"), aws, "test-cleanup", { destroy: true, pace }));
+  }
+  if (root) rmSync(root, { recursive: true, force: true });
+}, 120_000);
+
+describe("kubecontrol update, end to end", () => {
+  it("refuses an app with no live colour, naming create", async () => {
+    const r = await kubecontrol(["update", app, "--yes"]);
+    expect(r.status, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/has no live colour/);
+    expect(r.stderr).toMatch(new RegExp(`hint: .*kubecontrol create ${app}`));
+  }, 60_000);
+
+  it("builds the idle colour at the new version, switches DNS to it and removes the old one", async () => {
+    // given the app created at the first commit (blue)
+    const created = await kubecontrol(["create", app, "--version", first, "--yes"]);
+    expect(created.status, created.stderr).toBe(0);
+    // when it is updated to the second commit
+    const t0 = Date.now();
+    const updated = await kubecontrol(["update", app, "--version", second, "--yes"]);
+    const seconds = (Date.now() - t0) / 1000;
+    // then it succeeds
+    expect(updated.status, updated.stderr).toBe(0);
+    expect(updated.stderr).toMatch(/blue is live at \w+: green is built/);
+    expect(updated.stderr).toMatch(/updated to \w+: green has all of DNS \(was blue\), blue removed/);
+    process.stderr.write(`update ${app} blue -> green: ${seconds.toFixed(1)}s\n`);
+
+    // and DNS gives green weight 100, pointing at its load balancer, which answers; blue's record is gone
+    const records = await dnsRecords();
+    const dnsName = await loadBalancerDns("green");
+    expect(records[`kc-${app}-green`]).toMatchObject({ Weight: 100, ResourceRecords: [{ Value: dnsName }] });
+    expect(records[`kc-${app}-blue`]?.Weight ?? 0).toBe(0);
+    expect((await fetch(`http://${dnsName}/`)).status).toBe(200);
+    // and blue's cluster is gone
+    expect(await clusters()).toEqual([`kc-${app}-green`]);
+    // and history has the run, at the second commit, for green
+    const history = await kubecontrol(["history", app, "-o", "json"]);
+    const runs = (
+      JSON.parse(history.stdout) as {
+        runs: { command: string; result: string; colour: string; version: string }[];
+      }
+    ).runs;
+    expect(runs).toContainEqual(
+      expect.objectContaining({ command: "update", result: "succeeded", colour: "green", version: second }),
+    );
+  }, 360_000);
+
+  it("changes nothing when run again at the same version: no mutating AWS call", async () => {
+    const key = testAccessKeyId();
+    const again = await kubecontrol(["update", app, "--version", second, "--yes"], { accessKeyId: key });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/already at \w+ with all of DNS, nothing changed/);
+    const counts = await callCounts(sbx, key);
+    const mutating = Object.keys(counts.calls).filter((op) => !READ_ONLY.test(op.split(":")[1] ?? ""));
+    expect(mutating, JSON.stringify(counts.calls)).toEqual([]);
+    expect(counts.total).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("killed just after the DNS switch, finishes on a re-run by removing the old colour only", async () => {
+    // given an update back to the first commit (its image is in ECR already), killed by SIGKILL
+    // right after the switch's change batch was submitted
+    const killed = await kubecontrol(["update", app, "--version", first, "--yes"], {
+      env: { KUBECONTROL_FAILPOINTS: "switch-dns:after-apply" },
+    });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    expect(killed.stderr).toMatch(/failpoint switch-dns:after-apply/);
+    // then DNS already points at blue and green is still there
+    const switched = await dnsRecords();
+    expect(switched[`kc-${app}-blue`]?.Weight).toBe(100);
+    expect(switched[`kc-${app}-green`]?.Weight).toBe(0);
+    expect((await clusters()).sort()).toEqual([`kc-${app}-blue`, `kc-${app}-green`]);
+
+    // when the same update runs again
+    const key = testAccessKeyId();
+    const t0 = Date.now();
+    const resumed = await kubecontrol(["update", app, "--version", first, "--yes"], { accessKeyId: key });
+    const seconds = (Date.now() - t0) / 1000;
+    // then it finishes by tearing green down, with no new cluster and no DNS change of its own
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/blue is live and already at \w+: finishing/);
+    expect(resumed.stderr).toMatch(/already at \w+: finished the earlier update, green removed/);
+    const counts = await callCounts(sbx, key);
+    expect(counts.calls["eks:CreateCluster"] ?? 0, JSON.stringify(counts.calls)).toBe(0);
+    expect(counts.calls["eks:DeleteCluster"] ?? 0, JSON.stringify(counts.calls)).toBeGreaterThan(0);
+    expect(await clusters()).toEqual([`kc-${app}-blue`]);
+    const records = await dnsRecords();
+    expect(records[`kc-${app}-blue`]).toMatchObject({
+      Weight: 100,
+      ResourceRecords: [{ Value: await loadBalancerDns("blue") }],
+    });
+    expect(records[`kc-${app}-green`]).toBeUndefined();
+    process.stderr.write(`update ${app} re-run after the kill: ${seconds.toFixed(1)}s\n`);
+    // and history shows the killed run closed as interrupted, and the one that finished it
+    const history = await kubecontrol(["history", app, "-o", "json"]);
+    const runs = (
+      JSON.parse(history.stdout) as { runs: { command: string; result: string; version: string }[] }
+    ).runs;
+    expect(runs.slice(0, 2)).toEqual([
+      expect.objectContaining({ command: "update", result: "succeeded", version: first }),
+      expect.objectContaining({ command: "update", result: "interrupted", version: first }),
+    ]);
+  }, 300_000);
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { createAws } from "../../src/aws/create-aws.js";
+import { validateGraph } from "../../src/engine/runner.js";
+import type { Step } from "../../src/engine/step.js";
+import { DRAIN, SWITCH_DNS } from "../../src/engine/steps/aws/switch-dns.js";
+import { type UpdateDecision, updateSteps } from "../../src/engine/workflows/update.js";
+import { EcrImages } from "../../src/images/ecr-images.js";
+import { exampleApp } from "../helpers/apps.js";
+
+// The update's step graph decides what may happen before what: DNS moves only after every step
+// of the new colour (verification included) succeeded, and the old colour goes only after the
+// switch and the drain. The runner skips a failed step's dependants, so these edges are what
+// keep DNS untouched after a failed verification (exit 7) and the live colour standing.
+
+const COMMIT = "c0ffee".padEnd(40, "0");
+
+async function stepsFor(d: UpdateDecision, keepOld = false): Promise<Step[]> {
+  const region = "us-east-1";
+  const steps = updateSteps(
+    {
+      app: await exampleApp("hello"),
+      aws: createAws({ region }),
+      projectRoot: "/nonexistent",
+      stateDir: "/nonexistent",
+      ecr: await EcrImages.create({ region }),
+      builder: () => Promise.reject(new Error("no build in a graph test")),
+      keepOld,
+      drainMs: 0,
+    },
+    d,
+    COMMIT,
+    "run-test",
+    "arn:aws:sts::123456789012:user/deployer",
+  );
+  validateGraph(steps);
+  return steps;
+}
+
+const byName = (steps: Step[], name: string) => steps.find((s) => s.name === name)!;
+const deploy: UpdateDecision = {
+  mode: "deploy",
+  live: "blue",
+  liveVersion: "old",
+  target: "green",
+  old: "blue",
+};
+
+describe("update's step graph", () => {
+  it("switches DNS only after every step of the new colour, and removes the old one only after the drain", async () => {
+    const steps = await stepsFor(deploy);
+    const switchStep = byName(steps, SWITCH_DNS);
+    const built = steps.slice(0, steps.indexOf(switchStep)).map((s) => s.name);
+    // the new colour's own DNS step is left out: the switch moves both records at once
+    expect(steps.filter((s) => s.name.startsWith("shift-dns/"))).toEqual([]);
+    expect(built).toEqual(
+      expect.arrayContaining(["ensureKubeObjects", "waitForHealthyTargets", "ensureImage"]),
+    );
+    expect(switchStep.dependsOn?.sort()).toEqual([...built].sort());
+    expect(byName(steps, DRAIN).dependsOn).toEqual([SWITCH_DNS]);
+    const deletes = steps.filter((s) => s.name.startsWith("delete-"));
+    expect(deletes.length).toBeGreaterThan(5);
+    for (const s of deletes) expect(s.dependsOn, s.name).toContain(DRAIN);
+    // one step finds the network for both colours
+    expect(steps.filter((s) => s.name === "find-network")).toHaveLength(1);
+  });
+
+  it("keeps the old colour with --keep-old: no drain, nothing deleted", async () => {
+    const steps = await stepsFor(deploy, true);
+    expect(steps.map((s) => s.name)).toContain(SWITCH_DNS);
+    expect(steps.filter((s) => s.name === DRAIN || s.name.startsWith("delete-"))).toEqual([]);
+  });
+
+  it("only finishes when the live colour already runs the version: no colour is built", async () => {
+    const steps = await stepsFor({
+      mode: "finish",
+      live: "green",
+      liveVersion: COMMIT,
+      target: "green",
+      old: "blue",
+    });
+    expect(steps.filter((s) => s.name.startsWith("ensure"))).toEqual([]);
+    expect(byName(steps, SWITCH_DNS).dependsOn).toEqual([]);
+    expect(byName(steps, SWITCH_DNS).description).toMatch(/to green/);
+    for (const s of steps.filter((x) => x.name.startsWith("delete-"))) expect(s.dependsOn).toContain(DRAIN);
+  });
+});
