@@ -306,7 +306,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `peak RSS goal ≤ ${RSS_GOAL_MB} MB: ${rssGoal ? "met" : "NOT met"}. For scale: bare node ${cold.rss.startRssMB.toFixed(0)} MB; node importing only the client packages create loaded (${clientModules.length}: ${cold.rss.loaded.length} AWS SDK${cold.rss.kubeLoadedAtExit ? " + @kubernetes/client-node" : ""}) ${alone.toFixed(0)} MB`,
+      `peak RSS goal ≤ ${RSS_GOAL_MB} MB: ${rssGoal ? "met" : "NOT met"}. For scale: bare node ${cold.rss.startRssMB.toFixed(0)} MB; node importing only the client packages create loaded (${cold.rss.loaded.length} AWS SDK clients${cold.rss.kubeLoadedAtExit ? " + @kubernetes/client-node" : ""}) ${alone.toFixed(0)} MB`,
     );
     console.log(
       `  create's peak: heap used ${cold.rss.peakSample.heapUsedMB.toFixed(0)} MB, external ${cold.rss.peakSample.externalMB.toFixed(0)} MB (sampled at ${fmtS(cold.rss.peakSample.atMs)})`,
