@@ -49,8 +49,8 @@ records the run in history, and:
 A failed verification leaves DNS untouched and the new colour in place for inspection (exit 7;
 the hint says how to remove it). Without a live colour it exits 8: create the app first.
 
-Running it again is safe. The version a colour runs is read from its Deployments
-(kubecontrol.io/version). When the live colour already runs the version, update only finishes
+Running it again is safe. The version a colour runs is read from its Deployments (their
+kubecontrol.io/version annotation and the commit in the app image's tag). When the live colour already runs the version, update only finishes
 what is left (the switch, the old colour's teardown), so a run killed after the DNS switch is
 finished by running it again, with no new deployment. An idle colour left by an earlier,
 failed update at another version is not removed first: it is re-planned at the new version and
