@@ -1,93 +1,64 @@
 import type { EventSink, KubecontrolEvent } from "./events.js";
-import { describeEvent, formatDuration } from "./format.js";
+import { describeEvent } from "./format.js";
+import { redact } from "./redact.js";
+import type { TtyStream, TtyView } from "./tty-view.js";
 
-type Row = {
-  step: string;
-  state: "running" | "waiting" | "done" | "unchanged" | "failed" | "skipped";
-  text: string;
-  since: number;
-};
-
-const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-const MARK: Record<Row["state"], string> = {
-  running: "",
-  waiting: "",
-  done: "✔",
-  unchanged: "=",
-  failed: "✖",
-  skipped: "↓",
+/** The terminal renderer: an event sink, `stop()` to end it, `ready` once it draws. */
+export type TtyRenderer = EventSink & {
+  /** Ends the view at once: its final frame is on the terminal when this returns, nothing after. */
+  stop(): void;
+  /** Resolves when the live view draws (or never will: stopped, or listr2 failed to load). */
+  ready: Promise<void>;
 };
 
 /**
- * Live view for a terminal: finished steps scroll up as permanent lines, running steps stay in
- * a block at the bottom with a spinner, elapsed time and what they wait for.
+ * Live view for a terminal (listr2, src/io/tty-view.ts): steps as they start, running ones side
+ * by side with elapsed time and what they wait for, each ended one with its mark, summary and
+ * duration. listr2 is imported here, lazily, so that only a run shown on a terminal loads it;
+ * events that come before it has loaded are kept and replayed. Should `stop()` come first, or
+ * listr2 fail to load, those events are written as plain lines instead. Everything shown is
+ * redacted (src/io/redact.ts).
  */
-export function ttyRenderer(out: NodeJS.WriteStream = process.stderr): EventSink & { stop(): void } {
-  const live = new Map<string, Row>();
-  let drawn = 0;
-  let frame = 0;
-  const clear = () => {
-    if (drawn > 0) out.write(`\x1b[${drawn}A\x1b[0J`);
-    drawn = 0;
+export function ttyRenderer(out: TtyStream = process.stderr): TtyRenderer {
+  let view: TtyView | undefined;
+  let failed = false;
+  let stopped = false;
+  // Kept until the view draws: what stop() writes as plain lines if it never did.
+  const early: KubecontrolEvent[] = [];
+  const plain = (e: KubecontrolEvent) => {
+    const line = describeEvent(e);
+    if (line !== undefined) out.write(`${redact(line)}\n`);
   };
-  const draw = () => {
-    clear();
-    const now = Date.now();
-    const lines = [...live.values()].map(
-      (r) =>
-        `${FRAMES[frame % FRAMES.length]} ${r.step} ${formatDuration(now - r.since)}${r.text ? `  ${r.text}` : ""}`,
-    );
-    const width = out.columns ?? 120;
-    for (const l of lines) out.write(`${l.length > width ? `${l.slice(0, width - 1)}…` : l}\n`);
-    drawn = lines.length;
-  };
-  const timer = setInterval(() => {
-    frame++;
-    if (live.size > 0) draw();
-  }, 120);
-  timer.unref();
-  const permanent = (text: string) => {
-    clear();
-    out.write(`${text}\n`);
-    draw();
-  };
+
+  const loaded = import("./tty-view.js").then(
+    ({ createTtyView }) => {
+      if (stopped) return;
+      view = createTtyView(out);
+      for (const e of early) view.emit(e);
+      return view.ready;
+    },
+    () => {
+      // Without listr2 the run is still shown, as plain lines.
+      failed = true;
+      if (stopped) return;
+      for (const e of early.splice(0)) plain(e);
+    },
+  );
+
   const sink = ((e: KubecontrolEvent) => {
-    switch (e.type) {
-      case "step.started":
-        live.set(e.step, { step: e.step, state: "running", text: e.description, since: e.at });
-        draw();
-        return;
-      case "step.waiting": {
-        const row = live.get(e.step);
-        if (row) row.text = `waiting for ${e.reason}`;
-        draw();
-        return;
-      }
-      case "step.succeeded":
-        live.delete(e.step);
-        permanent(
-          `${e.changed ? MARK.done : MARK.unchanged} ${e.step}: ${e.summary} (${formatDuration(e.durationMs)})`,
-        );
-        return;
-      case "step.failed":
-        live.delete(e.step);
-        permanent(`${MARK.failed} ${e.step}: ${e.error.message}`);
-        return;
-      case "step.skipped":
-        permanent(`${MARK.skipped} ${e.step}: skipped (${e.reason})`);
-        return;
-      case "step.checked":
-      case "step.retrying":
-        return;
-      default: {
-        const line = describeEvent(e);
-        if (line) permanent(line);
-      }
-    }
-  }) as EventSink & { stop(): void };
+    if (stopped) return;
+    if (failed) return plain(e);
+    if (view?.live) early.length = 0;
+    else early.push(e);
+    view?.emit(e);
+  }) as TtyRenderer;
+  sink.ready = loaded.then(() => undefined);
   sink.stop = () => {
-    clearInterval(timer);
-    clear();
+    if (stopped) return;
+    stopped = true;
+    const drawn = view?.live === true;
+    view?.stop();
+    if (!drawn) for (const e of early.splice(0)) plain(e);
   };
   return sink;
 }
