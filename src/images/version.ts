@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
@@ -47,7 +47,7 @@ export async function resolveVersion(
   const ref = commitish ?? where.branch ?? "HEAD";
   if (mirrorDir) {
     const gitDir = await syncMirror(where.remote, mirrorDir);
-    return revParse(app, gitDir, ref, where.remote);
+    return revParse(app, gitDir, ref, where.remote, trusted(gitDir));
   }
   if (commitish && FULL_SHA.test(commitish)) return commitish;
   try {
@@ -73,10 +73,17 @@ export async function sourceGitDir(
   return "dir" in where ? where.dir : syncMirror(where.remote, mirrorDir);
 }
 
-async function revParse(app: ResolvedKubeApp, gitDir: string, ref: string, where: string): Promise<string> {
+async function revParse(
+  app: ResolvedKubeApp,
+  gitDir: string,
+  ref: string,
+  where: string,
+  config: string[] = [],
+): Promise<string> {
   // "--end-of-options" keeps a version such as "--output=x" from being read as a flag.
   try {
     const { stdout } = await run("git", [
+      ...config,
       "-C",
       gitDir,
       "rev-parse",
@@ -92,9 +99,24 @@ async function revParse(app: ResolvedKubeApp, gitDir: string, ref: string, where
 }
 
 /**
+ * A mirror belongs to whichever deployer cloned it, and git refuses to work in a repository
+ * another user owns ("dubious ownership"). The mirrors are the deployers group's (kubecontrol
+ * made them in the shared state directory), so git is told to trust each one by its path.
+ */
+function trusted(gitDir: string): string[] {
+  return ["-c", `safe.directory=${gitDir}`];
+}
+
+/** Mirrors stay the group's: files 0660 and directories 2770 whoever writes them, never others'. */
+const SHARED_REPOSITORY = "core.sharedRepository=0660";
+
+/**
  * A bare mirror of `remote` under `mirrorDir`, cloned once and fetched on every call. Several
  * runs may do this at once: a clone goes to a temporary name and is renamed into place (the
  * loser discards its copy), and a fetch that lost a ref lock to another fetch is tried again.
+ * Every deployer of the host fetches into the same mirror: it is group-shared (no FETCH_HEAD,
+ * which git would leave writable by its first writer only; --no-local, as a local clone's
+ * copied object directories would not be group-writable).
  */
 async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
   const gitDir = path.join(
@@ -104,15 +126,40 @@ async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
   try {
     if (existsSync(path.join(gitDir, "HEAD"))) {
       const fetch = () =>
-        run("git", ["-C", gitDir, "fetch", "--prune", "--tags", "origin"], { timeout: GIT_TIMEOUT_MS });
+        run(
+          "git",
+          [...trusted(gitDir), "-C", gitDir, "fetch", "--no-write-fetch-head", "--prune", "--tags", "origin"],
+          {
+            timeout: GIT_TIMEOUT_MS,
+          },
+        );
       await fetch().catch(fetch);
     } else {
-      await mkdir(mirrorDir, { recursive: true });
+      if (!existsSync(mirrorDir)) {
+        await mkdir(mirrorDir, { recursive: true });
+        // setgid, so what is made inside keeps the state directory's group; another run that
+        // made it at the same moment owns it, and its chmod is the one that counts.
+        await chmod(mirrorDir, 0o2770).catch(() => {});
+      }
       const temp = await mkdtemp(path.join(mirrorDir, ".clone-"));
       try {
-        await run("git", ["clone", "--mirror", "--quiet", "--", remote, path.join(temp, "m.git")], {
-          timeout: GIT_TIMEOUT_MS,
-        });
+        await run(
+          "git",
+          [
+            "-c",
+            SHARED_REPOSITORY,
+            "clone",
+            "--mirror",
+            "--no-local",
+            "--config",
+            SHARED_REPOSITORY,
+            "--quiet",
+            "--",
+            remote,
+            path.join(temp, "m.git"),
+          ],
+          { timeout: GIT_TIMEOUT_MS },
+        );
         await rename(path.join(temp, "m.git"), gitDir).catch((err: unknown) => {
           if (!existsSync(path.join(gitDir, "HEAD"))) throw err;
         });
