@@ -13,10 +13,9 @@ import type { KubeClient, KubeResource } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { rollOutImagesStep } from "../../kube/rollout-step.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
-import { type KubeObject, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
-import { parseDuration } from "../../spec/primitives.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step, StepContext } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
@@ -160,7 +159,7 @@ export async function imageChanges(
     throw new KubecontrolError(
       "PRECONDITION",
       `${missing.join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
-      { hint: `deploy new components with a blue/green update, or re-run kubecontrol create ${app}` },
+      { hint: `new components come with a blue/green update: kubecontrol update ${app}` },
     );
   const changes: ImageChange[] = [];
   const stale: ImageUpdate[] = [];
@@ -179,9 +178,12 @@ export async function imageChanges(
   return { changes, stale };
 }
 
-/** How long a workload may take to roll out: the spec's verification timeout. */
+/**
+ * How long a workload may take to roll out: the spec's verification timeout, which is also the
+ * Deployments' progress deadline, plus a moment for the controller's verdict (with its reason).
+ */
 function watchTimeoutMs(app: ResolvedKubeApp): number {
-  return Math.max(1, parseDuration(app.deploy.verify.timeout) ?? 600) * 1000;
+  return progressDeadlineOf(app) * 1000 + 15_000;
 }
 
 interface GraphInput {
@@ -295,9 +297,15 @@ function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, t
   };
 }
 
-/** New pods that fail (and were rolled back) are a failed verification: exit 7, not 6. */
+/** New pods that failed or never became available (and were rolled back) fail verification: exit 7, not 6. */
 function asVerification(err: unknown): unknown {
-  if (!(err instanceof KubecontrolError) || err.code !== "STEP_FAILED" || !Array.isArray(err.details?.failed))
+  const failed = err instanceof KubecontrolError ? err.details?.failed : undefined;
+  if (
+    !(err instanceof KubecontrolError) ||
+    err.code !== "STEP_FAILED" ||
+    !Array.isArray(failed) ||
+    failed.length === 0
+  )
     return err;
   return new KubecontrolError("VERIFY_FAILED", err.message, {
     cause: err,
