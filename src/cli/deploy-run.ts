@@ -182,3 +182,36 @@ export async function withDeployRun<T>(
     await store.close();
   }
 }
+
+/** What create and update need to build a colour: where the sources and state are, the AWS and image clients. */
+export async function colourBuildInputs(
+  config: ResolvedConfig,
+  app: import("../spec/resolve.js").ResolvedKubeApp,
+  appsDir: string,
+  specFile: string,
+) {
+  const [path, { createAws }, { EcrImages }, builders] = await Promise.all([
+    import("node:path"),
+    import("../aws/create-aws.js"),
+    import("../images/ecr-images.js"),
+    import("../images/choose-builder.js"),
+  ]);
+  const stateDir = config.values.stateDir;
+  const hook = app.deploy.verify.hook;
+  return {
+    projectRoot: path.dirname(appsDir),
+    stateDir,
+    aws: createAws({ region: app.region }),
+    ecr: await EcrImages.create({ region: app.region }),
+    builder: () =>
+      builders.chooseBuilder(app, {
+        imageBuilder: config.values.imageBuilder,
+        stateDir,
+        aws: { region: app.region },
+        caBundles: builders.caBundlesFromEnv(),
+      }),
+    awsEndpoint: process.env.AWS_ENDPOINT_URL,
+    concurrency: config.values.concurrency,
+    verifyHookFile: hook ? path.resolve(path.dirname(specFile), hook) : undefined,
+  };
+}

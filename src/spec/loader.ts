@@ -67,6 +67,11 @@ function packageEntry(): string {
   return existsSync(built) ? built : path.resolve(here, "../index.ts");
 }
 
+/** Imports a module next to the specs (a verify hook) with the spec loader: TypeScript, `kubecontrol` resolved. */
+export async function importAppModule(file: string): Promise<unknown> {
+  return (await specImporter(true))(file);
+}
+
 /** Loads one spec file: import, default export, validate, resolve defaults. Throws a coded error naming the file. */
 export async function loadSpecFile(file: string, options: LoadOptions = {}): Promise<LoadedApp> {
   const display = path.relative(process.cwd(), file) || file;

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { type Command, Option } from "commander";
 import type { Colour } from "../../plan/names.js";
 import { action } from "../run-action.js";
@@ -45,20 +44,16 @@ Examples:
 /** `kubecontrol create <app>` (also run by `resume` with the flags of the run it continues). */
 export async function createCommand(cmd: Command, name: string, flags?: CreateFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, { createAws }, { EcrImages }, builders, wf] = await Promise.all([
+  const [{ commandSetup }, { loadApp }, run, wf] = await Promise.all([
     import("../load.js"),
     import("../../spec/loader.js"),
     import("../deploy-run.js"),
-    import("../../aws/create-aws.js"),
-    import("../../images/ecr-images.js"),
-    import("../../images/choose-builder.js"),
     import("../../engine/workflows/create.js"),
   ]);
   const o = flags ?? cmd.opts<CreateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { app } = await loadApp(appsDir, name, loadOptions);
+  const { app, file } = await loadApp(appsDir, name, loadOptions);
   const lease = run.leaseTimes(config, o.waitLock);
-  const stateDir = config.values.stateDir;
   const progress = run.progressFor(cmd);
   const question = o.dryRun ? undefined : `create the ${o.colour} colour of ${app.name} and point DNS at it?`;
   const outcome = await run.withDeployRun(
@@ -70,19 +65,7 @@ export async function createCommand(cmd: Command, name: string, flags?: CreateFl
         app,
         colour: o.colour,
         version: o.version,
-        projectRoot: path.dirname(appsDir),
-        stateDir,
-        aws: createAws({ region: app.region }),
-        ecr: await EcrImages.create({ region: app.region }),
-        builder: () =>
-          builders.chooseBuilder(app, {
-            imageBuilder: config.values.imageBuilder,
-            stateDir,
-            aws: { region: app.region },
-            caBundles: builders.caBundlesFromEnv(),
-          }),
-        awsEndpoint: process.env.AWS_ENDPOINT_URL,
-        concurrency: config.values.concurrency,
+        ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
         store,
         leaseTtlMs: lease.ttlMs,

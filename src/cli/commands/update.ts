@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Command } from "commander";
 import { action } from "../run-action.js";
 
@@ -69,32 +68,18 @@ Examples:
 /** `kubecontrol update <app>` (also run by `resume` with the flags of the run it continues). */
 export async function updateCommand(cmd: Command, name: string, flags?: UpdateFlags): Promise<number> {
   const started = Date.now();
-  const [
-    { commandSetup },
-    { loadApp },
-    run,
-    { createAws },
-    { EcrImages },
-    builders,
-    wf,
-    { parseDuration },
-    errors,
-  ] = await Promise.all([
+  const [{ commandSetup }, { loadApp }, run, wf, { parseDuration }, errors] = await Promise.all([
     import("../load.js"),
     import("../../spec/loader.js"),
     import("../deploy-run.js"),
-    import("../../aws/create-aws.js"),
-    import("../../images/ecr-images.js"),
-    import("../../images/choose-builder.js"),
     import("../../engine/workflows/update.js"),
     import("../../spec/primitives.js"),
     import("../../errors.js"),
   ]);
   const o = flags ?? cmd.opts<UpdateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { app } = await loadApp(appsDir, name, loadOptions);
+  const { app, file } = await loadApp(appsDir, name, loadOptions);
   const lease = run.leaseTimes(config, o.waitLock);
-  const stateDir = config.values.stateDir;
   let drainSeconds: number;
   if (o.drain !== undefined) {
     const parsed = parseDuration(o.drain);
@@ -123,19 +108,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
       wf.updateApp({
         app,
         version: o.version,
-        projectRoot: path.dirname(appsDir),
-        stateDir,
-        aws: createAws({ region: app.region }),
-        ecr: await EcrImages.create({ region: app.region }),
-        builder: () =>
-          builders.chooseBuilder(app, {
-            imageBuilder: config.values.imageBuilder,
-            stateDir,
-            aws: { region: app.region },
-            caBundles: builders.caBundlesFromEnv(),
-          }),
-        awsEndpoint: process.env.AWS_ENDPOINT_URL,
-        concurrency: config.values.concurrency,
+        ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
         keepOld: o.keepOld,
         drainMs: drainSeconds * 1000,

@@ -20,6 +20,7 @@ import {
   withEnvSecret,
   withoutSecretValues,
 } from "../steps/env-secret.js";
+import { VERIFY_CHECKS, verifyChecksStep } from "../steps/verify-checks.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
@@ -47,6 +48,8 @@ export interface CreateGraphInput {
   stack?: StackOptions;
   /** How often waitForNodes looks at the nodes at first (backing off to 5 s); default 500 ms. */
   nodePollMs?: number;
+  /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
+  verifyHookFile?: string | undefined;
 }
 
 /**
@@ -135,9 +138,13 @@ export function createSteps(g: CreateGraphInput): Step[] {
   );
   const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
   const verify = verifyTargetsStep(plan, aws, [KUBE_OBJECTS, ...lb], verifyMs);
-  const steps: Step[] = [...stack, image, nodes, kube, asVerification(verify, g.teardownHint)];
+  const checks = verifyChecksStep(g.app, plan, aws, [VERIFY_TARGETS], {
+    hookFile: g.verifyHookFile,
+    hint: `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`,
+  });
+  const steps: Step[] = [...stack, image, nodes, kube, asVerification(verify, g.teardownHint), checks];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
-    steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_TARGETS]));
+    steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
   return steps;
 }
 

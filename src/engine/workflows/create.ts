@@ -38,12 +38,20 @@ export interface CreateInput {
   emit: EventSink;
   signal: AbortSignal;
   stack?: StackOptions;
+  /** The spec's verify hook (deploy.verify.hook) as a path, resolved against the spec's file. */
+  verifyHookFile?: string | undefined;
 }
 
 /** What create did (or, with dryRun, would do). */
 export interface CreateOutcome extends WorkflowOutcome {
   plan: Plan;
   dryRun?: DryRunFindings;
+}
+
+/** Where the app's verify hook is: its spec's deploy.verify.hook, relative to the spec file. */
+export function verifyHookFile(app: ResolvedKubeApp, specFile: string): string | undefined {
+  const hook = app.deploy.verify.hook;
+  return hook ? path.resolve(path.dirname(specFile), hook) : undefined;
 }
 
 /** The hint every failure after preflight carries: how to remove what was made. */
@@ -79,6 +87,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
       awsEndpoint: i.awsEndpoint,
       dnsWeight: 100,
       teardownHint: teardownHint(i.app.name, i.colour),
+      verifyHookFile: i.verifyHookFile,
       ...(i.stack ? { stack: i.stack } : {}),
     });
 

@@ -48,6 +48,8 @@ export interface UpdateInput {
   emit: EventSink;
   signal: AbortSignal;
   stack?: StackOptions;
+  /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
+  verifyHookFile?: string | undefined;
 }
 
 /**
@@ -186,6 +188,7 @@ export function updateSteps(
     | "keepOld"
     | "drainMs"
     | "stack"
+    | "verifyHookFile"
   >,
   d: UpdateDecision,
   commit: string,
@@ -213,6 +216,7 @@ export function updateSteps(
         builder: i.builder,
       },
       awsEndpoint: i.awsEndpoint,
+      verifyHookFile: i.verifyHookFile,
       dnsWeight: 0,
       teardownHint: idleColourHint(i.app.name, d.target, d.live),
       ...(i.stack ? { stack: i.stack } : {}),
