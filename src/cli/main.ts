@@ -3,9 +3,9 @@ import { registerCreateCommand } from "./commands/create.js";
 import { registerDestroyCommand } from "./commands/destroy.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
-import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { registerResumeCommand } from "./commands/resume.js";
 import { registerRolloutCommand } from "./commands/rollout.js";
+import { registerSandboxCommands } from "./commands/sandbox-register.js";
 import { registerTeardownCommand } from "./commands/teardown.js";
 import { registerUpdateCommand } from "./commands/update.js";
 import { ExitCode } from "./exit-codes.js";
@@ -172,9 +172,9 @@ Examples:
 
   registerCreateCommand(program);
   registerTeardownCommand(program);
-  registerDestroyCommand(program);
   registerResumeCommand(program);
   registerRolloutCommand(program);
+  registerDestroyCommand(program);
   registerUpdateCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
