@@ -3,8 +3,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAws } from "../../src/aws/create-aws.js";
 import { armFailpoints } from "../../src/engine/failpoints.js";
-import { runSteps } from "../../src/engine/runner.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import { type CreateInput, createApp } from "../../src/engine/workflows/create.js";
 import { KubecontrolError } from "../../src/errors.js";
 import { openSqliteStore } from "../../src/history/sqlite-store.js";
@@ -16,8 +14,8 @@ import { planApp } from "../../src/plan/plan.js";
 import { loadApp } from "../../src/spec/loader.js";
 import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
 import { inventory } from "../aws/inventory.js";
-import { helloProject, type TestProject } from "../helpers/project.js";
-import { type TestSandbox, testAccessKeyId, testSandbox } from "../helpers/sandbox.js";
+import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
+import { type TestSandbox, testAccessKeyId } from "../helpers/sandbox.js";
 
 // The failpoint matrix of `create`, in-process: every failpoint a create reaches (each step's
 // before-apply, after-apply and after-journal) is a simulated kill, one after the other, each
@@ -27,7 +25,7 @@ import { type TestSandbox, testAccessKeyId, testSandbox } from "../helpers/sandb
 // one at a time so that the order of the points, and so the matrix, is the same in every run.
 
 let sbx: TestSandbox;
-let project: TestProject;
+let project: E2eProject;
 let app: ResolvedKubeApp;
 let stateDir: string;
 
@@ -93,8 +91,8 @@ async function input(
 }
 
 beforeAll(async () => {
-  sbx = await testSandbox();
-  project = helloProject("fp");
+  project = await e2eProject("fp");
+  sbx = project.sbx;
   stateDir = path.join(project.root, ".state");
   Object.assign(process.env, sbx.env, { AWS_ACCESS_KEY_ID: testAccessKeyId() });
   app = (await loadApp(path.join(project.root, "apps"), project.app)).app;
@@ -102,14 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   armFailpoints(undefined);
-  if (app) {
-    const aws = createAws({ region: sbx.region });
-    const plan = planApp({ app, colour: "blue", version: "cleanup" });
-    await runSteps(
-      teardownSteps(plan, aws, "test-cleanup", { destroy: true, pace: { pollMs: 50, maxPollMs: 500 } }),
-    );
-  }
-  project?.remove();
+  await project?.cleanup();
 }, 180_000);
 
 describe("create killed at every failpoint, in-process", () => {

@@ -1,50 +1,19 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAws } from "../../src/aws/create-aws.js";
-import { runSteps } from "../../src/engine/runner.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import { planApp } from "../../src/plan/plan.js";
 import { loadApp } from "../../src/spec/loader.js";
 import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
 import { inventory } from "../aws/inventory.js";
-import { repoRoot } from "../helpers/apps.js";
-import { helloProject, type TestProject } from "../helpers/project.js";
-import { type TestSandbox, testAccessKeyId, testSandbox } from "../helpers/sandbox.js";
+import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
 
 // Real kills: the CLI as a process, stopped dead by SIGKILL at a failpoint, then continued by
 // `resume` or by running the command again. The whole matrix of points runs in-process
 // (failpoints.test.ts); these check the same thing through a real process's death.
 
-let sbx: TestSandbox;
-let project: TestProject;
+let project: E2eProject;
 let app: ResolvedKubeApp;
-let env: NodeJS.ProcessEnv;
 
-interface Exit {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kubecontrol(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Exit> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
-    cwd: project.root,
-    env: { ...env, ...extra },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) =>
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
-  );
-}
+const kubecontrol = (args: string[], env: NodeJS.ProcessEnv = {}) => project.kubecontrol(args, { env });
 
 async function runs(): Promise<{ command: string; result: string; error: string | null }[]> {
   const out = await kubecontrol(["history", project.app, "-o", "json"]);
@@ -53,34 +22,11 @@ async function runs(): Promise<{ command: string; result: string; error: string 
 }
 
 beforeAll(async () => {
-  sbx = await testSandbox();
-  project = helloProject("kill");
-  env = {
-    ...process.env,
-    ...sbx.env,
-    AWS_ACCESS_KEY_ID: testAccessKeyId(),
-    NO_COLOR: "1",
-    KUBECONTROL_STATE_DIR: path.join(project.root, ".state"),
-  };
+  project = await e2eProject("kill");
   app = (await loadApp(path.join(project.root, "apps"), project.app)).app;
 }, 120_000);
 
-afterAll(async () => {
-  if (app) {
-    const aws = createAws({
-      region: sbx.region,
-      endpoint: sbx.endpoint,
-      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-    });
-    await runSteps(
-      teardownSteps(planApp({ app, colour: "blue", version: "cleanup" }), aws, "test-cleanup", {
-        destroy: true,
-        pace: { pollMs: 50, maxPollMs: 500 },
-      }),
-    );
-  }
-  project?.remove();
-}, 180_000);
+afterAll(() => project?.cleanup(), 180_000);
 
 describe("a CLI run killed by SIGKILL", () => {
   it("create killed just after an AWS call is finished by resume, with nothing duplicated", async () => {
@@ -102,7 +48,7 @@ describe("a CLI run killed by SIGKILL", () => {
     );
     expect(resumed.stderr).toMatch(/created in/);
     const plan = planApp({ app, colour: "blue", version: "any" });
-    const seen = await inventory(sbx, plan);
+    const seen = await inventory(project.sbx, plan);
     for (const r of plan.aws) expect(seen.get(r.id)?.length, r.id).toBe(1);
 
     // and history has both runs: the killed one closed as interrupted by the one that took over
@@ -131,7 +77,7 @@ describe("a CLI run killed by SIGKILL", () => {
 
     // then it finishes and nothing of the colour is left
     expect(again.status, again.stderr).toBe(0);
-    const seen = await inventory(sbx, planApp({ app, colour: "blue", version: "any" }));
+    const seen = await inventory(project.sbx, planApp({ app, colour: "blue", version: "any" }));
     const colourScoped = [...seen.keys()].filter((id) => !/^(iam-|ecr-)/.test(id));
     expect(colourScoped).toEqual([]);
     const [last, first] = await runs();

@@ -18,6 +18,8 @@ import { type TestSandbox, testAccessKeyId, testSandbox, uniqueName } from "./sa
 /** What a run of bin/kubecontrol printed, and how it ended. */
 export interface Cli {
   status: number;
+  /** The signal that ended it (a failpoint's SIGKILL), if one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -30,7 +32,10 @@ export interface E2eProject {
   /** The CLI's environment: the sandbox's AWS endpoint, a state directory of the project's own. */
   env: NodeJS.ProcessEnv;
   /** Runs bin/kubecontrol in the project; `onStderr` sees its progress as it comes. */
-  kubecontrol(args: string[], o?: { accessKeyId?: string; onStderr?: (text: string) => void }): Promise<Cli>;
+  kubecontrol(
+    args: string[],
+    o?: { accessKeyId?: string; onStderr?: (text: string) => void; env?: NodeJS.ProcessEnv },
+  ): Promise<Cli>;
   /** Rewrites the app's spec (not committed: the image is built from the committed tree). */
   writeSpec(edit: (spec: string) => string): void;
   /** Removes everything the app made in AWS (app-scoped resources too), the project, a private sandbox. */
@@ -120,7 +125,7 @@ export async function e2eProject(prefix: string, edit: (spec: string, app: strin
     kubecontrol(args, o = {}) {
       const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
         cwd: root,
-        env: { ...env, AWS_ACCESS_KEY_ID: o.accessKeyId ?? testAccessKeyId() },
+        env: { ...env, AWS_ACCESS_KEY_ID: o.accessKeyId ?? testAccessKeyId(), ...o.env },
       });
       let stdout = "";
       let stderr = "";
@@ -132,7 +137,7 @@ export async function e2eProject(prefix: string, edit: (spec: string, app: strin
         o.onStderr?.(stderr);
       });
       return new Promise<Cli>((resolve) =>
-        child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr })),
+        child.on("close", (code, signal) => resolve({ status: code ?? -1, signal, stdout, stderr })),
       );
     },
     writeSpec(change) {
