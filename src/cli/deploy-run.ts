@@ -215,3 +215,32 @@ export async function colourBuildInputs(
     verifyHookFile: hook ? path.resolve(path.dirname(specFile), hook) : undefined,
   };
 }
+
+/** Prints what a dry run found (the JSON document with --json); exit 1 when a check hit a real problem. */
+export function sayDryRun(
+  progress: Progress,
+  d: {
+    command: string;
+    app: string;
+    colour?: string | undefined;
+    version?: string | undefined;
+    findings: import("../engine/workflows/dry-run.js").DryRunFindings;
+    startedAt: number;
+    /** What "nothing would change" means for this command. */
+    nothing: string;
+  },
+): number {
+  const f = d.findings;
+  const seconds = ((Date.now() - d.startedAt) / 1000).toFixed(1);
+  progress.document({ type: "dry-run", command: d.command, app: d.app, colour: d.colour, ...f });
+  const what = [d.colour, d.version?.slice(0, 12)].filter(Boolean).join(", ");
+  progress.say(
+    `\ndry run of ${d.command} ${d.app}${what ? ` (${what})` : ""}: nothing was changed (${seconds}s)`,
+  );
+  if (f.wouldChange.length === 0 && f.errors.length === 0) progress.say(d.nothing);
+  for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
+  if (f.unchecked.length > 0)
+    progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
+  for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
+  return f.errors.length > 0 ? 1 : 0;
+}

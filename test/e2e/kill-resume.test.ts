@@ -66,6 +66,17 @@ describe("a CLI run killed by SIGKILL", () => {
   }, 240_000);
 
   it("teardown killed after its first delete is finished by running it again", async () => {
+    // given what a dry run says it would delete, changing nothing
+    const dry = await kubecontrol(["teardown", project.app, "--colour", "blue", "--dry-run"]);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/dry run of teardown \S+ \(blue\): nothing was changed/);
+    expect(dry.stderr).toMatch(/would change {2}delete-\S+/);
+    expect(dry.stderr).toMatch(/note: DNS points at this colour \(weight 100\)/);
+    const plan = planApp({ app, colour: "blue", version: "any" });
+    expect(
+      (await inventory(project.sbx, plan)).get(plan.aws.find((r) => r.kind === "eks-cluster")!.id),
+    ).toHaveLength(1);
+
     // given a teardown killed right after its first AWS delete
     const killed = await kubecontrol(["teardown", project.app, "--colour", "blue", "--force", "--yes"], {
       KUBECONTROL_FAILPOINTS: "*:after-apply",
@@ -77,7 +88,7 @@ describe("a CLI run killed by SIGKILL", () => {
 
     // then it finishes and nothing of the colour is left
     expect(again.status, again.stderr).toBe(0);
-    const seen = await inventory(project.sbx, planApp({ app, colour: "blue", version: "any" }));
+    const seen = await inventory(project.sbx, plan);
     const colourScoped = [...seen.keys()].filter((id) => !/^(iam-|ecr-)/.test(id));
     expect(colourScoped).toEqual([]);
     const [last, first] = await runs();

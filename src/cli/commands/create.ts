@@ -74,21 +74,16 @@ export async function createCommand(cmd: Command, name: string, flags?: CreateFl
         signal,
       }),
   );
-  if (outcome.dryRun) {
-    const f = outcome.dryRun;
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    progress.document({ type: "dry-run", app: app.name, colour: o.colour, ...f });
-    progress.say(
-      `\ndry run of create ${app.name} (${o.colour}, ${outcome.plan.version.slice(0, 12)}): nothing was changed (${seconds}s)`,
-    );
-    if (f.wouldChange.length === 0 && f.errors.length === 0)
-      progress.say("everything is in place: create would change nothing");
-    for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
-    if (f.unchecked.length > 0)
-      progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
-    for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
-    return f.errors.length > 0 ? 1 : 0;
-  }
+  if (outcome.dryRun)
+    return run.sayDryRun(progress, {
+      command: "create",
+      app: app.name,
+      colour: o.colour,
+      version: outcome.plan.version,
+      findings: outcome.dryRun,
+      startedAt: started,
+      nothing: "everything is in place: create would change nothing",
+    });
   run.sayRunSummary(progress, {
     app: app.name,
     colour: o.colour,

@@ -6,6 +6,7 @@ export interface TeardownFlags {
   colour?: Colour;
   force: boolean;
   yes: boolean;
+  dryRun?: boolean;
   waitLock?: string;
 }
 
@@ -24,12 +25,14 @@ export function registerTeardownCommand(program: Command): void {
       ).choices(["blue", "green"]),
     )
     .option("--force", "remove it even when DNS points at it (takes the app offline)", false)
+    .option("--dry-run", "list what would be deleted, change nothing", false)
     .option("--yes", "do not ask for confirmation (needed without a terminal)", false)
     .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
     .addHelpText(
       "after",
       `
 Examples:
+  kubecontrol teardown webapp --colour blue --dry-run
   kubecontrol teardown webapp --colour blue
   kubecontrol teardown hello --colour blue --force --yes`,
     )
@@ -54,12 +57,17 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { question: `remove the ${o.colour ?? "idle"} colour of ${app.name}?`, yes: o.yes, destructive: true },
+    {
+      ...(o.dryRun ? {} : { question: `remove the ${o.colour ?? "idle"} colour of ${app.name}?` }),
+      yes: o.yes,
+      destructive: true,
+    },
     ({ signal, store }) =>
       teardownColour({
         app,
         colour: o.colour,
         force: o.force,
+        dryRun: o.dryRun === true,
         aws: createAws({ region: app.region }),
         concurrency: config.values.concurrency,
         store,
@@ -69,6 +77,20 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
         signal,
       }),
   );
+  if (outcome.dryRun) {
+    if (outcome.liveWeight)
+      progress.say(
+        `note: DNS points at this colour (weight ${outcome.liveWeight}): teardown would refuse it without --force`,
+      );
+    return run.sayDryRun(progress, {
+      command: "teardown",
+      app: app.name,
+      colour: outcome.colour,
+      findings: outcome.dryRun,
+      startedAt: started,
+      nothing: "nothing of the colour is live: teardown would change nothing",
+    });
+  }
   run.sayRunSummary(progress, {
     app: app.name,
     colour: outcome.colour,

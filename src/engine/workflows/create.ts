@@ -14,7 +14,7 @@ import type { Step } from "../step.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { createSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunFindings } from "./dry-run.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { recordedWorkflow } from "./recorded-run.js";
 
@@ -133,14 +133,4 @@ function cancelled(): KubecontrolError {
   return new KubecontrolError("CANCELLED", "the run was cancelled", {
     hint: "run the same command again to continue from where it stopped",
   });
-}
-
-/** In a dry run, a check that finds work is news, not a failure. */
-function dryRunEvents(emit: EventSink): EventSink {
-  return (e) => {
-    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
-      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
-    } else if (e.type !== "step.skipped") emit(e);
-    // Skipped steps are listed once in the summary ("after those, N steps would run").
-  };
 }

@@ -1,4 +1,5 @@
 import { KubecontrolError } from "../../errors.js";
+import type { EventSink } from "../../io/events.js";
 import type { RunReport, Step } from "../step.js";
 
 const WOULD_CHANGE = "would change";
@@ -40,4 +41,14 @@ export function dryRunFindings(report: RunReport): DryRunFindings {
     else if (s.status === "failed") f.errors.push({ step: s.name, message: s.error?.message ?? "failed" });
   }
   return f;
+}
+
+/** In a dry run, a check that finds work is news, not a failure. */
+export function dryRunEvents(emit: EventSink): EventSink {
+  return (e) => {
+    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
+      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
+    } else if (e.type !== "step.skipped") emit(e);
+    // Skipped steps are listed once in the summary ("after those, N steps would run").
+  };
 }

@@ -6,9 +6,11 @@ import type { DnsRecord } from "../../plan/aws-types.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { recordedWorkflow } from "./recorded-run.js";
 
@@ -19,6 +21,8 @@ export interface TeardownInput {
   colour?: Colour | undefined;
   /** Tear down the colour DNS points at. */
   force: boolean;
+  /** Checks only: what would be deleted; no lease, no record, nothing changed. */
+  dryRun?: boolean;
   aws: Aws;
   concurrency: number;
   store: HistoryStore;
@@ -60,9 +64,21 @@ async function chooseColour(app: ResolvedKubeApp, aws: Aws): Promise<Colour> {
  * `teardown`: removes one colour's stack (app-scoped resources stay). Refuses the colour DNS
  * points at unless forced. Leased and recorded like every command that changes an app.
  */
-export async function teardownColour(i: TeardownInput): Promise<WorkflowOutcome & { colour: Colour }> {
+export async function teardownColour(
+  i: TeardownInput,
+): Promise<WorkflowOutcome & { colour: Colour; dryRun?: DryRunFindings; liveWeight?: number }> {
   const colour = i.colour ?? (await chooseColour(i.app, i.aws));
   const plan = planOf(i.app, colour);
+  if (i.dryRun) {
+    const report = await runSteps(checksOnly(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {})), {
+      concurrency: i.concurrency,
+      emit: dryRunEvents(i.emit),
+      signal: i.signal,
+    });
+    if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
+    const weight = await colourWeight(i.aws, plan);
+    return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
+  }
   return recordedWorkflow(
     {
       store: i.store,
