@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../config/config.js";
 import type { RunReport } from "../engine/step.js";
+import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
 import type { EventSink } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
@@ -152,15 +153,17 @@ export function sayRunSummary(progress: Progress, s: RunSummary): void {
 
 /**
  * The frame every command that changes an app shares: asks first (unless --yes), opens the
- * shared store, turns SIGINT/SIGTERM into cancellation, and on failure prints the slowest steps
+ * shared store, turns SIGINT/SIGTERM into cancellation, hands the workflow its run context
+ * (store, lease times, progress, signal, concurrency), and on failure prints the slowest steps
  * of the run before the error propagates to the exit code.
  */
 export async function withDeployRun<T>(
   progress: Progress,
   config: ResolvedConfig,
-  o: { question?: string; yes: boolean; destructive: boolean },
-  body: (ctx: { signal: AbortSignal; store: import("../history/types.js").HistoryStore }) => Promise<T>,
+  o: { question?: string; yes: boolean; destructive: boolean; waitLock?: string | undefined },
+  body: (ctx: RunContext) => Promise<T>,
 ): Promise<T> {
+  const lease = leaseTimes(config, o.waitLock);
   if (o.question) await confirm(o.question, { yes: o.yes, destructive: o.destructive });
   const [{ openStore }, { reportOf }] = await Promise.all([
     import("../history/open.js"),
@@ -169,7 +172,14 @@ export async function withDeployRun<T>(
   const interrupt = interruptSignal();
   const store = await openStore(config.values);
   try {
-    const result = await body({ signal: interrupt.signal, store });
+    const result = await body({
+      concurrency: config.values.concurrency,
+      store,
+      leaseTtlMs: lease.ttlMs,
+      waitLockMs: lease.waitMs,
+      emit: progress.emit,
+      signal: interrupt.signal,
+    });
     progress.stop();
     return result;
   } catch (err) {

@@ -53,25 +53,20 @@ export async function createCommand(cmd: Command, name: string, flags?: CreateFl
   const o = flags ?? cmd.opts<CreateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
-  const lease = run.leaseTimes(config, o.waitLock);
   const progress = run.progressFor(cmd);
   const question = o.dryRun ? undefined : `create the ${o.colour} colour of ${app.name} and point DNS at it?`;
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, destructive: false },
-    async ({ signal, store }) =>
+    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    async (ctx) =>
       wf.createApp({
         app,
         colour: o.colour,
         version: o.version,
         ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
-        store,
-        leaseTtlMs: lease.ttlMs,
-        waitLockMs: lease.waitMs,
-        emit: progress.emit,
-        signal,
+        ...ctx,
       }),
   );
   if (outcome.dryRun)

@@ -91,7 +91,7 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
   const o = flags ?? cmd.opts<DestroyFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
-  const lease = run.leaseTimes(config, o.waitLock);
+  run.leaseTimes(config, o.waitLock); // a bad --wait-lock is refused before anything is listed or asked
   const progress = run.progressFor(cmd);
   const awsOptions = { region: app.region };
   const aws = createAws(awsOptions);
@@ -165,18 +165,13 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { yes: true, destructive: true },
-    ({ signal, store }) =>
+    { yes: true, destructive: true, waitLock: o.waitLock },
+    (ctx) =>
       wf.destroyApp({
         app,
         aws,
         awsOptions,
-        concurrency: config.values.concurrency,
-        store,
-        leaseTtlMs: lease.ttlMs,
-        waitLockMs: lease.waitMs,
-        emit: progress.emit,
-        signal,
+        ...ctx,
       }),
   );
   run.sayRunSummary(progress, {

@@ -59,7 +59,6 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
   const o = flags ?? cmd.opts<RolloutFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
-  const lease = run.leaseTimes(config, o.waitLock);
   const stateDir = config.values.stateDir;
   const progress = run.progressFor(cmd);
   const awsEndpoint = process.env.AWS_ENDPOINT_URL;
@@ -69,8 +68,8 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, destructive: false },
-    async ({ signal, store }) =>
+    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    async (ctx) =>
       wf.rolloutApp({
         app,
         version: o.version,
@@ -95,13 +94,8 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
           });
           return new KubeClient(a.kubeConfig);
         },
-        concurrency: config.values.concurrency,
+        ...ctx,
         dryRun: o.dryRun,
-        store,
-        leaseTtlMs: lease.ttlMs,
-        waitLockMs: lease.waitMs,
-        emit: progress.emit,
-        signal,
       }),
   );
   const short = outcome.commit.slice(0, 12);

@@ -52,7 +52,6 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
   const o = flags ?? cmd.opts<TeardownFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
-  const lease = run.leaseTimes(config, o.waitLock);
   const progress = run.progressFor(cmd);
   const outcome = await run.withDeployRun(
     progress,
@@ -60,21 +59,17 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
     {
       ...(o.dryRun ? {} : { question: `remove the ${o.colour ?? "idle"} colour of ${app.name}?` }),
       yes: o.yes,
+      waitLock: o.waitLock,
       destructive: true,
     },
-    ({ signal, store }) =>
+    (ctx) =>
       teardownColour({
         app,
         colour: o.colour,
         force: o.force,
         dryRun: o.dryRun === true,
         aws: createAws({ region: app.region }),
-        concurrency: config.values.concurrency,
-        store,
-        leaseTtlMs: lease.ttlMs,
-        waitLockMs: lease.waitMs,
-        emit: progress.emit,
-        signal,
+        ...ctx,
       }),
   );
   if (outcome.dryRun) {

@@ -79,7 +79,6 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
   const o = flags ?? cmd.opts<UpdateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
-  const lease = run.leaseTimes(config, o.waitLock);
   let drainSeconds: number;
   if (o.drain !== undefined) {
     const parsed = parseDuration(o.drain);
@@ -103,8 +102,8 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, destructive: !o.keepOld },
-    async ({ signal, store }) =>
+    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: !o.keepOld },
+    async (ctx) =>
       wf.updateApp({
         app,
         version: o.version,
@@ -112,11 +111,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         dryRun: o.dryRun,
         keepOld: o.keepOld,
         drainMs: drainSeconds * 1000,
-        store,
-        leaseTtlMs: lease.ttlMs,
-        waitLockMs: lease.waitMs,
-        emit: progress.emit,
-        signal,
+        ...ctx,
       }),
   );
   const d = outcome.decision;

@@ -1,11 +1,9 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { HistoryStore } from "../../history/types.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import { resolveVersion } from "../../images/version.js";
-import type { EventSink } from "../../io/events.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
@@ -16,10 +14,10 @@ import { preflightAws } from "../steps/aws/preflight.js";
 import { createSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { recordedWorkflow } from "./recorded-run.js";
+import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `create` needs; the CLI builds it from flags, configuration and the environment. */
-export interface CreateInput {
+export interface CreateInput extends RunContext {
   app: ResolvedKubeApp;
   colour: Colour;
   /** Any commit-ish of the app's source; default: its head. */
@@ -30,13 +28,7 @@ export interface CreateInput {
   ecr: EcrImages;
   builder: () => Promise<ImageBuilder>;
   awsEndpoint?: string | undefined;
-  concurrency: number;
   dryRun: boolean;
-  store: HistoryStore;
-  leaseTtlMs: number;
-  waitLockMs?: number | undefined;
-  emit: EventSink;
-  signal: AbortSignal;
   stack?: StackOptions;
   /** The spec's verify hook (deploy.verify.hook) as a path, resolved against the spec's file. */
   verifyHookFile?: string | undefined;
@@ -105,18 +97,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   }
 
   return recordedWorkflow(
-    {
-      store: i.store,
-      app: i.app.name,
-      command: "create",
-      version: commit,
-      colour: i.colour,
-      planHash: plan.hash,
-      ttlMs: i.leaseTtlMs,
-      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-      signal: i.signal,
-      emit: i.emit,
-    },
+    recordedRunOptions(i, { command: "create", version: commit, colour: i.colour, planHash: plan.hash }),
     async (run) => {
       const pre = await preflightAws(plan, i.aws, i.app);
       const report = await run.runGraph(graph(run.runId, pre.callerArn), {

@@ -1,8 +1,6 @@
 import type { AwsOptions } from "../../aws/client-config.js";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { HistoryStore } from "../../history/types.js";
-import type { EventSink } from "../../io/events.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
 import { hashOf } from "../../plan/canonical.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
@@ -29,26 +27,19 @@ import {
 import { deleteName, FIND_NETWORK, type StackEnv } from "../steps/aws/stack-env.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { recordedWorkflow } from "./recorded-run.js";
+import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** What `destroy` and its listing need. */
-export interface DestroyBase {
+export interface DestroyBase extends Pick<RunContext, "concurrency" | "signal"> {
   app: ResolvedKubeApp;
   aws: Aws;
   /** For the calls src/aws's clients do not offer (listings, CodeBuild): the same region and endpoint. */
   awsOptions: AwsOptions;
-  concurrency: number;
-  signal: AbortSignal;
   stack?: StackOptions;
 }
 
 /** Everything the leased, recorded `destroy` needs. */
-export interface DestroyInput extends DestroyBase {
-  store: HistoryStore;
-  leaseTtlMs: number;
-  waitLockMs?: number | undefined;
-  emit: EventSink;
-}
+export interface DestroyInput extends DestroyBase, RunContext {}
 
 /** A resource of the app that is live and that destroy deletes. */
 export interface LiveResource {
@@ -273,18 +264,12 @@ export async function destroyApp(i: DestroyInput): Promise<WorkflowOutcome> {
   const api = new AppScopedApi(i.awsOptions);
   const plans = plansOf(i.app);
   return recordedWorkflow(
-    {
-      store: i.store,
-      app: i.app.name,
+    recordedRunOptions(i, {
       command: "destroy",
       version: null,
       colour: null,
       planHash: hashOf(plans.map((p) => p.hash)),
-      ttlMs: i.leaseTtlMs,
-      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-      signal: i.signal,
-      emit: i.emit,
-    },
+    }),
     async (run) => {
       // Looked for again under the lease: what another run made since the listing goes too.
       const graph = destroyGraph(await discover(i, api), i, api, run.runId);

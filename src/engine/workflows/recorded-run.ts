@@ -7,6 +7,35 @@ import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
 import { attachReport, type WorkflowOutcome } from "./outcome.js";
 
+/** What every command that changes an app gets from its caller, besides the app itself. */
+export interface RunContext {
+  /** How many steps run at once. */
+  concurrency: number;
+  store: HistoryStore;
+  /** The lease's lifetime without a heartbeat. */
+  leaseTtlMs: number;
+  /** Wait this long for another run's lease (--wait-lock) instead of failing at once. */
+  waitLockMs?: number | undefined;
+  emit: EventSink;
+  signal: AbortSignal;
+}
+
+/** The recorded run of `command` on `i.app`, leased with the context's settings. */
+export function recordedRunOptions(
+  i: RunContext & { app: { name: string } },
+  r: { command: string; version: string | null; colour: string | null; planHash: string | null },
+): RecordedRunOptions {
+  return {
+    store: i.store,
+    app: i.app.name,
+    ...r,
+    ttlMs: i.leaseTtlMs,
+    ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
+    signal: i.signal,
+    emit: i.emit,
+  };
+}
+
 /** What a leased, recorded run needs from its caller. */
 export interface RecordedRunOptions {
   store: HistoryStore;

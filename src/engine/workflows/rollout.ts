@@ -1,14 +1,12 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { HistoryStore } from "../../history/types.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
 import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { findImage } from "../../images/find-image.js";
 import { resolveVersion } from "../../images/version.js";
-import type { EventSink } from "../../io/events.js";
 import type { KubeClient, KubeResource } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { rollOutImagesStep } from "../../kube/rollout-step.js";
@@ -21,7 +19,7 @@ import type { Step, StepContext } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
 import { deferredStep } from "./deferred-step.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { recordedWorkflow } from "./recorded-run.js";
+import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** The steps of a rollout, in order. */
 export const ROLLOUT_STEPS = {
@@ -34,7 +32,7 @@ export const ROLLOUT_STEPS = {
 export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;
 
 /** Everything `rollout` needs; the CLI builds it from flags, configuration and the environment. */
-export interface RolloutInput {
+export interface RolloutInput extends RunContext {
   app: ResolvedKubeApp;
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
@@ -46,14 +44,7 @@ export interface RolloutInput {
   builder: () => Promise<ImageBuilder>;
   /** How to reach a cluster (EKS token access by default in the CLI). */
   connect: ConnectCluster;
-  concurrency: number;
   dryRun: boolean;
-  /** The shared store (a dry run takes no lease and records nothing). */
-  store: HistoryStore;
-  leaseTtlMs: number;
-  waitLockMs?: number | undefined;
-  emit: EventSink;
-  signal: AbortSignal;
 }
 
 /** One container whose image a rollout changes (or, in a dry run, would change). */
@@ -352,18 +343,7 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
 async function recorded(g: GraphInput): Promise<RolloutOutcome> {
   const { i, commit, colour, plan, found } = g;
   return recordedWorkflow(
-    {
-      store: i.store,
-      app: i.app.name,
-      command: "rollout",
-      version: commit,
-      colour,
-      planHash: plan.hash,
-      ttlMs: i.leaseTtlMs,
-      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-      signal: i.signal,
-      emit: i.emit,
-    },
+    recordedRunOptions(i, { command: "rollout", version: commit, colour, planHash: plan.hash }),
     async (run) => {
       const report = await run.runGraph(rolloutSteps(g), {
         concurrency: i.concurrency,

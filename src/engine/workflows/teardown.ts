@@ -1,7 +1,5 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { HistoryStore } from "../../history/types.js";
-import type { EventSink } from "../../io/events.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
@@ -12,10 +10,10 @@ import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { recordedWorkflow } from "./recorded-run.js";
+import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `teardown` needs. */
-export interface TeardownInput {
+export interface TeardownInput extends RunContext {
   app: ResolvedKubeApp;
   /** Default: the one colour that has a cluster (the idle one when both have). */
   colour?: Colour | undefined;
@@ -24,12 +22,6 @@ export interface TeardownInput {
   /** Checks only: what would be deleted; no lease, no record, nothing changed. */
   dryRun?: boolean;
   aws: Aws;
-  concurrency: number;
-  store: HistoryStore;
-  leaseTtlMs: number;
-  waitLockMs?: number | undefined;
-  emit: EventSink;
-  signal: AbortSignal;
   stack?: StackOptions;
 }
 
@@ -80,18 +72,7 @@ export async function teardownColour(
     return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
   }
   return recordedWorkflow(
-    {
-      store: i.store,
-      app: i.app.name,
-      command: "teardown",
-      version: null,
-      colour,
-      planHash: plan.hash,
-      ttlMs: i.leaseTtlMs,
-      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-      signal: i.signal,
-      emit: i.emit,
-    },
+    recordedRunOptions(i, { command: "teardown", version: null, colour, planHash: plan.hash }),
     async (run) => {
       const weight = await colourWeight(i.aws, plan);
       if (weight > 0 && !i.force)

@@ -1,11 +1,9 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { HistoryStore } from "../../history/types.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import { resolveVersion } from "../../images/version.js";
-import type { EventSink } from "../../io/events.js";
 import { KubeApiError, KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -21,12 +19,12 @@ import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { createSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunFindings } from "./dry-run.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
-import { recordedWorkflow } from "./recorded-run.js";
+import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `update` needs; the CLI builds it from flags, configuration and the environment. */
-export interface UpdateInput {
+export interface UpdateInput extends RunContext {
   app: ResolvedKubeApp;
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
@@ -36,17 +34,11 @@ export interface UpdateInput {
   ecr: EcrImages;
   builder: () => Promise<ImageBuilder>;
   awsEndpoint?: string | undefined;
-  concurrency: number;
   dryRun: boolean;
   /** Leave the old colour in place (weight 0) instead of tearing it down. */
   keepOld: boolean;
   /** How long to wait after the switch before the old colour is torn down. */
   drainMs: number;
-  store: HistoryStore;
-  leaseTtlMs: number;
-  waitLockMs?: number | undefined;
-  emit: EventSink;
-  signal: AbortSignal;
   stack?: StackOptions;
   /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
   verifyHookFile?: string | undefined;
@@ -123,18 +115,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
   }
 
   return recordedWorkflow(
-    {
-      store: i.store,
-      app: i.app.name,
-      command: "update",
-      version: commit,
-      colour: first.target,
-      planHash: plan.hash,
-      ttlMs: i.leaseTtlMs,
-      ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
-      signal: i.signal,
-      emit: i.emit,
-    },
+    recordedRunOptions(i, { command: "update", version: commit, colour: first.target, planHash: plan.hash }),
     async (run) => {
       // Another run may have moved things while this one waited for the lease: look again.
       const d = await decide(i, commit);
@@ -392,13 +373,4 @@ async function runningVersion(
 interface Deployment {
   metadata?: { annotations?: Record<string, string> };
   spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
-}
-
-/** In a dry run, a check that finds work is news, not a failure. */
-function dryRunEvents(emit: EventSink): EventSink {
-  return (e) => {
-    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
-      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
-    } else if (e.type !== "step.skipped") emit(e);
-  };
 }
