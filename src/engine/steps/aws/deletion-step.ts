@@ -61,5 +61,6 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
           },
         }
       : {}),
+    summarize: (changed) => (changed ? "deleted" : "already gone"),
   });
 }
