@@ -35,7 +35,7 @@ export function rollOutImagesStep(
         onWaiting: (reason) => ctx.waiting(reason),
       });
       if (report.ok) return report;
-      if (report.undo) ctx.log(report.undo.ok ? "warn" : "error", rolloutError(report).message);
+      // The error says what failed and how the undo went; it is reported once, as the step's failure.
       throw rolloutError(report);
     },
     summarize(changed, report) {
