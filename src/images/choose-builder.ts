@@ -26,11 +26,15 @@ export function builderName(app: ResolvedKubeApp, settings: Pick<BuilderSettings
 /** Makes the app's builder; each is loaded only when chosen. */
 export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSettings): Promise<ImageBuilder> {
   if (builderName(app, settings) === "codebuild") {
-    const [{ codeBuildBuilder }, { sdkCodeBuildApi }] = await Promise.all([
+    const [{ codeBuildBuilder }, { sdkCodeBuildApi }, { ensureImageBuildRole }] = await Promise.all([
       import("./codebuild-builder.js"),
       import("./codebuild-api.js"),
+      import("./image-build-role.js"),
     ]);
-    return codeBuildBuilder({ api: await sdkCodeBuildApi(settings.aws) });
+    return codeBuildBuilder({
+      api: await sdkCodeBuildApi(settings.aws),
+      ensureServiceRole: (name, signal) => ensureImageBuildRole(name, app.owner, settings.aws, signal),
+    });
   }
   const { buildahBuilder } = await import("./buildah-builder.js");
   return buildahBuilder({

@@ -9,6 +9,11 @@ export interface CodeBuildOptions {
   api: CodeBuildApi;
   /** The role builds run as; default `arn:aws:iam::<account>:role/kc-<app>-image-build`. */
   serviceRole?: string;
+  /**
+   * Makes sure the default role exists before the project names it, returning its ARN
+   * (src/images/image-build-role.ts); without it the role must already be there.
+   */
+  ensureServiceRole?: (app: string, signal?: AbortSignal) => Promise<string>;
   /** How long to follow a build before giving up on it (it keeps running in CodeBuild). */
   timeoutMs?: number;
   pollInitialMs?: number;
@@ -90,7 +95,9 @@ export function codeBuildBuilder(o: CodeBuildOptions): ImageBuilder {
 }
 
 async function ensureProject(o: CodeBuildOptions, req: BuildRequest, name: string): Promise<void> {
-  const desired = projectDefinition(o, req, name);
+  const role =
+    o.serviceRole ?? (o.ensureServiceRole ? await o.ensureServiceRole(req.app, req.signal) : undefined);
+  const desired = projectDefinition({ ...o, ...(role ? { serviceRole: role } : {}) }, req, name);
   const existing = await o.api.getProject(name);
   if (!existing) {
     req.progress(`codebuild: creating project ${name}`);
@@ -100,7 +107,8 @@ async function ensureProject(o: CodeBuildOptions, req: BuildRequest, name: strin
   const drifted =
     existing.source?.location !== desired.source.location ||
     existing.source?.buildspec !== desired.source.buildspec ||
-    existing.environment?.image !== desired.environment.image;
+    existing.environment?.image !== desired.environment.image ||
+    existing.serviceRole !== desired.serviceRole;
   if (drifted) {
     req.progress(`codebuild: updating project ${name}`);
     await o.api.updateProject(desired);

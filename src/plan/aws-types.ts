@@ -23,9 +23,9 @@ interface Base<K extends string, P> {
 export type IamRole = Base<
   "iam-role",
   {
-    service: "eks.amazonaws.com" | "ec2.amazonaws.com";
+    service: "eks.amazonaws.com" | "ec2.amazonaws.com" | "codebuild.amazonaws.com";
     managedPolicies: string[];
-    purpose: "cluster" | "node";
+    purpose: "cluster" | "node" | "image-build";
   }
 >;
 export type InstanceProfile = Base<"iam-instance-profile", { role: string }>;

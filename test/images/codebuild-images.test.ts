@@ -6,6 +6,8 @@ import { builderName } from "../../src/images/choose-builder.js";
 import { type CodeBuildApi, sdkCodeBuildApi } from "../../src/images/codebuild-api.js";
 import { codeBuildBuilder, codeBuildProjectName } from "../../src/images/codebuild-builder.js";
 import { ensureImage } from "../../src/images/ensure-image.js";
+import { ensureImageBuildRole } from "../../src/images/image-build-role.js";
+import { awsCli } from "../aws/stack-fixture.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { type HelloProject, helloProject } from "./image-fixture.js";
 
@@ -67,6 +69,54 @@ describe("images built by CodeBuild, against moto", () => {
     await ensureWith(api, project.initialCommit, progress).catch(() => undefined);
     expect(progress.some((m) => m.startsWith("codebuild: creating project"))).toBe(false);
     expect(progress.some((m) => m.startsWith("codebuild: started build"))).toBe(true);
+  });
+});
+
+describe("the image-build role", () => {
+  it("is made for the app's project (trusting CodeBuild, able to push and log), and found the second time", async () => {
+    // given an app whose project is made by a builder that ensures its role
+    const api = await sdkCodeBuildApi(project.aws);
+    const app = `${project.repository}-role`;
+    const calls: string[] = [];
+    const ensureServiceRole = async (name: string, signal?: AbortSignal) => {
+      calls.push(name);
+      return ensureImageBuildRole(name, "team-test", project.aws, signal);
+    };
+    const build = () =>
+      ensureImage({
+        app: { ...project.app, name: app },
+        projectRoot: project.root,
+        version: project.initialCommit,
+        stateDir: project.stateDir,
+        ecr: project.ecr,
+        builder: async () => codeBuildBuilder({ api, ensureServiceRole, pollInitialMs: 20, pollMaxMs: 50 }),
+        progress: () => {},
+      }).catch(() => undefined); // moto builds nothing: the build itself fails, the project stays
+
+    // when it builds twice
+    await build();
+    await build();
+
+    // then the role exists once, trusts CodeBuild, carries the push and log policies and the app's tag
+    const role = (await awsCli(sbx, ["iam", "get-role", "--role-name", `kc-${app}-image-build`])) as {
+      Role: { Arn: string; AssumeRolePolicyDocument: unknown; Tags?: { Key: string; Value: string }[] };
+    };
+    expect(JSON.stringify(role.Role.AssumeRolePolicyDocument)).toContain("codebuild.amazonaws.com");
+    expect(role.Role.Tags).toEqual(expect.arrayContaining([{ Key: "kubecontrol:app", Value: app }]));
+    const attached = (await awsCli(sbx, [
+      "iam",
+      "list-attached-role-policies",
+      "--role-name",
+      `kc-${app}-image-build`,
+    ])) as { AttachedPolicies: { PolicyName: string }[] };
+    expect(attached.AttachedPolicies.map((p) => p.PolicyName).sort()).toEqual([
+      "AmazonEC2ContainerRegistryPowerUser",
+      "CloudWatchLogsFullAccess",
+    ]);
+    // and the project runs its builds as that role
+    const made = (await api.getProject(codeBuildProjectName(app))) as Project;
+    expect(made.serviceRole).toBe(role.Role.Arn);
+    expect(calls).toEqual([app, app]);
   });
 });
 

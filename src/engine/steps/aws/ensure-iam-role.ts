@@ -51,7 +51,7 @@ function trusts(document: string | undefined, service: string): boolean {
 }
 
 /** Ensures an IAM role with its trust policy, managed policies and tags. */
-export function ensureIamRoleStep(r: IamRole, env: StackEnv): Step<Needed, RoleRef> {
+export function ensureIamRoleStep(r: IamRole, env: Pick<StackEnv, "aws" | "runId">): Step<Needed, RoleRef> {
   const { iam } = env.aws;
   const p = r.properties;
   return awsStep<Needed, RoleRef>({
