@@ -38,6 +38,13 @@ describe("a CLI run killed by SIGKILL", () => {
     expect(killed.stderr).toContain("failpoint ensure-auto-scaling-group/general:after-apply");
     expect((await runs())[0]?.result).toBe("running");
 
+    // and a dry run of resume says what it would continue, changing nothing
+    const dry = await kubecontrol(["resume", project.app, "--dry-run"]);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/would resume create of \S+: run run-\S+ \(running/);
+    expect(dry.stderr).toMatch(/dry run of create \S+ \(blue, [0-9a-f]{12}\): nothing was changed/);
+    expect((await runs()).map((r) => r.result)).toEqual(["running"]);
+
     // when resume runs
     const resumed = await kubecontrol(["resume", project.app, "--yes"]);
 

@@ -5,6 +5,7 @@ import { action } from "../run-action.js";
 
 interface ResumeFlags {
   yes: boolean;
+  dryRun: boolean;
   waitLock?: string;
 }
 
@@ -16,7 +17,7 @@ interface ResumedFlags {
   version?: string;
   colour?: string;
   yes: boolean;
-  dryRun: false;
+  dryRun: boolean;
   force: false;
   keepOld: false;
   waitLock?: string;
@@ -46,6 +47,11 @@ export function registerResumeCommand(program: Command): void {
       "do not ask for confirmation (needed without a terminal for destructive commands)",
       false,
     )
+    .option(
+      "--dry-run",
+      "say which run would be continued and what its command would change; change nothing",
+      false,
+    )
     .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
     .addHelpText(
       "after",
@@ -57,6 +63,7 @@ Running the same command by hand does the same; resume saves remembering the fla
 When the last run finished, resume says so and changes nothing (exit 0).
 
 Examples:
+  kubecontrol resume webapp --dry-run
   kubecontrol resume webapp
   kubecontrol --json resume hello --yes`,
     )
@@ -99,14 +106,14 @@ async function resumeCommand(cmd: Command, name: string, o: ResumeFlags): Promis
       },
     );
   progress.say(
-    `resuming ${last.command} of ${name}: run ${last.id} (${last.result}${last.version ? `, version ${last.version.slice(0, 12)}` : ""}${last.colour ? `, ${last.colour}` : ""})`,
+    `${o.dryRun ? "would resume" : "resuming"} ${last.command} of ${name}: run ${last.id} (${last.result}${last.version ? `, version ${last.version.slice(0, 12)}` : ""}${last.colour ? `, ${last.colour}` : ""})`,
   );
   const runner = await load();
   return runner(cmd, name, {
     ...(last.version ? { version: last.version } : {}),
     ...(last.colour ? { colour: last.colour } : {}),
     yes: o.yes,
-    dryRun: false,
+    dryRun: o.dryRun,
     force: false,
     keepOld: false,
     ...(o.waitLock ? { waitLock: o.waitLock } : {}),
