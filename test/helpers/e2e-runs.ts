@@ -10,7 +10,10 @@ import { callCounts, type TestSandbox } from "./sandbox.js";
 
 /** A finished CLI process. */
 export interface CliRun {
+  /** The exit code; 128 when a signal ended it. */
   status: number;
+  /** The signal that ended it (a failpoint's SIGKILL), if one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   pid: number;
@@ -29,6 +32,8 @@ export interface SpawnOptions {
   bin?: string;
   /** The node to run it with (default: this one). */
   node?: string;
+  /** Node's own options, before the CLI (e.g. `["--import", probe]`). */
+  nodeArgs?: string[];
   /** Sees the stderr so far, as it comes. */
   onStderr?: (text: string) => void;
 }
@@ -38,7 +43,10 @@ export function spawnCli(args: string[], o: SpawnOptions): { pid: number; done: 
   const startedAt = Date.now();
   const node = o.node ?? process.execPath;
   const bin = o.bin ?? path.join(repoRoot, "bin/kubecontrol");
-  const [command, ...rest] = [...(o.prefix ?? []), node, bin, ...args] as [string, ...string[]];
+  const [command, ...rest] = [...(o.prefix ?? []), node, ...(o.nodeArgs ?? []), bin, ...args] as [
+    string,
+    ...string[],
+  ];
   const child: ChildProcess = spawn(command, rest, {
     cwd: o.cwd,
     env: { ...o.env, NO_COLOR: "1", ...(o.accessKeyId ? { AWS_ACCESS_KEY_ID: o.accessKeyId } : {}) },
@@ -58,6 +66,7 @@ export function spawnCli(args: string[], o: SpawnOptions): { pid: number; done: 
     child.on("close", (code, signal) =>
       resolve({
         status: code ?? (signal ? 128 : -1),
+        signal,
         stdout,
         stderr,
         pid: child.pid ?? -1,
