@@ -1,58 +1,19 @@
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAws } from "../../src/aws/create-aws.js";
-import { runSteps } from "../../src/engine/runner.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
-import { planApp } from "../../src/plan/plan.js";
-import { loadApp } from "../../src/spec/loader.js";
 import { awsCli } from "../aws/stack-fixture.js";
-import { repoRoot } from "../helpers/apps.js";
-import {
-  callCounts,
-  type TestSandbox,
-  testAccessKeyId,
-  testSandbox,
-  uniqueName,
-} from "../helpers/sandbox.js";
+import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
+import { callCounts, type TestSandbox, testAccessKeyId } from "../helpers/sandbox.js";
 
 // End to end: `kubecontrol destroy` as a real process against the sandbox, checked with the AWS
 // CLI, service by service.
 
-interface Cli {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
+let project: E2eProject;
 let sbx: TestSandbox;
-let root: string;
 let app: string;
-let env: NodeJS.ProcessEnv;
 const decoy = () => `kc-${app}-decoy`;
 
 /** Runs the CLI without a terminal (stdin is not a TTY), signing with `accessKeyId`. */
-function kubecontrol(args: string[], accessKeyId = testAccessKeyId(), extraEnv: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
-    cwd: root,
-    env: { ...env, ...extraEnv, AWS_ACCESS_KEY_ID: accessKeyId },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  return new Promise<Cli>((resolve) =>
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
-  );
-}
+const kubecontrol = (args: string[], accessKeyId = testAccessKeyId(), env: NodeJS.ProcessEnv = {}) =>
+  project.kubecontrol(args, { accessKeyId, env });
 
 const READ_ONLY = /^(Describe|List|Get|BatchGet)/;
 
@@ -82,30 +43,8 @@ const TRUST = JSON.stringify({
 });
 
 beforeAll(async () => {
-  sbx = await testSandbox();
-  // A throwaway project: a git repository with hello's Dockerfile and a spec of its own name.
-  root = mkdtempSync(path.join(tmpdir(), "kc-e2e-destroy-"));
-  app = uniqueName("gone");
-  cpSync(path.join(repoRoot, "apps/hello"), path.join(root, "apps/hello"), { recursive: true });
-  const spec = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8")
-    .replace('name: "hello"', `name: "${app}"`)
-    .replace('repository: "hello"', `repository: "${app}"`)
-    .replace('record: "hello.example.com"', `record: "${app}.example.com"`);
-  writeFileSync(path.join(root, "apps", `${app}.ts`), spec);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", root, ...args], {
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-    });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", "hello");
-  env = { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: path.join(root, ".state") };
+  project = await e2eProject("gone");
+  ({ sbx, app } = project);
 
   const created = await kubecontrol(["create", app, "--yes"]);
   expect(created.status, created.stderr).toBe(0);
@@ -158,25 +97,14 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  // Whatever a failed test left, app-scoped resources included.
-  if (sbx && app) {
-    const { app: resolved } = await loadApp(path.join(root, "apps"), app);
-    const aws = createAws({
-      region: sbx.region,
-      endpoint: sbx.endpoint,
-      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-    });
-    const plan = planApp({ app: resolved, colour: "blue", version: "cleanup" });
-    await runSteps(
-      teardownSteps(plan, aws, "test-cleanup", { destroy: true, pace: { pollMs: 50, maxPollMs: 500 } }),
-    );
-    for (const role of [decoy(), `kc-${app}-image-build`]) {
-      await cli(["iam", "delete-role-policy", "--role-name", role, "--policy-name", "push"]).catch(() => {});
-      await cli(["iam", "delete-role", "--role-name", role]).catch(() => {});
-    }
-    await cli(["codebuild", "delete-project", "--name", `kc-${app}-image`]).catch(() => {});
+  // Whatever a failed test left, app-scoped resources included, and what the test made for the app.
+  if (!project) return;
+  await project.cleanup();
+  for (const role of [decoy(), `kc-${app}-image-build`]) {
+    await cli(["iam", "delete-role-policy", "--role-name", role, "--policy-name", "push"]).catch(() => {});
+    await cli(["iam", "delete-role", "--role-name", role]).catch(() => {});
   }
-  if (root) rmSync(root, { recursive: true, force: true });
+  await cli(["codebuild", "delete-project", "--name", `kc-${app}-image`]).catch(() => {});
 }, 120_000);
 
 describe("kubecontrol destroy, end to end", () => {

@@ -1,76 +1,31 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAws } from "../../src/aws/create-aws.js";
-import { runSteps } from "../../src/engine/runner.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
-import { planApp } from "../../src/plan/plan.js";
 import { ensureBinaries } from "../../src/sandbox/k8s/assets.js";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
 import { loadStages } from "../../src/sandbox/k8s/stages.js";
-import { loadApp } from "../../src/spec/loader.js";
 import { awsCli } from "../aws/stack-fixture.js";
-import { repoRoot } from "../helpers/apps.js";
-import { type TestSandbox, testAccessKeyId, testSandbox, uniqueName } from "../helpers/sandbox.js";
+import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
+import type { TestSandbox } from "../helpers/sandbox.js";
 
 // End to end: `kubecontrol rollout` as a real process against the sandbox, on an app made by
 // `kubecontrol create`, checked with kubectl (the cluster's admin kubeconfig) and the AWS CLI.
 
 const exec = promisify(execFile);
 
-interface Cli {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
+let project: E2eProject;
 let sbx: TestSandbox;
 let root: string;
 let app: string;
 let cluster: string;
-let env: NodeJS.ProcessEnv;
 let kubectlBin: string;
 
-function kubecontrol(args: string[]): Promise<Cli> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
-    cwd: root,
-    env: { ...env, AWS_ACCESS_KEY_ID: testAccessKeyId() },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) =>
-    child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr })),
-  );
-}
-
-function git(...args: string[]): string {
-  return execFileSync("git", ["-C", root, ...args], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.com",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.com",
-    },
-  }).trim();
-}
-
+const kubecontrol = (args: string[]) => project.kubecontrol(args);
+const git = (...args: string[]) => project.git(...args);
 /** A new commit that changes the app's source (its page), so the version has a new image. */
-function commitChange(text: string): string {
-  appendFileSync(path.join(root, "apps/hello/index.html"), `<p>${text}</p>\n`);
-  git("commit", "-q", "-am", text);
-  return git("rev-parse", "HEAD");
-}
+const commitChange = (text: string) => project.commitChange(text);
 
 async function kubectl<T>(...args: string[]): Promise<T> {
   const { stdout } = await exec(
@@ -125,14 +80,7 @@ async function ecrReference(commit: string): Promise<string> {
 }
 
 async function dnsRecords(): Promise<unknown[]> {
-  const zones = (await awsCli(sbx, ["route53", "list-hosted-zones"])) as {
-    HostedZones: { Id: string; Name: string }[];
-  };
-  const zone = zones.HostedZones.find((z) => z.Name === "example.com.")!;
-  const sets = (await awsCli(sbx, ["route53", "list-resource-record-sets", "--hosted-zone-id", zone.Id])) as {
-    ResourceRecordSets: { Name: string }[];
-  };
-  return sets.ResourceRecordSets.filter((s) => s.Name === `${app}.example.com.`);
+  return weightedRecords(sbx, `${app}.example.com`);
 }
 
 async function clusterArn(): Promise<string> {
@@ -193,39 +141,15 @@ spec:
 }
 
 beforeAll(async () => {
-  sbx = await testSandbox();
   kubectlBin = path.join(await ensureBinaries({ build: false }), "kubectl");
-  // A throwaway project: a git repository with hello's Dockerfile and a spec of its own name.
-  root = mkdtempSync(path.join(tmpdir(), "kc-e2e-rollout-"));
-  app = uniqueName("roll");
+  project = await e2eProject("roll");
+  ({ sbx, root, app } = project);
   cluster = `kc-${app}-blue`;
-  cpSync(path.join(repoRoot, "apps/hello"), path.join(root, "apps/hello"), { recursive: true });
-  const spec = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8")
-    .replace('name: "hello"', `name: "${app}"`)
-    .replace('repository: "hello"', `repository: "${app}"`)
-    .replace('record: "hello.example.com"', `record: "${app}.example.com"`);
-  writeFileSync(path.join(root, "apps", `${app}.ts`), spec);
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", "hello");
-  env = { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: path.join(root, ".state") };
 }, 120_000);
 
 afterAll(async () => {
   // Everything the app made, app-scoped resources included.
-  if (sbx && app && root) {
-    const { app: resolvedApp } = await loadApp(path.join(root, "apps"), app);
-    const aws = createAws({
-      region: sbx.region,
-      endpoint: sbx.endpoint,
-      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-    });
-    const plan = planApp({ app: resolvedApp, colour: "blue", version: "cleanup" });
-    await runSteps(
-      teardownSteps(plan, aws, "test-cleanup", { destroy: true, pace: { pollMs: 50, maxPollMs: 500 } }),
-    );
-  }
-  if (root) rmSync(root, { recursive: true, force: true });
+  await project?.cleanup();
 }, 180_000);
 
 describe("kubecontrol rollout, end to end", () => {

@@ -1,79 +1,26 @@
-import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAws } from "../../src/aws/create-aws.js";
-import { runSteps } from "../../src/engine/runner.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
-import { planApp } from "../../src/plan/plan.js";
-import { loadApp } from "../../src/spec/loader.js";
 import { awsCli } from "../aws/stack-fixture.js";
-import { repoRoot } from "../helpers/apps.js";
-import {
-  callCounts,
-  type TestSandbox,
-  testAccessKeyId,
-  testSandbox,
-  uniqueName,
-} from "../helpers/sandbox.js";
+import { type E2eProject, e2eProject, type RecordSet, weightedRecords } from "../helpers/e2e-project.js";
+import { callCounts, type TestSandbox, testAccessKeyId } from "../helpers/sandbox.js";
 
 // End to end: `kubecontrol update` as a real process against the sandbox (blue/green: build the
 // idle colour, switch DNS in one change, tear the old colour down), checked with the AWS CLI,
 // the load balancer itself and the proxy's call counts.
 
-interface Cli {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
+let project: E2eProject;
 let sbx: TestSandbox;
-let root: string;
 let app: string;
-let env: NodeJS.ProcessEnv;
 /** The project's two commits: what create deploys, and what the update moves to. */
 let first: string;
 let second: string;
 
-function kubecontrol(args: string[], o: { accessKeyId?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kubecontrol"), ...args], {
-    cwd: root,
-    env: { ...env, AWS_ACCESS_KEY_ID: o.accessKeyId ?? testAccessKeyId(), ...o.env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  return new Promise<Cli>((resolve) =>
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
-  );
-}
-
-type RecordSet = {
-  Name: string;
-  SetIdentifier?: string;
-  Weight?: number;
-  ResourceRecords?: { Value: string }[];
-};
+const kubecontrol = (args: string[], o: { accessKeyId?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  project.kubecontrol(args, o);
 
 /** The app's weighted records, by set identifier. */
 async function dnsRecords(): Promise<Record<string, RecordSet>> {
-  const zones = (await awsCli(sbx, ["route53", "list-hosted-zones"])) as {
-    HostedZones: { Id: string; Name: string }[];
-  };
-  const zone = zones.HostedZones.find((z) => z.Name === "example.com.")!;
-  const sets = (await awsCli(sbx, ["route53", "list-resource-record-sets", "--hosted-zone-id", zone.Id])) as {
-    ResourceRecordSets: RecordSet[];
-  };
-  return Object.fromEntries(
-    sets.ResourceRecordSets.filter((s) => s.Name === `${app}.example.com.`).map((s) => [s.SetIdentifier, s]),
-  );
+  const sets = await weightedRecords(sbx, `${app}.example.com`);
+  return Object.fromEntries(sets.map((s) => [s.SetIdentifier, s]));
 }
 
 async function loadBalancerDns(colour: string): Promise<string> {
@@ -92,53 +39,16 @@ async function clusters(): Promise<string[]> {
 const READ_ONLY = /^(Describe|List|Get|BatchGet)/;
 
 beforeAll(async () => {
-  sbx = await testSandbox();
-  // A throwaway project: a git repository with hello's Dockerfile and a spec of its own name,
-  // at two commits whose images differ.
-  root = mkdtempSync(path.join(tmpdir(), "kc-e2e-update-"));
-  app = uniqueName("upd");
-  cpSync(path.join(repoRoot, "apps/hello"), path.join(root, "apps/hello"), { recursive: true });
-  const spec = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8")
-    .replace('name: "hello"', `name: "${app}"`)
-    .replace('repository: "hello"', `repository: "${app}"`)
-    .replace('record: "hello.example.com"', `record: "${app}.example.com"`);
-  writeFileSync(path.join(root, "apps", `${app}.ts`), spec);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", root, ...args], {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-    }).trim();
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", "hello");
-  first = git("rev-parse", "HEAD");
-  appendFileSync(path.join(root, "apps/hello/index.html"), "<p>second version</p>\n");
-  git("commit", "-q", "-am", "second version");
-  second = git("rev-parse", "HEAD");
-  env = { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: path.join(root, ".state") };
+  // The project at two commits whose images differ.
+  project = await e2eProject("upd");
+  ({ sbx, app } = project);
+  first = project.git("rev-parse", "HEAD");
+  second = project.commitChange("second version");
 }, 120_000);
 
 afterAll(async () => {
   // Everything the app made: both colours, then the app-scoped resources (what `destroy` will do).
-  if (sbx && app) {
-    const { app: resolvedApp } = await loadApp(path.join(root, "apps"), app);
-    const aws = createAws({
-      region: sbx.region,
-      endpoint: sbx.endpoint,
-      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-    });
-    const pace = { pollMs: 50, maxPollMs: 500 };
-    const plan = (colour: "blue" | "green") => planApp({ app: resolvedApp, colour, version: "cleanup" });
-    await runSteps(teardownSteps(plan("green"), aws, "test-cleanup", { pace }));
-    await runSteps(teardownSteps(plan("blue"), aws, "test-cleanup", { destroy: true, pace }));
-  }
-  if (root) rmSync(root, { recursive: true, force: true });
+  await project?.cleanup();
 }, 120_000);
 
 describe("kubecontrol update, end to end", () => {
