@@ -17,6 +17,7 @@ import { awsCli } from "../aws/stack-fixture.js";
 import { repoRoot } from "../helpers/apps.js";
 import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
 import { type HistoryRun, mutatingCalls, spawnCli } from "../helpers/e2e-runs.js";
+import { gitIn } from "../helpers/git.js";
 import { type TestSandbox, testAccessKeyId } from "../helpers/sandbox.js";
 
 // End to end: two real Unix users, in the deployers group, deploy one app in turn through the
@@ -57,19 +58,6 @@ function ensureUsers(): void {
       sh("useradd", ["--create-home", "--groups", GROUP, "--shell", "/bin/sh", user]);
     else if (!sh("id", ["-nG", user]).split(/\s+/).includes(GROUP)) sh("usermod", ["-aG", GROUP, user]);
   }
-}
-
-function gitIn(dir: string, ...args: string[]): string {
-  return execFileSync("git", ["-C", dir, ...args], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.com",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.com",
-    },
-  });
 }
 
 function gid(group: string): number {

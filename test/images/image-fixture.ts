@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { CreateRepositoryCommand, DeleteRepositoryCommand, ECRClient } from "@aw
 import { type AwsClientOptions, EcrImages } from "../../src/images/ecr-images.js";
 import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
 import { baseSpec, repoRoot, resolved } from "../helpers/apps.js";
+import { gitIn } from "../helpers/git.js";
 import { sdkConfig, type TestSandbox, uniqueName } from "../helpers/sandbox.js";
 
 /** A throwaway project: a git repository holding apps/hello (the example app's Dockerfile) and its spec. */
@@ -36,17 +36,7 @@ export async function helloProject(sbx: TestSandbox): Promise<HelloProject> {
     `import { defineKubeApp } from "kubecontrol";\nexport default defineKubeApp(${JSON.stringify(spec(repository))});\n`,
   );
   writeFileSync(path.join(root, ".gitignore"), ".state/\n");
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", root, ...args], {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-    }).trim();
+  const git = (...args: string[]) => gitIn(root, ...args);
   git("init", "-q", "-b", "main");
   const cfg = sdkConfig(sbx);
   await new ECRClient(cfg).send(new CreateRepositoryCommand({ repositoryName: repository }));
