@@ -1,11 +1,7 @@
 // The app bench/create.ts deploys: 20 components on 4 hardware pools, every component running
 // the app's one image, 10 NodePort Services of which one is load-balanced, in a throwaway git
-// project laid out like this repository (apps/<name>.ts and apps/<name>/Dockerfile).
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
-
-const repoRoot = path.resolve(import.meta.dirname, "..");
+// project (bench/sandbox-bench.ts) laid out like this repository (apps/<name>.ts and
+// apps/<name>/Dockerfile).
 
 /** Pool → its components. Components on `web` and `api` serve HTTP and get a Service each. */
 export const POOLS = {
@@ -81,24 +77,4 @@ ${services}
   dns: { zone: "example.com", record: "${name}.example.com", ttl: 60 },
 });
 `;
-}
-
-/** Writes the project (a git repository with one commit) and returns its apps directory. */
-export function writeBenchProject(root: string, name: string): string {
-  const apps = path.join(root, "apps");
-  mkdirSync(apps, { recursive: true });
-  cpSync(path.join(repoRoot, "apps/hello"), path.join(apps, name), { recursive: true });
-  writeFileSync(path.join(apps, `${name}.ts`), specSource(name));
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "bench",
-    GIT_AUTHOR_EMAIL: "bench@example.com",
-    GIT_COMMITTER_NAME: "bench",
-    GIT_COMMITTER_EMAIL: "bench@example.com",
-  };
-  const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { env, encoding: "utf8" });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", `${name}: generated for the create bench`);
-  return apps;
 }

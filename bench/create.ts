@@ -14,31 +14,24 @@
 //
 //   node --import jiti/register bench/create.ts     BENCH_JSON=1 adds a JSON line; KEEP=1 keeps the project
 // Uses the test sandbox (.sandbox/test, or $KUBECONTROL_TEST_SANDBOX), brought up when down.
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { createAws } from "../src/aws/create-aws.js";
-import { runSteps } from "../src/engine/runner.js";
-import { teardownSteps } from "../src/engine/steps/aws/teardown.js";
 import type { KubecontrolEvent } from "../src/io/events.js";
-import { describeClusterEndpoint } from "../src/kube/describe-cluster.js";
-import { presignEksToken } from "../src/kube/eks-token.js";
 import type { KubeObject } from "../src/plan/kubernetes.js";
 import { planApp } from "../src/plan/plan.js";
-import { ensureBinaries } from "../src/sandbox/k8s/assets.js";
 import { loadApp } from "../src/spec/loader.js";
-import { awsCli } from "../test/aws/stack-fixture.js";
-import { callCounts, ensureTestSandbox, type TestSandbox, testAccessKeyId } from "../test/helpers/sandbox.js";
-import buildDist from "../test/setup/build.global.js";
-import { COMPONENTS, POOLS, writeBenchProject } from "./create-app.js";
+import { removeApp } from "../test/helpers/e2e-project.js";
+import { callCounts, testAccessKeyId } from "../test/helpers/sandbox.js";
+import { COMPONENTS, POOLS, specSource } from "./create-app.js";
+import { type BenchProject, benchProject, kubecontrolJson, kubectlFor } from "./sandbox-bench.js";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const bin = path.join(repoRoot, "bin/kubecontrol");
 const probe = pathToFileURL(path.join(import.meta.dirname, "rss-probe.mjs")).href;
 const READ_ONLY = /^(Describe|List|Get|BatchGet)/;
 const RSS_GOAL_MB = 200;
@@ -67,42 +60,21 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const fmtMs = (ms: number) => `${ms.toFixed(0)} ms`;
 
 /** Runs bin/kubecontrol with --json under the RSS probe, signing with an access key of its own. */
-async function kubecontrol(
-  sbx: TestSandbox,
-  root: string,
-  label: string,
-  args: string[],
-  baseEnv: NodeJS.ProcessEnv,
-): Promise<CliRun> {
+async function kubecontrol(b: BenchProject, label: string, args: string[]): Promise<CliRun> {
   const key = testAccessKeyId();
-  const rssFile = path.join(root, `rss-${label}.json`);
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", probe, bin, "--json", ...args], {
-    cwd: root,
-    env: { ...baseEnv, AWS_ACCESS_KEY_ID: key, KC_BENCH_RSS_FILE: rssFile },
-    stdio: ["ignore", "pipe", "pipe"],
+  const rssFile = path.join(b.root, `rss-${label}.json`);
+  const { status, startedAt, finishedAt, stderr, docs } = await kubecontrolJson(b, args, {
+    probe,
+    accessKeyId: key,
+    env: { KC_BENCH_RSS_FILE: rssFile },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
-  const wallMs = performance.now() - t0;
-  const docs = stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
   if (status !== 0) {
     const failed = docs.filter((d) => d.type === "step.failed" || d.type === "error");
     throw new Error(
       `kubecontrol ${args.join(" ")} exited ${status}\n${JSON.stringify(failed, null, 1).slice(0, 4000)}\n${stderr.slice(-4000)}`,
     );
   }
-  const counts = await callCounts(sbx, key);
+  const counts = await callCounts(b.sbx, key);
   const mutatingOps = Object.fromEntries(
     Object.entries(counts.calls).filter(([op]) => !READ_ONLY.test(op.split(":")[1] ?? "")),
   );
@@ -110,7 +82,7 @@ async function kubecontrol(
   return {
     label,
     status,
-    wallMs,
+    wallMs: finishedAt - startedAt,
     stderr,
     events: docs.filter((d) => typeof d.type === "string" && "at" in d) as unknown as KubecontrolEvent[],
     ...(summary ? { summary } : {}),
@@ -149,43 +121,6 @@ process.stdout.write(String(process.memoryUsage.rss()));`;
   return Number(stdout) / 1048576;
 }
 
-/** The kubectl side: a kubeconfig with a presigned EKS token, as in bench/rollout.ts. */
-async function kubectlFor(sbx: TestSandbox, cluster: string, dir: string) {
-  const credentials = { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" };
-  const endpoint = await describeClusterEndpoint(cluster, {
-    region: sbx.region,
-    endpoint: sbx.endpoint,
-    credentials,
-  });
-  const { token } = await presignEksToken({
-    clusterName: cluster,
-    region: sbx.region,
-    credentials,
-    endpoint: sbx.endpoint,
-  });
-  const kubeconfig = path.join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "bench",
-          cluster: { server: endpoint.endpoint, "certificate-authority-data": endpoint.certificateAuthority },
-        },
-      ],
-      users: [{ name: "bench", user: { token } }],
-      contexts: [{ name: "bench", context: { cluster: "bench", user: "bench" } }],
-      "current-context": "bench",
-    }),
-    { mode: 0o600 },
-  );
-  const binary = `${await ensureBinaries({ build: false })}/kubectl`;
-  return async (...args: string[]) =>
-    (await run(binary, ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 16 << 20 })).stdout;
-}
-
 /** The same objects in namespace `ns`; node ports left to the API server (the originals hold theirs). */
 function inNamespace(objects: KubeObject[], ns: string): KubeObject[] {
   return objects.map((o) => {
@@ -201,40 +136,20 @@ function inNamespace(objects: KubeObject[], ns: string): KubeObject[] {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  buildDist(); // the CLI runs from dist/
-  const sbx = await ensureTestSandbox();
-  await awsCli(sbx, [
-    "iam",
-    "get-policy",
-    "--policy-arn",
-    "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-  ]).catch(() => {
-    throw new Error(
-      `the sandbox in ${sbx.dir} predates AWS managed IAM policies: stop it (kubecontrol sandbox down --dir ${sbx.dir}) and run again`,
-    );
-  });
-  const startLoad = os.loadavg()[0]!.toFixed(1);
-  const root = mkdtempSync(path.join(os.tmpdir(), "kc-bench-create-"));
   const name = `bc-${Math.random().toString(16).slice(2, 8)}`;
-  const appsDir = writeBenchProject(root, name);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...sbx.env,
-    NO_COLOR: "1",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    KUBECONTROL_STATE_DIR: path.join(root, ".state"),
-  };
-  const { app } = await loadApp(appsDir, name);
+  const bench = await benchProject("create", name, specSource(name));
+  const { sbx, root } = bench;
+  const startLoad = os.loadavg()[0]!.toFixed(1);
+  const { app } = await loadApp(bench.appsDir, name);
   const cleanupPlan = planApp({ app, colour: "blue", version: "cleanup" });
   const runs: CliRun[] = [];
   let torn = false;
   try {
     process.stderr.write(`create ${name} (${COMPONENTS.length} components, 4 pools) in ${root}\n`);
-    const cold = await kubecontrol(sbx, root, "create", ["create", name, "--yes"], env);
+    const cold = await kubecontrol(bench, "create", ["create", name, "--yes"]);
     runs.push(cold);
     process.stderr.write(`  cold create ${fmtS(cold.wallMs)}, ${cold.calls.total} AWS calls\n`);
-    const again = await kubecontrol(sbx, root, "no-op", ["create", name, "--yes"], env);
+    const again = await kubecontrol(bench, "no-op", ["create", name, "--yes"]);
     runs.push(again);
     process.stderr.write(`  no-op re-run ${fmtS(again.wallMs)}, ${again.calls.total} AWS calls\n`);
     if (again.summary?.result !== "no-op" || again.calls.mutating > 0)
@@ -243,7 +158,7 @@ async function main(): Promise<void> {
       );
 
     // kubectl: the objects create applied (its image, read back by digest) in a namespace of their own.
-    const kubectl = await kubectlFor(sbx, cleanupPlan.cluster, root);
+    const { run: kubectl } = await kubectlFor(sbx, cleanupPlan.cluster, root);
     const first = COMPONENTS[0]!;
     const image = await kubectl(
       "get",
@@ -279,13 +194,14 @@ async function main(): Promise<void> {
     await kubectl("apply", "--server-side", "--field-manager=bench-kubectl", "-f", file);
     const kubectlNoop = performance.now() - t1;
 
-    const down = await kubecontrol(
-      sbx,
-      root,
+    const down = await kubecontrol(bench, "teardown", [
       "teardown",
-      ["teardown", name, "--colour", "blue", "--force", "--yes"],
-      env,
-    );
+      name,
+      "--colour",
+      "blue",
+      "--force",
+      "--yes",
+    ]);
     runs.push(down);
     torn = true;
 
@@ -344,18 +260,8 @@ async function main(): Promise<void> {
     }
   } finally {
     // Whatever the CLI left (all of it if a run failed), app-scoped resources included.
-    const aws = createAws({
-      region: sbx.region,
-      endpoint: sbx.endpoint,
-      credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-    });
-    const report = await runSteps(
-      teardownSteps(cleanupPlan, aws, "bench-cleanup", {
-        destroy: true,
-        pace: { pollMs: 50, maxPollMs: 500 },
-      }),
-    );
-    if (!report.ok) process.stderr.write(`cleanup of ${name} failed${torn ? "" : " (teardown never ran)"}\n`);
+    if (!(await removeApp(sbx, bench.appsDir, name, "bench-cleanup")))
+      process.stderr.write(`cleanup of ${name} failed${torn ? "" : " (teardown never ran)"}\n`);
     if (process.env.KEEP) process.stderr.write(`project kept in ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
   }

@@ -1,12 +1,10 @@
 // The app bench/rollout.ts rolls out: three components of 10 replicas on one pool of four nodes,
 // every component running the app's image, one load-balanced Service, no add-ons (so the
-// rolled workloads are exactly the three Deployments), in a throwaway git project laid out like
-// this repository (apps/<name>.ts and apps/<name>/Dockerfile). Each new version is a commit.
-import { execFileSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// rolled workloads are exactly the three Deployments), in a throwaway git project
+// (bench/sandbox-bench.ts) laid out like this repository (apps/<name>.ts and
+// apps/<name>/Dockerfile). Each new version is a commit.
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-
-const repoRoot = path.resolve(import.meta.dirname, "..");
 
 export const COMPONENTS = ["web", "api", "worker"] as const;
 export const REPLICAS = 10;
@@ -41,39 +39,6 @@ ${components}
   dns: { zone: "example.com", record: "${name}.example.com", ttl: 60 },
 });
 `;
-}
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "bench@example.com",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "bench@example.com",
-};
-
-/** A bench project: a git repository with one commit; `commit()` makes the next version. */
-export function writeRolloutProject(root: string, name: string): { appsDir: string; commit(): string } {
-  const apps = path.join(root, "apps");
-  mkdirSync(apps, { recursive: true });
-  cpSync(path.join(repoRoot, "apps/hello"), path.join(apps, name), { recursive: true });
-  writeFileSync(path.join(apps, `${name}.ts`), specSource(name));
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", root, ...args], {
-      env: { ...process.env, ...GIT_ENV },
-      encoding: "utf8",
-    }).trim();
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", `${name}: generated for the rollout bench`);
-  let n = 0;
-  return {
-    appsDir: apps,
-    commit() {
-      n++;
-      appendFileSync(path.join(apps, name, "index.html"), `<p>version ${n}</p>\n`);
-      git("commit", "-q", "-am", `version ${n}`);
-      return git("rev-parse", "HEAD");
-    },
-  };
 }
 
 /** The stage file that makes the app's pods ready 300 ms after scheduling, for its namespace. */

@@ -15,36 +15,23 @@
 //   npm run bench:rollout            ROUNDS=5 by default (5–7 is plenty); BENCH_JSON=1 adds a JSON
 //                                    line; KEEP=1 keeps the app and the project
 // Uses the test sandbox (.sandbox/test, or $KUBECONTROL_TEST_SANDBOX), brought up when down.
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
-import { stringify } from "yaml";
-import { createAws } from "../src/aws/create-aws.js";
-import { runSteps } from "../src/engine/runner.js";
-import { teardownSteps } from "../src/engine/steps/aws/teardown.js";
 import type { KubecontrolEvent } from "../src/io/events.js";
 import { KubeClient, type KubeResource } from "../src/kube/client.js";
 import { kubeConfigFromFile } from "../src/kube/cluster-access.js";
-import { describeClusterEndpoint } from "../src/kube/describe-cluster.js";
-import { presignEksToken } from "../src/kube/eks-token.js";
 import { ListWatch } from "../src/kube/watch/list-watch.js";
 import { isReady } from "../src/kube/watch/verdict.js";
-import { planApp } from "../src/plan/plan.js";
-import { ensureBinaries } from "../src/sandbox/k8s/assets.js";
 import { adminKubeconfigPath } from "../src/sandbox/k8s/control-plane.js";
 import { loadStages } from "../src/sandbox/k8s/stages.js";
-import { loadApp } from "../src/spec/loader.js";
-import { ensureTestSandbox, type TestSandbox, testAccessKeyId, uniqueName } from "../test/helpers/sandbox.js";
-import buildDist from "../test/setup/build.global.js";
-import { COMPONENTS, REPLICAS, readyAfterDelayStage, writeRolloutProject } from "./rollout-app.js";
+import { removeApp } from "../test/helpers/e2e-project.js";
+import { spawnCli } from "../test/helpers/e2e-runs.js";
+import { uniqueName } from "../test/helpers/sandbox.js";
+import { COMPONENTS, REPLICAS, readyAfterDelayStage, specSource } from "./rollout-app.js";
+import { type BenchProject, benchProject, kubecontrolJson, kubectlFor } from "./sandbox-bench.js";
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const repoRoot = path.resolve(import.meta.dirname, "..");
-const bin = path.join(repoRoot, "bin/kubecontrol");
 const probe = pathToFileURL(path.join(import.meta.dirname, "rollout-probe.mjs")).href;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -102,34 +89,20 @@ interface RoundResult {
 }
 
 /** One `kubecontrol rollout` as its own process, with --json events and the request probe. */
-async function kubecontrolRollout(
-  root: string,
-  env: NodeJS.ProcessEnv,
-  app: string,
-  commit: string,
-  round: string,
-): Promise<RoundResult> {
-  const timings = path.join(root, `timings-${round}.json`);
-  const t0 = Date.now();
-  const child = spawn(
-    process.execPath,
-    ["--import", probe, bin, "--json", "rollout", app, "--version", commit, "--yes"],
-    { cwd: root, env: { ...env, KC_BENCH_TIMINGS_FILE: timings }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
+async function kubecontrolRollout(bench: BenchProject, commit: string, round: string): Promise<RoundResult> {
+  const timings = path.join(bench.root, `timings-${round}.json`);
+  const {
+    status,
+    stdout,
+    stderr,
+    startedAt: t0,
+    finishedAt: exitAt,
+    docs,
+  } = await kubecontrolJson(bench, ["rollout", bench.name, "--version", commit, "--yes"], {
+    probe,
+    env: { KC_BENCH_TIMINGS_FILE: timings },
   });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
-  const exitAt = Date.now();
-  const events = stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as KubecontrolEvent & { type: string; step?: string; at?: number });
+  const events = docs as (KubecontrolEvent & { type: string; step?: string; at?: number })[];
   const done = events.find((e) => e.type === "step.succeeded" && e.step === "rollOutImages") as
     | Extract<KubecontrolEvent, { type: "step.succeeded" }>
     | undefined;
@@ -171,63 +144,16 @@ async function kubecontrolRollout(
   };
 }
 
-/** kubectl with a kubeconfig holding a presigned EKS token (static: no exec plugin per call). */
-async function kubectlFor(sbx: TestSandbox, cluster: string, dir: string) {
-  const credentials = {
-    accessKeyId: sbx.env.AWS_ACCESS_KEY_ID!,
-    secretAccessKey: sbx.env.AWS_SECRET_ACCESS_KEY!,
-  };
-  const aws = { region: sbx.region, endpoint: sbx.endpoint, credentials };
-  const endpoint = await describeClusterEndpoint(cluster, aws);
-  const { token } = await presignEksToken({
-    clusterName: cluster,
-    region: sbx.region,
-    credentials,
-    endpoint: sbx.endpoint,
-  });
-  const kubeconfig = path.join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "bench",
-          cluster: { server: endpoint.endpoint, "certificate-authority-data": endpoint.certificateAuthority },
-        },
-      ],
-      users: [{ name: "bench", user: { token } }],
-      contexts: [{ name: "bench", context: { cluster: "bench", user: "bench" } }],
-      "current-context": "bench",
-    }),
-    { mode: 0o600 },
-  );
-  const binary = `${await ensureBinaries({ build: false })}/kubectl`;
-  const { stdout: v } = await run(binary, ["version", "--client", "-o", "json"]);
-  const version = (JSON.parse(v) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
-  return {
-    version,
-    exec: (...args: string[]) => run(binary, ["--kubeconfig", kubeconfig, ...args]),
-  };
-}
-
 async function main(): Promise<void> {
-  buildDist();
-  const sbx = await ensureTestSandbox();
-  const root = mkdtempSync(path.join(os.tmpdir(), "kc-bench-rollout-"));
   const app = uniqueName("rollbench");
+  const bench = await benchProject("rollout", app, specSource(app));
+  const { sbx, root } = bench;
   const cluster = `kc-${app}-blue`;
-  const project = writeRolloutProject(root, app);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...sbx.env,
-    NO_COLOR: "1",
-    KUBECONTROL_STATE_DIR: path.join(root, ".state"),
-  };
   const cli = async (...args: string[]) => {
-    const { stdout } = await run(process.execPath, [bin, ...args], { cwd: root, env, maxBuffer: 16 << 20 });
-    return stdout;
+    const r = await spawnCli(args, { cwd: root, env: bench.env }).done;
+    if (r.status !== 0)
+      throw new Error(`kubecontrol ${args.join(" ")} exited ${r.status}\n${r.stderr.slice(-3000)}`);
+    return r.stdout;
   };
   const stops: (() => void)[] = [];
   try {
@@ -237,7 +163,7 @@ async function main(): Promise<void> {
     // Every version's image in ECR before the rounds: one commit per rollout, each side its own.
     const versions: { commit: string; image: string }[] = [];
     for (let i = 0; i < 2 * (ROUNDS + 1); i++) {
-      const commit = project.commit();
+      const commit = bench.commit();
       const image = (await cli("image", app, "--version", commit)).trim().split("\n")[0]!;
       versions.push({ commit, image });
     }
@@ -285,7 +211,7 @@ async function main(): Promise<void> {
       for (const who of order) {
         const v = versions[next++]!;
         if (who === "kubecontrol") {
-          const r = await kubecontrolRollout(root, env, app, v.commit, String(round));
+          const r = await kubecontrolRollout(bench, v.commit, String(round));
           if (warmUp) continue;
           kc.push(r.wallMs);
           latency.push(r.successAt - lastReady(v.image));
@@ -295,8 +221,8 @@ async function main(): Promise<void> {
           const t0 = Date.now();
           await Promise.all(
             COMPONENTS.map(async (name) => {
-              await kubectl.exec("-n", app, "set", "image", `deployment/${name}`, `app=${v.image}`);
-              await kubectl.exec("-n", app, "rollout", "status", `deployment/${name}`, "--timeout=120s");
+              await kubectl.run("-n", app, "set", "image", `deployment/${name}`, `app=${v.image}`);
+              await kubectl.run("-n", app, "rollout", "status", `deployment/${name}`, "--timeout=120s");
             }),
           );
           const end = Date.now();
@@ -318,7 +244,7 @@ async function main(): Promise<void> {
     );
     console.log(`kubecontrol rollout (CLI process)        median ${fmt(median(kc))}`);
     console.log(
-      `kubectl set image + rollout status       median ${fmt(median(kctl))}   (${kubectl.version}, 3 pairs in parallel)`,
+      `kubectl set image + rollout status       median ${fmt(median(kctl))}   (${await kubectl.version()}, 3 pairs in parallel)`,
     );
     console.log(`ratio kubecontrol / kubectl              ${ratio.toFixed(2)} (goal ≤ 1.05)`);
     console.log("where kubecontrol's time goes (medians):");
@@ -350,18 +276,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops) stop();
     if (!process.env.KEEP) {
-      const { app: resolved } = await loadApp(path.join(root, "apps"), app);
-      const aws = createAws({
-        region: sbx.region,
-        endpoint: sbx.endpoint,
-        credentials: { accessKeyId: testAccessKeyId(), secretAccessKey: "sandbox" },
-      });
-      await runSteps(
-        teardownSteps(planApp({ app: resolved, colour: "blue", version: "cleanup" }), aws, "bench-cleanup", {
-          destroy: true,
-          pace: { pollMs: 50, maxPollMs: 500 },
-        }),
-      );
+      await removeApp(sbx, bench.appsDir, app, "bench-cleanup");
       rmSync(root, { recursive: true, force: true });
     } else process.stderr.write(`kept ${app} and ${root}\n`);
   }
