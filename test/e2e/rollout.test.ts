@@ -52,6 +52,42 @@ interface Deployment {
 
 const web = () => kubectl<Deployment>("get", "deployment", "web");
 
+/**
+ * Waits until KWOK plays a stage just loaded: KWOK picks new Stage objects up from a watch, so a
+ * pod made at once may still get the default stage. A probe pod running `image` must reach
+ * ImagePullBackOff; a probe that raced the stage (and went Ready) is replaced by another.
+ */
+async function untilStageApplies(image: string): Promise<void> {
+  const admin = ["--kubeconfig", adminKubeconfigPath(path.join(sbx.dir, "k8s"), cluster), "-n", app];
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const probe = `stage-probe-${attempt}`;
+    await exec(kubectlBin, [...admin, "run", probe, `--image=${image}`, "--restart=Never"]);
+    try {
+      for (const until = Date.now() + 5_000; Date.now() < until; ) {
+        const pod = await kubectl<{
+          status?: { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
+        }>("get", "pod", probe);
+        const state = pod.status?.containerStatuses?.[0]?.state;
+        if (state?.waiting?.reason === "ImagePullBackOff") return;
+        if (state && !state.waiting) break; // the default stage got it first: try again
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await exec(kubectlBin, [
+        ...admin,
+        "delete",
+        "pod",
+        probe,
+        "--grace-period=0",
+        "--force",
+        "--wait=false",
+      ]).catch(() => undefined);
+    }
+  }
+  throw new Error(`the cannot-pull stage never applied to pods running ${image}`);
+}
+
 /** The images the web pods run (terminating pods included until they are gone). */
 async function webPodImages(): Promise<string[]> {
   const pods = await kubectl<{ items: { spec: { containers: { image: string }[] } }[] }>(
@@ -225,6 +261,7 @@ describe("kubecontrol rollout, end to end", () => {
     const stage = path.join(root, "cannot-pull.yaml");
     writeFileSync(stage, imagePullFailureStage(broken));
     await loadStages(sbx.dir, cluster, [stage]);
+    await untilStageApplies(broken);
 
     // when it is rolled out
     const r = await kubecontrol(["rollout", app, "--yes"]);
