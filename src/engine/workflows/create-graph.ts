@@ -1,5 +1,7 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
+import type { ImageBuilder } from "../../images/builder.js";
+import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
 import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { ensureKubeObjectsStep } from "../../kube/apply-step.js";
@@ -30,6 +32,54 @@ import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
 export const KUBE_OBJECTS = "ensureKubeObjects";
 /** The step that builds or finds the image. */
 export const IMAGE = "ensureImage";
+
+/** What building a colour needs besides its plan: the app, where its source and state are, the clients. */
+export interface ColourSource {
+  app: ResolvedKubeApp;
+  projectRoot: string;
+  stateDir: string;
+  aws: Aws;
+  ecr: EcrImages;
+  builder: () => Promise<ImageBuilder>;
+  /** AWS endpoint for EKS tokens and DescribeCluster (a sandbox); default: AWS's. */
+  awsEndpoint?: string | undefined;
+  stack?: StackOptions;
+  /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
+  verifyHookFile?: string | undefined;
+}
+
+/** The graph that builds one colour of `i.app` at `commit` (create's, and update's for the idle colour). */
+export function colourSteps(
+  i: ColourSource,
+  o: {
+    plan: Plan;
+    commit: string;
+    runId: string;
+    callerArn: string;
+    dnsWeight: number;
+    teardownHint: string;
+  },
+): Step[] {
+  return createSteps({
+    app: i.app,
+    plan: o.plan,
+    aws: i.aws,
+    runId: o.runId,
+    callerArn: o.callerArn,
+    image: {
+      projectRoot: i.projectRoot,
+      version: o.commit,
+      stateDir: i.stateDir,
+      ecr: i.ecr,
+      builder: i.builder,
+    },
+    awsEndpoint: i.awsEndpoint,
+    verifyHookFile: i.verifyHookFile,
+    dnsWeight: o.dnsWeight,
+    teardownHint: o.teardownHint,
+    ...(i.stack ? { stack: i.stack } : {}),
+  });
+}
 
 /** What the create graph needs besides the plan. */
 export interface CreateGraphInput {

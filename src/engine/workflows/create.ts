@@ -1,37 +1,23 @@
 import path from "node:path";
-import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { ImageBuilder } from "../../images/builder.js";
-import type { EcrImages } from "../../images/ecr-images.js";
 import { resolveVersion } from "../../images/version.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
-import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { preflightAws } from "../steps/aws/preflight.js";
-import { createSteps } from "./create-graph.js";
+import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `create` needs; the CLI builds it from flags, configuration and the environment. */
-export interface CreateInput extends RunContext {
-  app: ResolvedKubeApp;
+export interface CreateInput extends RunContext, ColourSource {
   colour: Colour;
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
-  projectRoot: string;
-  stateDir: string;
-  aws: Aws;
-  ecr: EcrImages;
-  builder: () => Promise<ImageBuilder>;
-  awsEndpoint?: string | undefined;
   dryRun: boolean;
-  stack?: StackOptions;
-  /** The spec's verify hook (deploy.verify.hook) as a path, resolved against the spec's file. */
-  verifyHookFile?: string | undefined;
 }
 
 /** What create did (or, with dryRun, would do). */
@@ -63,24 +49,13 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   });
   const plan = planApp({ app: i.app, colour: i.colour, version: commit });
   const graph = (runId: string, callerArn: string): Step[] =>
-    createSteps({
-      app: i.app,
+    colourSteps(i, {
       plan,
-      aws: i.aws,
+      commit,
       runId,
       callerArn,
-      image: {
-        projectRoot: i.projectRoot,
-        version: commit,
-        stateDir: i.stateDir,
-        ecr: i.ecr,
-        builder: i.builder,
-      },
-      awsEndpoint: i.awsEndpoint,
       dnsWeight: 100,
       teardownHint: teardownHint(i.app.name, i.colour),
-      verifyHookFile: i.verifyHookFile,
-      ...(i.stack ? { stack: i.stack } : {}),
     });
 
   if (i.dryRun) {

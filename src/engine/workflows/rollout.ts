@@ -1,8 +1,6 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { ImageBuilder } from "../../images/builder.js";
-import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
 import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { findImage } from "../../images/find-image.js";
@@ -17,6 +15,7 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step, StepContext } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
+import type { ColourSource } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
@@ -32,16 +31,11 @@ export const ROLLOUT_STEPS = {
 export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;
 
 /** Everything `rollout` needs; the CLI builds it from flags, configuration and the environment. */
-export interface RolloutInput extends RunContext {
-  app: ResolvedKubeApp;
+export interface RolloutInput
+  extends RunContext,
+    Pick<ColourSource, "app" | "projectRoot" | "stateDir" | "aws" | "ecr" | "builder"> {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
-  projectRoot: string;
-  stateDir: string;
-  aws: Aws;
-  ecr: EcrImages;
-  /** Made only when the image has to be built. */
-  builder: () => Promise<ImageBuilder>;
   /** How to reach a cluster (EKS token access by default in the CLI). */
   connect: ConnectCluster;
   dryRun: boolean;

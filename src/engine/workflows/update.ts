@@ -1,8 +1,6 @@
 import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { ImageBuilder } from "../../images/builder.js";
-import type { EcrImages } from "../../images/ecr-images.js";
 import { resolveVersion } from "../../images/version.js";
 import { KubeApiError, KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
@@ -12,36 +10,25 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
-import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { rrType } from "../steps/aws/dns-record.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
-import { createSteps } from "./create-graph.js";
+import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
 /** Everything `update` needs; the CLI builds it from flags, configuration and the environment. */
-export interface UpdateInput extends RunContext {
-  app: ResolvedKubeApp;
+export interface UpdateInput extends RunContext, ColourSource {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
-  projectRoot: string;
-  stateDir: string;
-  aws: Aws;
-  ecr: EcrImages;
-  builder: () => Promise<ImageBuilder>;
-  awsEndpoint?: string | undefined;
   dryRun: boolean;
   /** Leave the old colour in place (weight 0) instead of tearing it down. */
   keepOld: boolean;
   /** How long to wait after the switch before the old colour is torn down. */
   drainMs: number;
-  stack?: StackOptions;
-  /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
-  verifyHookFile?: string | undefined;
 }
 
 /**
@@ -157,20 +144,7 @@ function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
  * each of its steps after the drain.
  */
 export function updateSteps(
-  i: Pick<
-    UpdateInput,
-    | "app"
-    | "aws"
-    | "projectRoot"
-    | "stateDir"
-    | "ecr"
-    | "builder"
-    | "awsEndpoint"
-    | "keepOld"
-    | "drainMs"
-    | "stack"
-    | "verifyHookFile"
-  >,
+  i: ColourSource & Pick<UpdateInput, "keepOld" | "drainMs">,
   d: UpdateDecision,
   commit: string,
   runId: string,
@@ -183,24 +157,13 @@ export function updateSteps(
   if (d.mode === "deploy") {
     // The target colour as create makes it, without its DNS step: DNS moves in the switch below.
     const own = record ? `shift-dns/${record.properties.setIdentifier}` : undefined;
-    const create = createSteps({
-      app: i.app,
+    const create = colourSteps(i, {
       plan: targetPlan,
-      aws: i.aws,
+      commit,
       runId,
       callerArn,
-      image: {
-        projectRoot: i.projectRoot,
-        version: commit,
-        stateDir: i.stateDir,
-        ecr: i.ecr,
-        builder: i.builder,
-      },
-      awsEndpoint: i.awsEndpoint,
-      verifyHookFile: i.verifyHookFile,
       dnsWeight: 0,
       teardownHint: idleColourHint(i.app.name, d.target, d.live),
-      ...(i.stack ? { stack: i.stack } : {}),
     }).filter((s) => s.name !== own);
     steps.push(...create);
   }
