@@ -1,0 +1,547 @@
+import type { Pool, PoolClient, QueryResultRow } from "pg";
+import { KubecontrolError } from "../errors.js";
+import { pidAlive } from "./sqlite-store.js";
+import type {
+  AcquireOptions,
+  AcquireResult,
+  Fence,
+  HistoryStore,
+  Lease,
+  RunFilter,
+  RunRecord,
+  RunResult,
+  StepRecord,
+} from "./types.js";
+
+/**
+ * The history store in PostgreSQL, shared by several kubecontrol hosts: the same tables and
+ * semantics as the SQLite store (src/history/sqlite-store.ts).
+ *
+ * Time rule: a lease's times (acquired, heartbeat, expiry) are the database server's clock,
+ * read inside the transaction that writes them, never a host's. Hosts whose clocks disagree
+ * therefore agree on when a lease expires; the lease lifetime (a duration) is all a host
+ * supplies. Run and step times are the deploying host's clock, as that host saw them: skew
+ * between hosts can only misorder `history` by the skew, never let two runs act at once.
+ *
+ * "Its owner's process is gone" is only asked on the host that ran it (same host name): a pid
+ * means nothing elsewhere, so a lease held from another host is taken over only once it expired.
+ * Host names must therefore be unique across the hosts sharing a database.
+ */
+
+/** Version of the tables below; a store finding an older one creates what is missing. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, app TEXT NOT NULL, command TEXT NOT NULL, who TEXT NOT NULL,
+  version TEXT, colour TEXT, plan_hash TEXT, started_at BIGINT NOT NULL, finished_at BIGINT,
+  result TEXT NOT NULL, error TEXT, seq BIGINT GENERATED ALWAYS AS IDENTITY);
+CREATE INDEX IF NOT EXISTS runs_app_started ON runs (app, started_at);
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL REFERENCES runs (id), step TEXT NOT NULL, status TEXT NOT NULL,
+  started_at BIGINT NOT NULL, finished_at BIGINT, changed BOOLEAN NOT NULL, output TEXT, error TEXT,
+  seq BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run_id, step));
+CREATE TABLE IF NOT EXISTS leases (
+  app TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+  acquired_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, token BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS fencing (app TEXT PRIMARY KEY, last_token BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS lease_log (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, app TEXT NOT NULL, at BIGINT NOT NULL,
+  event TEXT NOT NULL, owner TEXT NOT NULL, token BIGINT NOT NULL, detail TEXT);
+CREATE INDEX IF NOT EXISTS lease_log_app ON lease_log (app, seq);
+CREATE TABLE IF NOT EXISTS kubecontrol_schema (version INTEGER NOT NULL);
+`;
+
+/** Serializes schema creation across hosts opening one database at once (any constant; per database). */
+const SCHEMA_LOCK = 0x6b75_6265_6374_6cn;
+
+/** The database server's clock in milliseconds, read when the statement runs (not when its transaction began). */
+const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+type Row = QueryResultRow;
+
+/** Where the store is, for messages: never the password. */
+export interface PostgresTarget {
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+  /** The password, only to scrub it from text that might echo it. */
+  password: string;
+}
+
+/** Host, port, database and user of a postgres:// URL (the URL itself is never shown: it may carry a password). */
+export function postgresTarget(url: string): PostgresTarget {
+  let u: URL;
+  try {
+    // An empty host (postgres://user@/db?host=/run/postgresql) is a socket directory in the query.
+    u = new URL(url.replace("@/", "@localhost/"));
+  } catch {
+    throw new KubecontrolError(
+      "CONFIG_INVALID",
+      "historyStore: not a valid postgres:// URL (the value is not shown: it may hold a password)",
+      {
+        hint: "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE; percent-encode special characters of the password (@ as %40, / as %2F)",
+      },
+    );
+  }
+  if (!/^postgres(ql)?:$/.test(u.protocol)) {
+    throw new KubecontrolError(
+      "CONFIG_INVALID",
+      `historyStore: expected a postgres:// or postgresql:// URL, found ${u.protocol}//…`,
+    );
+  }
+  const q = u.searchParams;
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const user = q.get("user") ?? (decode(u.username) || process.env.PGUSER || "(the login name)");
+  return {
+    host: q.get("host") ?? (decode(u.hostname).replace(/^\[(.+)\]$/, "$1") || "localhost"),
+    port: q.get("port") ?? (u.port || "5432"),
+    database: decode(u.pathname.slice(1)) || process.env.PGDATABASE || user,
+    user,
+    password: q.get("password") ?? decode(u.password),
+  };
+}
+
+/** `database "kubecontrol" on db.example:5432 as user "deploy"` (a socket directory as host/.s.PGSQL.port). */
+export function describeTarget(t: PostgresTarget): string {
+  const where = t.host.startsWith("/") ? `socket ${t.host}/.s.PGSQL.${t.port}` : `${t.host}:${t.port}`;
+  return `PostgreSQL database "${t.database}" on ${where} as user "${t.user}"`;
+}
+
+/** Errors meaning the server could not be reached (or went away); retrying later may help. */
+const UNREACHABLE_ERRNO = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOENT",
+]);
+
+/**
+ * A coded error for a failure to talk to the store: it names the host and database (never the
+ * password) and says what to do. Unreachable servers are retryable prerequisites; refused logins,
+ * missing databases and missing privileges are configuration.
+ */
+export function storeError(err: unknown, t: PostgresTarget, doing: string): KubecontrolError {
+  if (err instanceof KubecontrolError) return err;
+  const e = err as { code?: string; message?: string; errors?: { code?: string; message?: string }[] };
+  // A host name with several addresses fails with an AggregateError of each attempt.
+  const first = e.errors?.[0];
+  const code = e.code ?? first?.code ?? "";
+  const scrub = (s: string) =>
+    t.password.length >= 3
+      ? s.split(t.password).join("[REDACTED]").split(encodeURIComponent(t.password)).join("[REDACTED]")
+      : s;
+  const reason = scrub(String(e.message || first?.message || err));
+  const target = describeTarget(t);
+  const config = "historyStore in the configuration file or $KUBECONTROL_HISTORY_STORE";
+  if (
+    UNREACHABLE_ERRNO.has(code) ||
+    code.startsWith("08") ||
+    code === "57P01" ||
+    code === "57P03" ||
+    code === "53300" ||
+    /timeout expired|Connection terminated|connection timeout/i.test(reason)
+  ) {
+    return new KubecontrolError(
+      "PREREQUISITE_MISSING",
+      `cannot reach the history store, ${target}: ${reason}`,
+      {
+        kind: "system",
+        retryable: true,
+        hint: `check that the server is running and reachable from this host (firewall, DNS), and ${config}`,
+        details: {
+          host: t.host,
+          port: t.port,
+          database: t.database,
+          user: t.user,
+          reason: code || undefined,
+        },
+      },
+    );
+  }
+  if (code === "28P01" || code === "28000" || code === "3D000" || code === "42501" || /SSL/i.test(reason)) {
+    const hint =
+      code === "3D000"
+        ? `create it (createdb -O ${t.user} ${t.database}) or name another database in ${config}`
+        : code === "42501"
+          ? `the store needs its tables: let an owner of the database run kubecontrol once, or GRANT CREATE ON SCHEMA public TO ${t.user}; then SELECT, INSERT, UPDATE and DELETE on the tables are enough`
+          : /SSL/i.test(reason)
+            ? `match the URL's sslmode to the server (sslmode=require or sslmode=disable) in ${config}`
+            : `check the user and password (in the URL, $PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf; ${config}`;
+    return new KubecontrolError("CONFIG_INVALID", `history store: ${doing} ${target} failed: ${reason}`, {
+      hint,
+      cause: err,
+      details: { host: t.host, port: t.port, database: t.database, user: t.user, reason: code || undefined },
+    });
+  }
+  return new KubecontrolError("INTERNAL", `history store: ${doing} ${target} failed: ${reason}`, {
+    cause: err,
+    details: { host: t.host, port: t.port, database: t.database, user: t.user, reason: code || undefined },
+  });
+}
+
+/**
+ * Opens the store at a postgres:// URL, creating its tables when they are missing (once, under
+ * an advisory lock, so hosts opening a new database at once do not race).
+ */
+export async function openPostgresStore(url: string): Promise<PostgresStore> {
+  const target = postgresTarget(url);
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: "kubecontrol",
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+    keepAlive: true,
+    // A host paused inside a transaction must not hold an app's rows for long, nor a query hang a run.
+    idle_in_transaction_session_timeout: 60_000,
+    lock_timeout: 30_000,
+    statement_timeout: 60_000,
+  });
+  // An idle connection the server drops emits here; the next query reconnects or fails with a coded error.
+  pool.on("error", () => {});
+  const store = new PostgresStore(pool, target);
+  try {
+    await store.ensureSchema();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw storeError(err, target, "opening");
+  }
+  return store;
+}
+
+export class PostgresStore implements HistoryStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly target: PostgresTarget,
+  ) {}
+
+  /** Creates the tables unless a store of this schema version already did. */
+  async ensureSchema(): Promise<void> {
+    try {
+      const { rows } = await this.pool.query("SELECT max(version) AS v FROM kubecontrol_schema");
+      if (Number(rows[0]?.v ?? 0) >= SCHEMA_VERSION) return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "42P01") throw err; // undefined_table: a new database
+    }
+    await this.transaction(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK.toString()]);
+      await c.query(SCHEMA);
+      await c.query(
+        "INSERT INTO kubecontrol_schema (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM kubecontrol_schema WHERE version >= $1)",
+        [SCHEMA_VERSION],
+      );
+    });
+  }
+
+  async acquireLease(app: string, o: AcquireOptions): Promise<AcquireResult> {
+    const isAlive = o.isAlive ?? pidAlive;
+    return this.transaction(async (c) => {
+      // The app's fencing row is its mutex: every acquisition locks it first, so they take turns.
+      const { rows: f } = await c.query(
+        `INSERT INTO fencing AS f (app, last_token) VALUES ($1, 0)
+         ON CONFLICT (app) DO UPDATE SET last_token = f.last_token RETURNING last_token`,
+        [app],
+      );
+      // Locking the lease row waits for fenced writes in flight (they hold it FOR SHARE).
+      const { rows: l } = await c.query("SELECT * FROM leases WHERE app = $1 FOR UPDATE", [app]);
+      const now = o.now ?? Number((await c.query(`SELECT ${DB_NOW} AS now`)).rows[0]!.now);
+      const current = l[0] ? toLease(l[0]) : undefined;
+      let tookOverFrom: Lease | undefined;
+      if (current) {
+        const sameOwner = current.owner === o.owner && current.host === o.host && current.pid === o.pid;
+        const deadHere = current.host === o.host && !isAlive(current.pid);
+        const expired = current.expiresAt <= now;
+        if (!sameOwner && !deadHere && !expired) throw lockedError(current, now);
+        if (!sameOwner) tookOverFrom = current;
+      }
+      const token = Number(f[0]!.last_token) + 1;
+      const lease: Lease = {
+        app,
+        owner: o.owner,
+        host: o.host,
+        pid: o.pid,
+        acquiredAt: now,
+        heartbeatAt: now,
+        expiresAt: now + o.ttlMs,
+        token,
+      };
+      const detail = tookOverFrom
+        ? `from ${tookOverFrom.owner} (pid ${tookOverFrom.pid} on ${tookOverFrom.host}, token ${tookOverFrom.token}): ${tookOverFrom.expiresAt <= now ? "expired" : "owner no longer running"}`
+        : null;
+      await c.query(
+        `WITH t AS (UPDATE fencing SET last_token = $8 WHERE app = $1),
+         l AS (INSERT INTO leases (app, owner, host, pid, acquired_at, heartbeat_at, expires_at, token)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT (app) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+                 acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at,
+                 expires_at = excluded.expires_at, token = excluded.token)
+         INSERT INTO lease_log (app, at, event, owner, token, detail) VALUES ($1, $5, $9, $2, $8, $10)`,
+        [
+          app,
+          o.owner,
+          o.host,
+          o.pid,
+          lease.acquiredAt,
+          lease.heartbeatAt,
+          lease.expiresAt,
+          token,
+          tookOverFrom ? "took-over" : "acquired",
+          detail,
+        ],
+      );
+      return { lease, tookOverFrom };
+    });
+  }
+
+  async renewLease(fence: Fence, ttlMs: number, now?: number): Promise<Lease> {
+    const { rows } = await this.query(
+      `WITH t AS (SELECT coalesce($3::bigint, ${DB_NOW}) AS now)
+       UPDATE leases SET heartbeat_at = t.now, expires_at = t.now + $4::bigint FROM t
+       WHERE app = $1 AND token = $2 RETURNING leases.*`,
+      [fence.app, fence.token, now ?? null, ttlMs],
+    );
+    if (!rows[0]) throw await this.notHolding(fence);
+    return toLease(rows[0]);
+  }
+
+  async releaseLease(fence: Fence): Promise<void> {
+    // Releasing a lease already taken over is a no-op: the new holder keeps it.
+    await this.query(
+      `WITH d AS (DELETE FROM leases WHERE app = $1 AND token = $2 RETURNING owner, token)
+       INSERT INTO lease_log (app, at, event, owner, token, detail)
+       SELECT $1, ${DB_NOW}, 'released', owner, token, NULL FROM d`,
+      [fence.app, fence.token],
+    );
+  }
+
+  async currentLease(app: string): Promise<Lease | undefined> {
+    const { rows } = await this.query("SELECT * FROM leases WHERE app = $1", [app]);
+    return rows[0] ? toLease(rows[0]) : undefined;
+  }
+
+  /** Lease events of an app, oldest first (acquired, took-over, released). */
+  async leaseLog(
+    app: string,
+  ): Promise<{ at: number; event: string; owner: string; token: number; detail: string | null }[]> {
+    const { rows } = await this.query(
+      "SELECT at, event, owner, token, detail FROM lease_log WHERE app = $1 ORDER BY seq",
+      [app],
+    );
+    return rows.map((r) => ({
+      at: Number(r.at),
+      event: String(r.event),
+      owner: String(r.owner),
+      token: Number(r.token),
+      detail: (r.detail as string | null) ?? null,
+    }));
+  }
+
+  async startRun(run: Omit<RunRecord, "finishedAt" | "result" | "error">, fence: Fence): Promise<void> {
+    await this.fencedWrite(
+      fence,
+      `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error)
+       SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, NULL, 'running', NULL
+       FROM lease`,
+      [run.id, run.app, run.command, run.who, run.version, run.colour, run.planHash, run.startedAt],
+    );
+  }
+
+  async finishRun(
+    id: string,
+    result: Exclude<RunResult, "running">,
+    error: string | null,
+    fence: Fence,
+    now = Date.now(),
+  ): Promise<void> {
+    await this.fencedWrite(
+      fence,
+      "UPDATE runs SET result = $4::text, error = $5::text, finished_at = $6::bigint FROM lease WHERE id = $3::text AND app = $1",
+      [id, result, error, now],
+    );
+  }
+
+  async recordStep(step: StepRecord, fence: Fence): Promise<void> {
+    await this.fencedWrite(
+      fence,
+      `INSERT INTO steps (run_id, step, status, started_at, finished_at, changed, output, error)
+       SELECT $3::text, $4::text, $5::text, $6::bigint, $7::bigint, $8::boolean, $9::text, $10::text FROM lease
+       ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+         changed = excluded.changed, output = excluded.output, error = excluded.error`,
+      [
+        step.runId,
+        step.step,
+        step.status,
+        step.startedAt,
+        step.finishedAt,
+        step.changed,
+        step.output,
+        step.error,
+      ],
+    );
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const args: unknown[] = [];
+    const where: string[] = [];
+    const add = (sql: string, value: unknown) => {
+      args.push(value);
+      where.push(sql.replace("?", `$${args.length}`));
+    };
+    if (filter.app) add("app = ?", filter.app);
+    if (filter.since !== undefined) add("started_at >= ?", filter.since);
+    if (filter.result) add("result = ?", filter.result);
+    args.push(filter.limit ?? 100);
+    const { rows } = await this.query(
+      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC, seq DESC LIMIT $${args.length}`,
+      args,
+    );
+    return rows.map(toRun);
+  }
+
+  async getRun(id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+    const { rows } = await this.query("SELECT * FROM runs WHERE id = $1", [id]);
+    if (!rows[0]) return undefined;
+    const steps = await this.query("SELECT * FROM steps WHERE run_id = $1 ORDER BY started_at, seq", [id]);
+    return { run: toRun(rows[0]), steps: steps.rows.map(toStep) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /**
+   * One statement that writes only while the fence still holds the lease: `lease` (the lease row
+   * with the fence's token, locked FOR SHARE) gates the write, so a take-over either waits for
+   * it to commit or makes it write nothing. $1 and $2 are the fence; the write's values follow.
+   */
+  private async fencedWrite(fence: Fence, write: string, values: unknown[]): Promise<void> {
+    const { rows } = await this.query(
+      `WITH lease AS (SELECT token FROM leases WHERE app = $1 AND token = $2 FOR SHARE),
+       w AS (${write})
+       SELECT count(*)::int AS held FROM lease`,
+      [fence.app, fence.token, ...values],
+    );
+    if (rows[0]?.held !== 1) throw await this.notHolding(fence);
+  }
+
+  /** The refusal of a write from a run whose lease was taken over (or released). */
+  private async notHolding(fence: Fence): Promise<KubecontrolError> {
+    const lease = await this.currentLease(fence.app);
+    return new KubecontrolError(
+      "LOCKED",
+      `this run no longer holds the lease on ${fence.app} (token ${fence.token})${lease ? `: ${lease.owner} holds it now (token ${lease.token})` : ""}`,
+      {
+        hint: "another run took over after this one stopped renewing its lease; its writes are refused so the two cannot both act",
+        details: { app: fence.app, token: fence.token, holder: lease?.owner },
+      },
+    );
+  }
+
+  private async query(sql: string, values: unknown[]): Promise<{ rows: Row[] }> {
+    try {
+      return await this.pool.query(sql, values);
+    } catch (err) {
+      throw storeError(err, this.target, "a query on");
+    }
+  }
+
+  /** Runs `body` in a transaction on one connection; retried when PostgreSQL asks (serialization failure, deadlock). */
+  private async transaction<T>(body: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw storeError(err, this.target, "connecting to");
+      }
+      try {
+        await client.query("BEGIN");
+        const result = await body(client);
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (err) {
+        // A connection whose ROLLBACK fails is broken: drop it instead of returning it to the pool.
+        const broken = await client.query("ROLLBACK").then(
+          () => false,
+          () => true,
+        );
+        client.release(broken);
+        const code = (err as { code?: string }).code;
+        if ((code === "40001" || code === "40P01") && attempt < 5) continue;
+        throw storeError(err, this.target, "a transaction on");
+      }
+    }
+  }
+}
+
+/** The refusal of a second writer, naming the holder and since when (as the SQLite store words it). */
+function lockedError(lease: Lease, now: number): KubecontrolError {
+  const since = new Date(lease.acquiredAt).toISOString();
+  return new KubecontrolError(
+    "LOCKED",
+    `${lease.app} is being deployed by ${lease.owner} (pid ${lease.pid} on ${lease.host}) since ${since}`,
+    {
+      hint: `wait for it to finish, or pass --wait-lock; the lease expires in ${Math.max(0, Math.round((lease.expiresAt - now) / 1000))}s without a heartbeat`,
+      details: { holder: lease.owner, host: lease.host, pid: lease.pid, since, token: lease.token },
+    },
+  );
+}
+
+function toLease(r: Row): Lease {
+  return {
+    app: String(r.app),
+    owner: String(r.owner),
+    host: String(r.host),
+    pid: Number(r.pid),
+    acquiredAt: Number(r.acquired_at),
+    heartbeatAt: Number(r.heartbeat_at),
+    expiresAt: Number(r.expires_at),
+    token: Number(r.token),
+  };
+}
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: String(r.id),
+    app: String(r.app),
+    command: String(r.command),
+    who: String(r.who),
+    version: (r.version as string | null) ?? null,
+    colour: (r.colour as string | null) ?? null,
+    planHash: (r.plan_hash as string | null) ?? null,
+    startedAt: Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    result: r.result as RunResult,
+    error: (r.error as string | null) ?? null,
+  };
+}
+
+function toStep(r: Row): StepRecord {
+  return {
+    runId: String(r.run_id),
+    step: String(r.step),
+    status: r.status as StepRecord["status"],
+    startedAt: Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    changed: r.changed === true,
+    output: (r.output as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+  };
+}
