@@ -11,7 +11,8 @@ const PATTERNS: [RegExp, string][] = [
     "$1[REDACTED]",
   ],
   [/(Authorization:\s*(?:Basic|Bearer)\s+)\S+/gi, "$1[REDACTED]"],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi, "$1[REDACTED]@"],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]+@/gi, "$1[REDACTED]@"],
+  [/([?&](?:password|passwd|pwd)=)[^&\s"'#]+/gi, "$1[REDACTED]"],
   [/("?(?:password|passwd|secret|token|authorizationToken)"?\s*[:=]\s*")[^"]+"/gi, '$1[REDACTED]"'],
 ];
 

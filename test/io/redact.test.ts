@@ -13,6 +13,8 @@ describe("redaction", () => {
     ["aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"],
     ["Authorization: Basic QVdTOnNlY3JldA==", "QVdTOnNlY3JldA=="],
     ["postgres://deployer:hunter2@db.internal/kubecontrol", "hunter2"],
+    ["postgres://:hunter2@db.internal/kubecontrol", "hunter2"],
+    ["postgresql://deployer@db.internal/kubecontrol?sslmode=require&password=hunter2", "hunter2"],
     ['{"password":"correct horse battery staple"}', "correct horse"],
   ])("removes the secret from %s", (text, secret) => {
     const out = redact(text);

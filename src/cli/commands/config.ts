@@ -6,6 +6,7 @@ import {
   type ConfigSource,
   loadConfig,
 } from "../../config/config.js";
+import { redact } from "../../io/redact.js";
 import { globalOptions } from "../context.js";
 import { table } from "../table.js";
 
@@ -22,7 +23,8 @@ export async function configCommand(cmd: Command): Promise<number> {
   if (g.json || output === "json") {
     const entries = keys.map((k) => ({
       key: k,
-      value: config.values[k],
+      // historyStore may be a URL with a password.
+      value: typeof config.values[k] === "string" ? redact(config.values[k]) : config.values[k],
       source: config.sources[k],
       env: CONFIG_ENV[k],
       help: CONFIG_HELP[k],
@@ -32,7 +34,7 @@ export async function configCommand(cmd: Command): Promise<number> {
   }
   const rows = keys.map((k) => [
     k,
-    String(config.values[k]),
+    redact(String(config.values[k])),
     describeSource(config.sources[k]),
     CONFIG_ENV[k].join(" | "),
   ]);
