@@ -4,6 +4,7 @@ import { KubecontrolError } from "../../errors.js";
 import { openStore } from "../../history/open.js";
 import type { RunRecord, RunResult } from "../../history/types.js";
 import { formatDuration } from "../../io/format.js";
+import { redact } from "../../io/redact.js";
 import { parseDuration } from "../../spec/primitives.js";
 import { globalOptions } from "../context.js";
 import { table } from "../table.js";
@@ -48,7 +49,8 @@ export async function historyCommand(cmd: Command, app: string | undefined): Pro
     if (g.json || o.output === "json") {
       process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
     } else if (runs.length === 0) {
-      process.stderr.write(`no runs recorded${app ? ` for ${app}` : ""} in ${values.stateDir}\n`);
+      const where = values.historyStore === "sqlite" ? values.stateDir : redact(values.historyStore);
+      process.stderr.write(`no runs recorded${app ? ` for ${app}` : ""} in ${where}\n`);
     } else {
       process.stdout.write(
         `${table(["STARTED", "APP", "COMMAND", "RESULT", "DURATION", "VERSION", "COLOUR", "WHO", "RUN"], runs.map(row))}\n`,
