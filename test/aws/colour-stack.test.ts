@@ -10,16 +10,7 @@ import type { DnsRecord } from "../../src/plan/aws-types.js";
 import { kubeletRegistrationFromUserData } from "../../src/sandbox/k8s/nodes/user-data.js";
 import { sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory, recordMembers, taggedFor } from "./inventory.js";
-import {
-  awsCli,
-  failures,
-  PACE,
-  planFor,
-  run,
-  testAws,
-  uniqueWebapp,
-  withSandboxPolicies,
-} from "./stack-fixture.js";
+import { awsCli, failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
 
 let sbx: TestSandbox;
 
@@ -31,7 +22,7 @@ describe("a colour's AWS stack", () => {
   it("is created with every resource tagged, re-run as a no-op, pointed at by DNS, and torn down to nothing", async () => {
     // Given a fresh copy of the webapp example and its blue plan
     const app = await uniqueWebapp();
-    const plan = await withSandboxPolicies(sbx, planFor(app, "blue"));
+    const plan = planFor(app, "blue");
     const t = testAws(sbx);
     await preflightAws(plan, t.aws, app);
     await t.resetCounts();

@@ -5,7 +5,7 @@ import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory } from "./inventory.js";
-import { failures, PACE, planFor, run, testAws, uniqueWebapp, withSandboxPolicies } from "./stack-fixture.js";
+import { failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
 
 let sbx: TestSandbox;
 let accessKeyId: string | undefined;
@@ -46,7 +46,7 @@ describe("creating a colour under injected faults", () => {
   it("converges with exactly one resource per logical name through throttling, 5xx and lost responses, and tears down to nothing", async () => {
     // Given a proxy that fails about 20% of this test's calls: throttled, 5xx, or made but unanswered
     const app = await uniqueWebapp();
-    const plan = await withSandboxPolicies(sbx, planFor(app, "green"));
+    const plan = planFor(app, "green");
     const t = testAws(sbx);
     accessKeyId = t.accessKeyId;
     await addFaults([

@@ -6,7 +6,7 @@ import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import type { DnsRecord } from "../../src/plan/aws-types.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory } from "./inventory.js";
-import { failures, PACE, planFor, run, testAws, uniqueWebapp, withSandboxPolicies } from "./stack-fixture.js";
+import { failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
 
 let sbx: TestSandbox;
 
@@ -18,8 +18,8 @@ describe("the orphan sweep", () => {
   it("lists what no live colour owns, changes nothing until asked, then deletes it and keeps the app's resources", async () => {
     // Given a blue colour with DNS pointed at it
     const app = await uniqueWebapp();
-    const blue = await withSandboxPolicies(sbx, planFor(app, "blue"));
-    const green = await withSandboxPolicies(sbx, planFor(app, "green"));
+    const blue = planFor(app, "blue");
+    const green = planFor(app, "green");
     const t = testAws(sbx);
     expect(failures((await run(colourStackSteps(blue, t.aws, "run-blue", { pace: PACE }))).report)).toEqual(
       [],
