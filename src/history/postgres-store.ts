@@ -1,6 +1,6 @@
-import type { Pool, PoolClient, QueryResultRow } from "pg";
+import type { Pool, PoolClient } from "pg";
 import { KubecontrolError } from "../errors.js";
-import { pidAlive } from "./sqlite-store.js";
+import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -58,8 +58,6 @@ const SCHEMA_LOCK = 0x6b75_6265_6374_6cn;
 
 /** The database server's clock in milliseconds, read when the statement runs (not when its transaction began). */
 const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
-
-type Row = QueryResultRow;
 
 /** Where the store is, for messages: never the password. */
 export interface PostgresTarget {
@@ -489,59 +487,4 @@ export class PostgresStore implements HistoryStore {
       }
     }
   }
-}
-
-/** The refusal of a second writer, naming the holder and since when (as the SQLite store words it). */
-function lockedError(lease: Lease, now: number): KubecontrolError {
-  const since = new Date(lease.acquiredAt).toISOString();
-  return new KubecontrolError(
-    "LOCKED",
-    `${lease.app} is being deployed by ${lease.owner} (pid ${lease.pid} on ${lease.host}) since ${since}`,
-    {
-      hint: `wait for it to finish, or pass --wait-lock; the lease expires in ${Math.max(0, Math.round((lease.expiresAt - now) / 1000))}s without a heartbeat`,
-      details: { holder: lease.owner, host: lease.host, pid: lease.pid, since, token: lease.token },
-    },
-  );
-}
-
-function toLease(r: Row): Lease {
-  return {
-    app: String(r.app),
-    owner: String(r.owner),
-    host: String(r.host),
-    pid: Number(r.pid),
-    acquiredAt: Number(r.acquired_at),
-    heartbeatAt: Number(r.heartbeat_at),
-    expiresAt: Number(r.expires_at),
-    token: Number(r.token),
-  };
-}
-
-function toRun(r: Row): RunRecord {
-  return {
-    id: String(r.id),
-    app: String(r.app),
-    command: String(r.command),
-    who: String(r.who),
-    version: (r.version as string | null) ?? null,
-    colour: (r.colour as string | null) ?? null,
-    planHash: (r.plan_hash as string | null) ?? null,
-    startedAt: Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-    result: r.result as RunResult,
-    error: (r.error as string | null) ?? null,
-  };
-}
-
-function toStep(r: Row): StepRecord {
-  return {
-    runId: String(r.run_id),
-    step: String(r.step),
-    status: r.status as StepRecord["status"],
-    startedAt: Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-    changed: r.changed === true,
-    output: (r.output as string | null) ?? null,
-    error: (r.error as string | null) ?? null,
-  };
 }

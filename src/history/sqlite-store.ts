@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { KubecontrolError } from "../errors.js";
+import { lockedError, pidAlive, type Row, toRun, toStep } from "./common.js";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -36,8 +37,6 @@ CREATE TABLE IF NOT EXISTS lease_log (
 const FILE_MODE = 0o660;
 /** setgid, so files made inside belong to the directory's group (the deployers group). */
 const DIR_MODE = 0o2770;
-
-type Row = Record<string, unknown>;
 
 /** Opens (creating if needed) the SQLite store at `<stateDir>/kubecontrol.db`. */
 export async function openSqliteStore(stateDir: string): Promise<HistoryStore> {
@@ -280,55 +279,4 @@ class SqliteStore implements HistoryStore {
     }
     return lease;
   }
-}
-
-function lockedError(lease: Lease, now: number): KubecontrolError {
-  const since = new Date(lease.acquiredAt).toISOString();
-  return new KubecontrolError(
-    "LOCKED",
-    `${lease.app} is being deployed by ${lease.owner} (pid ${lease.pid} on ${lease.host}) since ${since}`,
-    {
-      hint: `wait for it to finish, or pass --wait-lock; the lease expires in ${Math.max(0, Math.round((lease.expiresAt - now) / 1000))}s without a heartbeat`,
-      details: { holder: lease.owner, host: lease.host, pid: lease.pid, since, token: lease.token },
-    },
-  );
-}
-
-/** Whether a process exists on this host (EPERM means it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function toRun(r: Row): RunRecord {
-  return {
-    id: String(r.id),
-    app: String(r.app),
-    command: String(r.command),
-    who: String(r.who),
-    version: (r.version as string | null) ?? null,
-    colour: (r.colour as string | null) ?? null,
-    planHash: (r.plan_hash as string | null) ?? null,
-    startedAt: Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-    result: r.result as RunResult,
-    error: (r.error as string | null) ?? null,
-  };
-}
-
-function toStep(r: Row): StepRecord {
-  return {
-    runId: String(r.run_id),
-    step: String(r.step),
-    status: r.status as StepRecord["status"],
-    startedAt: Number(r.started_at),
-    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
-    changed: Number(r.changed) === 1,
-    output: (r.output as string | null) ?? null,
-    error: (r.error as string | null) ?? null,
-  };
 }
