@@ -79,5 +79,7 @@ export function shiftDnsStep(
         env,
       );
     },
+    summarize: (changed) =>
+      `${r.properties.record} → ${lbName ?? r.properties.setIdentifier}: weight ${weight}${changed ? "" : " already"}`,
   });
 }
