@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { registerCreateCommand } from "./commands/create.js";
+import { registerCrontabCommand } from "./commands/crontab.js";
 import { registerDestroyCommand } from "./commands/destroy.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
@@ -176,6 +177,7 @@ Examples:
   registerRolloutCommand(program);
   registerDestroyCommand(program);
   registerUpdateCommand(program);
+  registerCrontabCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
   registerSandboxCommands(program);

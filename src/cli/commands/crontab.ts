@@ -1,0 +1,102 @@
+import path from "node:path";
+import { type Command, Option } from "commander";
+import { ExitCode } from "../exit-codes.js";
+import { action } from "../run-action.js";
+
+interface CrontabFlags {
+  user?: string;
+  waitLock: string;
+  output: "crontab" | "json";
+}
+
+/** Registers `kubecontrol crontab`: the cron entries for the apps whose spec has deploy.schedule. */
+export function registerCrontabCommand(program: Command): void {
+  program
+    .command("crontab")
+    .description("print cron entries that deploy each app with a deploy.schedule, unattended")
+    .option("--user <name>", "write /etc/cron.d lines, run as this user (default: a user crontab)")
+    .option("--wait-lock <duration>", "how long a scheduled run waits for another run on the app", "30m")
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["crontab", "json"]).default("crontab"),
+    )
+    .addHelpText(
+      "after",
+      `
+Each app whose spec sets deploy.schedule gets one line: blue-green apps run \`update\`, rolling
+ones \`rollout\`, at the head of the app's source, with --yes (cron has no terminal),
+--wait-lock (an engineer's run in progress is waited for, never raced: the app's lease decides)
+and --json, appending to <stateDir>/logs/<app>.log. Paths are absolute, so the lines work from
+cron's empty environment; AWS credentials come from the host (instance profile or
+~/.aws of the user cron runs as). Nothing is installed: review the output, then install it.
+
+Examples:
+  kubecontrol crontab
+  kubecontrol crontab | crontab -                      # replaces the user's crontab
+  kubecontrol crontab --user deploy > /etc/cron.d/kubecontrol`,
+    )
+    .action(action(async (cmd) => crontabCommand(cmd, cmd.opts<CrontabFlags>())));
+}
+
+/** Quotes a word for /bin/sh, and `%` for cron (which turns a bare % into a newline). */
+function sh(word: string): string {
+  const quoted = /^[A-Za-z0-9_./:=@-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  return quoted.replaceAll("%", "\\%");
+}
+
+async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
+  const [{ commandSetup }, { loadApps }, { globalOptions }, { reportError }, { parseDuration }, errors] =
+    await Promise.all([
+      import("../load.js"),
+      import("../../spec/loader.js"),
+      import("../context.js"),
+      import("../run-action.js"),
+      import("../../spec/primitives.js"),
+      import("../../errors.js"),
+    ]);
+  if (parseDuration(o.waitLock) === undefined)
+    throw new errors.KubecontrolError(
+      "USAGE",
+      `--wait-lock: expected a duration such as "90s" or "30m", found "${o.waitLock}"`,
+    );
+  const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  const { apps, errors: broken } = await loadApps(appsDir, loadOptions);
+  for (const e of broken) reportError(e, false);
+  const bin = path.resolve(path.dirname(process.argv[1] ?? "kubecontrol"), "kubecontrol");
+  const logs = path.join(config.values.stateDir, "logs");
+  const entries = apps
+    .filter(({ app }) => app.deploy.schedule)
+    .map(({ app }) => {
+      const command = app.deploy.strategy === "rolling" ? "rollout" : "update";
+      const run = [
+        sh(process.execPath),
+        sh(bin),
+        "--apps",
+        sh(appsDir),
+        "--json",
+        command,
+        sh(app.name),
+        "--yes",
+        "--wait-lock",
+        sh(o.waitLock),
+      ].join(" ");
+      const log = sh(path.join(logs, `${app.name}.log`));
+      return {
+        app: app.name,
+        schedule: app.deploy.schedule!,
+        command,
+        line: `${app.deploy.schedule} ${o.user ? `${o.user} ` : ""}mkdir -p ${sh(logs)} && cd ${sh(path.dirname(appsDir))} && ${run} >> ${log} 2>&1`,
+      };
+    })
+    .sort((a, b) => a.app.localeCompare(b.app));
+  if (o.output === "json" || globalOptions(cmd).json) {
+    process.stdout.write(`${JSON.stringify({ entries }, null, 2)}\n`);
+  } else {
+    const lines = [
+      `# kubecontrol: unattended deployments of the apps in ${appsDir} (kubecontrol crontab)`,
+      ...entries.map((e) => e.line),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    if (entries.length === 0) process.stderr.write(`no app in ${appsDir} sets deploy.schedule\n`);
+  }
+  return broken.length > 0 ? ExitCode.INVALID_SPEC : 0;
+}
