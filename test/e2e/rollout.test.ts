@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { ensureBinaries } from "../../src/sandbox/k8s/assets.js";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
 import { loadStages } from "../../src/sandbox/k8s/stages.js";
 import { awsCli } from "../aws/stack-fixture.js";
+import { repoRoot } from "../helpers/apps.js";
 import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
 import type { TestSandbox } from "../helpers/sandbox.js";
 
@@ -17,7 +18,6 @@ const exec = promisify(execFile);
 
 let project: E2eProject;
 let sbx: TestSandbox;
-let root: string;
 let app: string;
 let cluster: string;
 let kubectlBin: string;
@@ -51,42 +51,6 @@ interface Deployment {
 }
 
 const web = () => kubectl<Deployment>("get", "deployment", "web");
-
-/**
- * Waits until KWOK plays a stage just loaded: KWOK picks new Stage objects up from a watch, so a
- * pod made at once may still get the default stage. A probe pod running `image` must reach
- * ImagePullBackOff; a probe that raced the stage (and went Ready) is replaced by another.
- */
-async function untilStageApplies(image: string): Promise<void> {
-  const admin = ["--kubeconfig", adminKubeconfigPath(path.join(sbx.dir, "k8s"), cluster), "-n", app];
-  const deadline = Date.now() + 60_000;
-  for (let attempt = 0; Date.now() < deadline; attempt++) {
-    const probe = `stage-probe-${attempt}`;
-    await exec(kubectlBin, [...admin, "run", probe, `--image=${image}`, "--restart=Never"]);
-    try {
-      for (const until = Date.now() + 5_000; Date.now() < until; ) {
-        const pod = await kubectl<{
-          status?: { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
-        }>("get", "pod", probe);
-        const state = pod.status?.containerStatuses?.[0]?.state;
-        if (state?.waiting?.reason === "ImagePullBackOff") return;
-        if (state && !state.waiting) break; // the default stage got it first: try again
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    } finally {
-      await exec(kubectlBin, [
-        ...admin,
-        "delete",
-        "pod",
-        probe,
-        "--grace-period=0",
-        "--force",
-        "--wait=false",
-      ]).catch(() => undefined);
-    }
-  }
-  throw new Error(`the cannot-pull stage never applied to pods running ${image}`);
-}
 
 /** The images the web pods run (terminating pods included until they are gone). */
 async function webPodImages(): Promise<string[]> {
@@ -135,51 +99,41 @@ async function runs(): Promise<
 }
 
 /**
- * A KWOK stage that plays a kubelet failing to pull one image: pods running `image` get
- * ImagePullBackOff. Its weight makes it win over the sandbox's default "ready at once" stage,
- * which matches every unlabelled pod, so the pods need no opt-in label.
+ * The app's pods opt into the image gate (test/kube/stages/image-gate.yaml): they become ready
+ * unless their image is registry.local/app:broken, which no kubelet can pull. The gate's two
+ * stages and the sandbox's default exclude each other, so which one plays a pod never depends
+ * on KWOK's choice between stages; they are loaded as soon as the cluster exists, before any pod.
  */
-function imagePullFailureStage(image: string): string {
-  return `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: kc-test-cannot-pull-${app}
-spec:
-  resourceRef: { apiGroup: v1, kind: Pod }
-  weight: 1
-  selector:
-    matchExpressions:
-      - { key: ".metadata.deletionTimestamp", operator: DoesNotExist }
-      - { key: ".status.containerStatuses", operator: DoesNotExist }
-      - { key: ".spec.containers.[].image", operator: In, values: [${JSON.stringify(image)}] }
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - { lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
-      - { lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ContainersNotReady }
-      - { lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ContainersNotReady }
-      - { lastTransitionTime: {{ $now | Quote }}, status: "True", type: PodScheduled }
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state:
-          waiting: { reason: ImagePullBackOff, message: {{ printf "Back-off pulling image %q" .image | Quote }} }
-      {{ end }}
-      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      phase: Pending
-      startTime: {{ $now | Quote }}
-`;
+const BROKEN = "registry.local/app:broken";
+const GATE = path.join(repoRoot, "test/kube/stages/image-gate.yaml");
+
+/** Loads the gate into the colour's control plane as soon as it answers, while create runs. */
+async function loadGateWhenClusterExists(done: () => boolean): Promise<void> {
+  const kubeconfig = adminKubeconfigPath(path.join(sbx.dir, "k8s"), cluster);
+  let lastError: unknown;
+  for (const t0 = Date.now(); !done() && Date.now() - t0 < 150_000; ) {
+    if (existsSync(kubeconfig)) {
+      try {
+        await loadStages(sbx.dir, cluster, [GATE]);
+        return;
+      } catch (err) {
+        lastError = err; // the API server may not answer yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the image gate was never loaded into ${cluster}: ${String(lastError)}`);
 }
 
 beforeAll(async () => {
   kubectlBin = path.join(await ensureBinaries({ build: false }), "kubectl");
-  project = await e2eProject("roll");
-  ({ sbx, root, app } = project);
+  project = await e2eProject("roll", (spec) =>
+    spec.replace(
+      '    web: {\n      pool: "general",',
+      '    web: {\n      pool: "general",\n      labels: { "sandbox.kubecontrol.dev/stage": "image-gate" },',
+    ),
+  );
+  ({ sbx, app } = project);
   cluster = `kc-${app}-blue`;
 }, 120_000);
 
@@ -197,8 +151,14 @@ describe("kubecontrol rollout, end to end", () => {
   }, 60_000);
 
   it("rolls a second commit out in place: new digest-pinned image, same cluster and Deployment, DNS untouched; again is a no-op", async () => {
-    // given the app created at its first commit
-    const created = await kubecontrol(["create", app, "--yes"]);
+    // given the app created at its first commit (its pods behind the image gate)
+    let finished = false;
+    const creating = kubecontrol(["create", app, "--yes"]).then((r) => {
+      finished = true;
+      return r;
+    });
+    await loadGateWhenClusterExists(() => finished);
+    const created = await creating;
     expect(created.status, created.stderr).toBe(0);
     const first = git("rev-parse", "HEAD");
     const before = await web();
@@ -251,17 +211,10 @@ describe("kubecontrol rollout, end to end", () => {
   }, 300_000);
 
   it("undoes a rollout whose new pods cannot pull their image: back on the previous image, available, exit 7", async () => {
-    // given the app on its second commit (above), and a third commit whose image the kubelets cannot pull
+    // given the app on its second commit (above), and its spec pointing web at an image no kubelet can pull
     const previous = (await web()).spec.template.spec.containers[0]!.image;
-    const third = commitChange("third");
-    const image = await kubecontrol(["image", app]);
-    expect(image.status, image.stderr).toBe(0);
-    const broken = await ecrReference(third);
-    expect(image.stdout).toContain(broken);
-    const stage = path.join(root, "cannot-pull.yaml");
-    writeFileSync(stage, imagePullFailureStage(broken));
-    await loadStages(sbx.dir, cluster, [stage]);
-    await untilStageApplies(broken);
+    const version = git("rev-parse", "HEAD");
+    project.writeSpec((spec) => spec.replace('image: "app"', `image: "${BROKEN}"`));
 
     // when it is rolled out
     const r = await kubecontrol(["rollout", app, "--yes"]);
@@ -285,7 +238,7 @@ describe("kubecontrol rollout, end to end", () => {
       .toBe(after.spec.replicas);
 
     // and history records the failed run with its reason
-    expect((await runs())[0]).toMatchObject({ command: "rollout", result: "failed", version: third });
+    expect((await runs())[0]).toMatchObject({ command: "rollout", result: "failed", version });
     expect((await runs())[0]!.error).toMatch(
       /^VERIFY_FAILED: rollout failed: deployment\/web failed: ImagePullFailed/,
     );
