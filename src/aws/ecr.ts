@@ -1,7 +1,7 @@
 import type * as Sdk from "@aws-sdk/client-ecr";
 import type { AwsOptions } from "./client-config.js";
 import { awsCall, orAbsent } from "./errors.js";
-import { lazyClient } from "./lazy.js";
+import { allPages, lazyClient } from "./lazy.js";
 
 type M = typeof Sdk;
 
@@ -25,6 +25,37 @@ export class Ecr {
   private async runOnce<T>(op: string, what: string, f: (m: M, c: Sdk.ECRClient) => Promise<T>): Promise<T> {
     const { m, once } = await this.sdk();
     return awsCall("ecr", op, what, () => f(m, once));
+  }
+
+  /** Every repository of the account in this region (destroy's search for a former spec's). */
+  repositories(): Promise<Sdk.Repository[]> {
+    return this.run("DescribeRepositories", "repositories", (m, c) =>
+      allPages(async (nextToken) => {
+        const r = await c.send(new m.DescribeRepositoriesCommand({ nextToken }));
+        return { items: r.repositories, next: r.nextToken };
+      }),
+    );
+  }
+
+  /** How many images a repository holds (undefined when it is gone). */
+  imageCount(repository: string): Promise<number | undefined> {
+    return orAbsent(
+      () =>
+        this.run("ListImages", `repository ${repository}`, async (m, c) => {
+          const ids = await allPages(async (nextToken) => {
+            const r = await c.send(
+              new m.ListImagesCommand({
+                repositoryName: repository,
+                nextToken,
+                filter: { tagStatus: "ANY" },
+              }),
+            );
+            return { items: r.imageIds, next: r.nextToken };
+          });
+          return new Set(ids.map((i) => i.imageDigest ?? i.imageTag)).size;
+        }),
+      "RepositoryNotFoundException",
+    );
   }
 
   /** The repository, or undefined. */

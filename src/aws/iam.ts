@@ -64,6 +64,56 @@ export class Iam {
     );
   }
 
+  /** Names of the roles whose name starts with `prefix` (destroy's search for what a former spec made). */
+  roleNames(prefix: string): Promise<string[]> {
+    return this.run("ListRoles", "roles", async (m, c) => {
+      const roles = await allPages(async (Marker) => {
+        const r = await c.send(new m.ListRolesCommand({ Marker }));
+        return { items: r.Roles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return roles.map((r) => r.RoleName!).filter((n) => n.startsWith(prefix));
+    });
+  }
+
+  /** Names of the instance profiles whose name starts with `prefix`. */
+  instanceProfileNames(prefix: string): Promise<string[]> {
+    return this.run("ListInstanceProfiles", "instance profiles", async (m, c) => {
+      const profiles = await allPages(async (Marker) => {
+        const r = await c.send(new m.ListInstanceProfilesCommand({ Marker }));
+        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return profiles.map((p) => p.InstanceProfileName!).filter((n) => n.startsWith(prefix));
+    });
+  }
+
+  /** Names of the instance profiles a role is in. */
+  profilesOfRole(role: string): Promise<string[]> {
+    return this.run("ListInstanceProfilesForRole", `role ${role}`, async (m, c) => {
+      const profiles = await allPages(async (Marker) => {
+        const r = await c.send(new m.ListInstanceProfilesForRoleCommand({ RoleName: role, Marker }));
+        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
+      });
+      return profiles.map((p) => p.InstanceProfileName!);
+    });
+  }
+
+  /** Names of a role's inline policies. */
+  inlinePolicies(role: string): Promise<string[]> {
+    return this.run("ListRolePolicies", `role ${role}`, (m, c) =>
+      allPages(async (Marker) => {
+        const r = await c.send(new m.ListRolePoliciesCommand({ RoleName: role, Marker }));
+        return { items: r.PolicyNames, next: r.IsTruncated ? r.Marker : undefined };
+      }),
+    );
+  }
+
+  /** Deletes one inline policy of a role. */
+  async deleteInlinePolicy(role: string, policy: string): Promise<void> {
+    await this.run("DeleteRolePolicy", `role ${role}`, (m, c) =>
+      c.send(new m.DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+    );
+  }
+
   /** ARNs of the managed policies attached to a role. */
   attachedPolicies(name: string): Promise<string[]> {
     return this.run("ListAttachedRolePolicies", `role ${name}`, async (m, c) => {

@@ -14,6 +14,8 @@ export interface CodeBuildApi {
   getBuild(id: string): Promise<Sdk.Build | undefined>;
   /** The project's most recent builds, newest first (one page). */
   recentBuilds(project: string): Promise<Sdk.Build[]>;
+  /** Removes the project (destroy). */
+  deleteProject(name: string): Promise<void>;
 }
 
 /** The SDK-backed CodeBuild API (the SDK module loaded on first use). */
@@ -42,6 +44,9 @@ export async function sdkCodeBuildApi(options: AwsClientOptions): Promise<CodeBu
     },
     async getBuild(id) {
       return (await client.send(new m.BatchGetBuildsCommand({ ids: [id] }))).builds?.[0];
+    },
+    async deleteProject(name) {
+      await client.send(new m.DeleteProjectCommand({ name }));
     },
     async recentBuilds(project) {
       const ids = (

@@ -137,6 +137,9 @@ function standInCodeBuild(states: Array<Partial<Build>>, running?: Partial<Build
       project = { ...input } as Project;
     },
     async updateProject() {},
+    async deleteProject() {
+      project = undefined;
+    },
     async startBuild(input) {
       calls.startBuild++;
       return { id: `${input.projectName}:1`, buildStatus: "IN_PROGRESS", sourceVersion: input.sourceVersion };

@@ -1,6 +1,7 @@
 import type { AwsOptions } from "../../aws/client-config.js";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
+import { type CodeBuildApi, sdkCodeBuildApi } from "../../images/codebuild-api.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
 import { hashOf } from "../../plan/canonical.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
@@ -10,7 +11,6 @@ import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import {
-  AppScopedApi,
   type AppScopedExtra,
   appScopedExtraSteps,
   extraStepName,
@@ -33,7 +33,7 @@ import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorde
 export interface DestroyBase extends Pick<RunContext, "concurrency" | "signal"> {
   app: ResolvedKubeApp;
   aws: Aws;
-  /** For the calls src/aws's clients do not offer (listings, CodeBuild): the same region and endpoint. */
+  /** For the CodeBuild client (src/images/codebuild-api.ts): the same region and endpoint. */
   awsOptions: AwsOptions;
   stack?: StackOptions;
 }
@@ -90,13 +90,13 @@ interface Discovery {
   extras: AppScopedExtra[];
 }
 
-async function discover(i: DestroyBase, api: AppScopedApi): Promise<Discovery> {
+async function discover(i: DestroyBase, codebuild: CodeBuildApi): Promise<Discovery> {
   const plans = plansOf(i.app);
   const record = plans[0]!.aws.find((r): r is DnsRecord => r.kind === "route53-record");
   const sweep: SweepInput = { app: i.app.name, livePlans: plans, ...(record ? { record } : {}) };
   const [orphans, extras] = await Promise.all([
     findOrphans(i.aws, sweep),
-    findAppScopedExtras(i.aws, api, plans[0]!),
+    findAppScopedExtras(i.aws, codebuild, plans[0]!),
   ]);
   return { plans, sweep, orphans, extras };
 }
@@ -118,7 +118,7 @@ interface Target {
 function destroyGraph(
   d: Discovery,
   i: DestroyBase,
-  api: AppScopedApi,
+  codebuild: CodeBuildApi,
   runId: string,
 ): { steps: Step[]; targets: Map<string, Target> } {
   const pace = i.stack?.pace;
@@ -160,7 +160,8 @@ function destroyGraph(
   }
 
   const env: StackEnv = { plan, aws: i.aws, runId, ...(pace ? { pace } : {}) };
-  for (const s of appScopedExtraSteps(i.aws, api, d.extras, env)) steps.push({ ...s, dependsOn: before });
+  for (const s of appScopedExtraSteps(i.aws, codebuild, d.extras, env))
+    steps.push({ ...s, dependsOn: before });
   for (const e of d.extras) targets.set(extraStepName(e), { kind: e.kind, name: e.name, colour: undefined });
   return { steps, targets };
 }
@@ -202,8 +203,8 @@ const ORDER = (r: LiveResource) =>
  * is taken, nothing is recorded.
  */
 export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> {
-  const api = new AppScopedApi(i.awsOptions);
-  const graph = destroyGraph(await discover(i, api), i, api, "inventory");
+  const codebuild = await sdkCodeBuildApi(i.awsOptions);
+  const graph = destroyGraph(await discover(i, codebuild), i, codebuild, "inventory");
   const probes: Step[] = graph.steps
     .filter((s) => s.name === FIND_NETWORK || graph.targets.has(s.name))
     .map((s) =>
@@ -247,7 +248,7 @@ export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> 
     live
       .filter((r) => r.kind === "ecr-repository")
       .map(async (r) => {
-        const n = await api.imageCount(r.name);
+        const n = await i.aws.ecr.imageCount(r.name);
         if (n !== undefined) r.detail = `${n} image${n === 1 ? "" : "s"}`;
       }),
   );
@@ -261,7 +262,7 @@ export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> 
  * killed is finished by running it again, and a run when everything is gone changes nothing.
  */
 export async function destroyApp(i: DestroyInput): Promise<WorkflowOutcome> {
-  const api = new AppScopedApi(i.awsOptions);
+  const codebuild = await sdkCodeBuildApi(i.awsOptions);
   const plans = plansOf(i.app);
   return recordedWorkflow(
     recordedRunOptions(i, {
@@ -272,7 +273,7 @@ export async function destroyApp(i: DestroyInput): Promise<WorkflowOutcome> {
     }),
     async (run) => {
       // Looked for again under the lease: what another run made since the listing goes too.
-      const graph = destroyGraph(await discover(i, api), i, api, run.runId);
+      const graph = destroyGraph(await discover(i, codebuild), i, codebuild, run.runId);
       const report = await run.runGraph(graph.steps, {
         concurrency: i.concurrency,
         signal: i.signal,

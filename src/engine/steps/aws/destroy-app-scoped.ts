@@ -1,10 +1,6 @@
-import type * as CodeBuildSdk from "@aws-sdk/client-codebuild";
-import type * as EcrSdk from "@aws-sdk/client-ecr";
-import type * as IamSdk from "@aws-sdk/client-iam";
-import type { AwsOptions } from "../../../aws/client-config.js";
 import type { Aws } from "../../../aws/create-aws.js";
-import { awsCall, hasCode, orAbsent } from "../../../aws/errors.js";
-import { allPages, lazyClient } from "../../../aws/lazy.js";
+import { hasCode, orAbsent } from "../../../aws/errors.js";
+import type { CodeBuildApi } from "../../../images/codebuild-api.js";
 import { codeBuildProjectName } from "../../../images/codebuild-builder.js";
 import { TAG } from "../../../plan/aws.js";
 import type { EcrRepository, InstanceProfile } from "../../../plan/aws-types.js";
@@ -28,131 +24,6 @@ export interface AppScopedExtra {
   arn: string | undefined;
 }
 
-/** The calls the narrow clients of src/aws do not offer: listings, inline policies, CodeBuild. */
-export class AppScopedApi {
-  private readonly iam;
-  private readonly ecr;
-  private readonly codebuild;
-  constructor(options: AwsOptions) {
-    this.iam = lazyClient(
-      () => import("@aws-sdk/client-iam"),
-      (m, c) => new m.IAMClient(c),
-      options,
-    );
-    this.ecr = lazyClient(
-      () => import("@aws-sdk/client-ecr"),
-      (m, c) => new m.ECRClient(c),
-      options,
-    );
-    this.codebuild = lazyClient(
-      () => import("@aws-sdk/client-codebuild"),
-      (m, c) => new m.CodeBuildClient(c),
-      options,
-    );
-  }
-
-  async roleNames(prefix: string): Promise<string[]> {
-    const { m, client } = await this.iam();
-    return awsCall("iam", "ListRoles", "roles", async () => {
-      const roles = await allPages<IamSdk.Role>(async (Marker) => {
-        const r = await client.send(new m.ListRolesCommand({ Marker }));
-        return { items: r.Roles, next: r.IsTruncated ? r.Marker : undefined };
-      });
-      return roles.map((r) => r.RoleName!).filter((n) => n.startsWith(prefix));
-    });
-  }
-
-  async instanceProfileNames(prefix: string): Promise<string[]> {
-    const { m, client } = await this.iam();
-    return awsCall("iam", "ListInstanceProfiles", "instance profiles", async () => {
-      const profiles = await allPages<IamSdk.InstanceProfile>(async (Marker) => {
-        const r = await client.send(new m.ListInstanceProfilesCommand({ Marker }));
-        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
-      });
-      return profiles.map((p) => p.InstanceProfileName!).filter((n) => n.startsWith(prefix));
-    });
-  }
-
-  /** Names of a role's inline policies. */
-  async inlinePolicies(role: string): Promise<string[]> {
-    const { m, client } = await this.iam();
-    return awsCall("iam", "ListRolePolicies", `role ${role}`, () =>
-      allPages<string>(async (Marker) => {
-        const r = await client.send(new m.ListRolePoliciesCommand({ RoleName: role, Marker }));
-        return { items: r.PolicyNames, next: r.IsTruncated ? r.Marker : undefined };
-      }),
-    );
-  }
-
-  async deleteInlinePolicy(role: string, policy: string): Promise<void> {
-    const { m, client } = await this.iam();
-    await awsCall("iam", "DeleteRolePolicy", `role ${role}`, () =>
-      client.send(new m.DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })),
-    );
-  }
-
-  /** Names of the instance profiles a role is in. */
-  async profilesOfRole(role: string): Promise<string[]> {
-    const { m, client } = await this.iam();
-    return awsCall("iam", "ListInstanceProfilesForRole", `role ${role}`, async () => {
-      const profiles = await allPages<IamSdk.InstanceProfile>(async (Marker) => {
-        const r = await client.send(new m.ListInstanceProfilesForRoleCommand({ RoleName: role, Marker }));
-        return { items: r.InstanceProfiles, next: r.IsTruncated ? r.Marker : undefined };
-      });
-      return profiles.map((p) => p.InstanceProfileName!);
-    });
-  }
-
-  async repositories(): Promise<EcrSdk.Repository[]> {
-    const { m, client } = await this.ecr();
-    return awsCall("ecr", "DescribeRepositories", "repositories", () =>
-      allPages<EcrSdk.Repository>(async (nextToken) => {
-        const r = await client.send(new m.DescribeRepositoriesCommand({ nextToken }));
-        return { items: r.repositories, next: r.nextToken };
-      }),
-    );
-  }
-
-  /** How many images a repository holds (undefined when it is gone). */
-  async imageCount(repository: string): Promise<number | undefined> {
-    const { m, client } = await this.ecr();
-    return orAbsent(
-      () =>
-        awsCall("ecr", "ListImages", `repository ${repository}`, async () => {
-          const ids = await allPages<EcrSdk.ImageIdentifier>(async (nextToken) => {
-            const r = await client.send(
-              new m.ListImagesCommand({
-                repositoryName: repository,
-                nextToken,
-                filter: { tagStatus: "ANY" },
-              }),
-            );
-            return { items: r.imageIds, next: r.nextToken };
-          });
-          return new Set(ids.map((i) => i.imageDigest ?? i.imageTag)).size;
-        }),
-      "RepositoryNotFoundException",
-    );
-  }
-
-  async project(name: string): Promise<CodeBuildSdk.Project | undefined> {
-    const { m, client } = await this.codebuild();
-    return awsCall(
-      "codebuild",
-      "BatchGetProjects",
-      `project ${name}`,
-      async () => (await client.send(new m.BatchGetProjectsCommand({ names: [name] }))).projects?.[0],
-    );
-  }
-
-  async deleteProject(name: string): Promise<void> {
-    const { m, client } = await this.codebuild();
-    await awsCall("codebuild", "DeleteProject", `project ${name}`, () =>
-      client.send(new m.DeleteProjectCommand({ name })),
-    );
-  }
-}
-
 /** Whether the tags say the resource belongs to the app. */
 function taggedFor(app: string, tags: Record<string, string>): boolean {
   return tags[TAG.app] === app;
@@ -166,7 +37,7 @@ function taggedFor(app: string, tags: Record<string, string>): boolean {
  */
 export async function findAppScopedExtras(
   aws: Aws,
-  api: AppScopedApi,
+  codebuild: CodeBuildApi,
   plan: Plan,
 ): Promise<AppScopedExtra[]> {
   const app = plan.app;
@@ -175,10 +46,10 @@ export async function findAppScopedExtras(
   const found: AppScopedExtra[] = [];
 
   const [repos, roles, profiles, project] = await Promise.all([
-    api.repositories(),
-    api.roleNames(prefix),
-    api.instanceProfileNames(prefix),
-    api.project(codeBuildProjectName(app)),
+    aws.ecr.repositories(),
+    aws.iam.roleNames(prefix),
+    aws.iam.instanceProfileNames(prefix),
+    codebuild.getProject(codeBuildProjectName(app)),
   ]);
   for (const repo of repos) {
     if (planned.has(`ecr-repository:${repo.repositoryName}`)) continue;
@@ -217,14 +88,14 @@ export function extraStepName(e: AppScopedExtra): string {
  */
 export function appScopedExtraSteps(
   aws: Aws,
-  api: AppScopedApi,
+  codebuild: CodeBuildApi,
   extras: AppScopedExtra[],
   env: StackEnv,
 ): Step[] {
-  return extras.map((e) => extraStep(aws, api, e, env));
+  return extras.map((e) => extraStep(aws, codebuild, e, env));
 }
 
-function extraStep(aws: Aws, api: AppScopedApi, e: AppScopedExtra, env: StackEnv): Step {
+function extraStep(aws: Aws, codebuild: CodeBuildApi, e: AppScopedExtra, env: StackEnv): Step {
   const id = `orphan-${e.kind}/${e.name}`;
   // The plan's delete steps read only the id and the name of the resource they are given.
   switch (e.kind) {
@@ -262,10 +133,10 @@ function extraStep(aws: Aws, api: AppScopedApi, e: AppScopedExtra, env: StackEnv
           const absent = (err: unknown) => {
             if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
           };
-          for (const profile of await api.profilesOfRole(e.name))
+          for (const profile of await aws.iam.profilesOfRole(e.name))
             await aws.iam.removeRoleFromInstanceProfile(profile, e.name).catch(absent);
-          for (const policy of await api.inlinePolicies(e.name))
-            await api.deleteInlinePolicy(e.name, policy).catch(absent);
+          for (const policy of await aws.iam.inlinePolicies(e.name))
+            await aws.iam.deleteInlinePolicy(e.name, policy).catch(absent);
           for (const policy of await aws.iam.attachedPolicies(e.name))
             await aws.iam.detachPolicy(e.name, policy).catch(absent);
           await aws.iam.deleteRole(e.name).catch(absent);
@@ -277,9 +148,9 @@ function extraStep(aws: Aws, api: AppScopedApi, e: AppScopedExtra, env: StackEnv
         id,
         description: `CodeBuild project ${e.name}`,
         env,
-        find: () => api.project(e.name),
+        find: () => codebuild.getProject(e.name),
         async remove() {
-          await api.deleteProject(e.name).catch((err: unknown) => {
+          await codebuild.deleteProject(e.name).catch((err: unknown) => {
             if (!hasCode(err, "ResourceNotFoundException")) throw err;
           });
         },
