@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { KubecontrolError } from "../errors.js";
-import { lockedError, pidAlive, type Row, toRun, toStep } from "./common.js";
+import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -251,17 +251,7 @@ class SqliteStore implements HistoryStore {
 
   private leaseRow(app: string): Lease | undefined {
     const r = this.db.prepare("SELECT * FROM leases WHERE app = ?").get(app) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      app: String(r.app),
-      owner: String(r.owner),
-      host: String(r.host),
-      pid: Number(r.pid),
-      acquiredAt: Number(r.acquired_at),
-      heartbeatAt: Number(r.heartbeat_at),
-      expiresAt: Number(r.expires_at),
-      token: Number(r.token),
-    };
+    return r ? toLease(r) : undefined;
   }
 
   /** The lease a write claims to hold; refuses a write from a run whose lease was taken over. */
