@@ -16,8 +16,13 @@ export interface VerifyContext {
   app: string;
   colour: "blue" | "green";
   version: string;
-  /** The colour's load balancer, e.g. `http://kc-webapp-green-123.us-east-1.elb.amazonaws.com`. */
+  /**
+   * The app's own URL as clients will use it, e.g. `https://webapp.example.com` (an HTTPS listener
+   * when there is one). DNS does not point there yet: use `fetch` below, which connects to the new
+   * colour's load balancer while TLS and the Host header see this name.
+   */
   baseUrl: string;
+  /** A fetch whose requests for `baseUrl`'s host go to the new colour's load balancer; certificates are verified. */
   fetch: typeof globalThis.fetch;
   signal: AbortSignal;
 }

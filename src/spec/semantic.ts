@@ -236,6 +236,13 @@ function checkDeploy(app: KubeAppParsed, add: Add): void {
         `expected one of the services (${Object.keys(app.services).join(", ") || "none"}), found "${check.service}"`,
         guess ? `did you mean "${guess}"?` : undefined,
       );
+    } else if (!app.services[check.service]?.loadBalancer) {
+      const balanced = Object.keys(app.services).filter((s) => app.services[s]?.loadBalancer);
+      add(
+        ["deploy", "verify", "http", i, "service"],
+        `expected a service with a load balancer (checks go through it), found "${check.service}", which has none`,
+        balanced.length > 0 ? `check "${balanced[0]}" instead` : "give the service a loadBalancer",
+      );
     }
   });
   const steps = app.deploy.dnsSteps;
