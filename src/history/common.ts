@@ -45,7 +45,21 @@ export function toRun(r: Row): RunRecord {
     finishedAt: r.finished_at === null ? null : Number(r.finished_at),
     result: r.result as RunResult,
     error: (r.error as string | null) ?? null,
+    options: parseOptions(r.options),
   };
+}
+
+/** A run's recorded options, or null (older runs, or an unreadable value). */
+function parseOptions(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== "string" || value === "") return null;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 export function toStep(r: Row): StepRecord {

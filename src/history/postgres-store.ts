@@ -1,12 +1,15 @@
 import type { Pool, PoolClient } from "pg";
 import { KubecontrolError } from "../errors.js";
 import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
+import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
 import type {
   AcquireOptions,
   AcquireResult,
   Fence,
   HistoryStore,
   Lease,
+  LeaseEvent,
+  NewRun,
   RunFilter,
   RunRecord,
   RunResult,
@@ -27,31 +30,6 @@ import type {
  * means nothing elsewhere, so a lease held from another host is taken over only once it expired.
  * Host names must therefore be unique across the hosts sharing a database.
  */
-
-/** Version of the tables below; a store finding an older one creates what is missing. */
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, app TEXT NOT NULL, command TEXT NOT NULL, who TEXT NOT NULL,
-  version TEXT, colour TEXT, plan_hash TEXT, started_at BIGINT NOT NULL, finished_at BIGINT,
-  result TEXT NOT NULL, error TEXT, seq BIGINT GENERATED ALWAYS AS IDENTITY);
-CREATE INDEX IF NOT EXISTS runs_app_started ON runs (app, started_at);
-CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
-CREATE TABLE IF NOT EXISTS steps (
-  run_id TEXT NOT NULL REFERENCES runs (id), step TEXT NOT NULL, status TEXT NOT NULL,
-  started_at BIGINT NOT NULL, finished_at BIGINT, changed BOOLEAN NOT NULL, output TEXT, error TEXT,
-  seq BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run_id, step));
-CREATE TABLE IF NOT EXISTS leases (
-  app TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
-  acquired_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, token BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS fencing (app TEXT PRIMARY KEY, last_token BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS lease_log (
-  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, app TEXT NOT NULL, at BIGINT NOT NULL,
-  event TEXT NOT NULL, owner TEXT NOT NULL, token BIGINT NOT NULL, detail TEXT);
-CREATE INDEX IF NOT EXISTS lease_log_app ON lease_log (app, seq);
-CREATE TABLE IF NOT EXISTS kubecontrol_schema (version INTEGER NOT NULL);
-`;
 
 /** Serializes schema creation across hosts opening one database at once (any constant; per database). */
 const SCHEMA_LOCK = 0x6b75_6265_6374_6cn;
@@ -229,21 +207,30 @@ export class PostgresStore implements HistoryStore {
     private readonly target: PostgresTarget,
   ) {}
 
-  /** Creates the tables unless a store of this schema version already did. */
+  /**
+   * Brings the database's schema to SCHEMA_VERSION: the migrations after the highest version
+   * `kubecontrol_schema` records, in one transaction under an advisory lock (hosts opening a new
+   * or older database at once take turns; the second finds nothing left). A database at the
+   * current version needs no DDL, so its users need no CREATE privilege.
+   */
   async ensureSchema(): Promise<void> {
-    try {
-      const { rows } = await this.pool.query("SELECT max(version) AS v FROM kubecontrol_schema");
-      if (Number(rows[0]?.v ?? 0) >= SCHEMA_VERSION) return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== "42P01") throw err; // undefined_table: a new database
-    }
+    const current = async (q: Pick<Pool, "query">) => {
+      try {
+        const { rows } = await q.query("SELECT max(version) AS v FROM kubecontrol_schema");
+        return Number(rows[0]?.v ?? 0);
+      } catch (err) {
+        if ((err as { code?: string }).code === "42P01") return 0; // undefined_table: a new database
+        throw err;
+      }
+    };
+    if ((await current(this.pool)) >= SCHEMA_VERSION) return;
     await this.transaction(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK.toString()]);
-      await c.query(SCHEMA);
-      await c.query(
-        "INSERT INTO kubecontrol_schema (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM kubecontrol_schema WHERE version >= $1)",
-        [SCHEMA_VERSION],
-      );
+      await c.query("CREATE TABLE IF NOT EXISTS kubecontrol_schema (version INTEGER NOT NULL)");
+      for (const m of pendingMigrations(await current(c))) {
+        await c.query(m.postgres);
+        await c.query("INSERT INTO kubecontrol_schema (version) VALUES ($1)", [m.version]);
+      }
     });
   }
 
@@ -334,9 +321,7 @@ export class PostgresStore implements HistoryStore {
   }
 
   /** Lease events of an app, oldest first (acquired, took-over, released). */
-  async leaseLog(
-    app: string,
-  ): Promise<{ at: number; event: string; owner: string; token: number; detail: string | null }[]> {
+  async leaseLog(app: string): Promise<LeaseEvent[]> {
     const { rows } = await this.query(
       "SELECT at, event, owner, token, detail FROM lease_log WHERE app = $1 ORDER BY seq",
       [app],
@@ -350,13 +335,23 @@ export class PostgresStore implements HistoryStore {
     }));
   }
 
-  async startRun(run: Omit<RunRecord, "finishedAt" | "result" | "error">, fence: Fence): Promise<void> {
+  async startRun(run: NewRun, fence: Fence): Promise<void> {
     await this.fencedWrite(
       fence,
-      `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error)
-       SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, NULL, 'running', NULL
+      `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options)
+       SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, NULL, 'running', NULL, $11::text
        FROM lease`,
-      [run.id, run.app, run.command, run.who, run.version, run.colour, run.planHash, run.startedAt],
+      [
+        run.id,
+        run.app,
+        run.command,
+        run.who,
+        run.version,
+        run.colour,
+        run.planHash,
+        run.startedAt,
+        run.options ? JSON.stringify(run.options) : null,
+      ],
     );
   }
 

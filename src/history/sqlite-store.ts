@@ -3,35 +3,20 @@ import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { KubecontrolError } from "../errors.js";
 import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
+import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
 import type {
   AcquireOptions,
   AcquireResult,
   Fence,
   HistoryStore,
   Lease,
+  LeaseEvent,
+  NewRun,
   RunFilter,
   RunRecord,
   RunResult,
   StepRecord,
 } from "./types.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, app TEXT NOT NULL, command TEXT NOT NULL, who TEXT NOT NULL,
-  version TEXT, colour TEXT, plan_hash TEXT, started_at INTEGER NOT NULL, finished_at INTEGER,
-  result TEXT NOT NULL, error TEXT);
-CREATE INDEX IF NOT EXISTS runs_app_started ON runs (app, started_at);
-CREATE TABLE IF NOT EXISTS steps (
-  run_id TEXT NOT NULL REFERENCES runs (id), step TEXT NOT NULL, status TEXT NOT NULL,
-  started_at INTEGER NOT NULL, finished_at INTEGER, changed INTEGER NOT NULL, output TEXT, error TEXT,
-  PRIMARY KEY (run_id, step));
-CREATE TABLE IF NOT EXISTS leases (
-  app TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
-  acquired_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, token INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS fencing (app TEXT PRIMARY KEY, last_token INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS lease_log (
-  app TEXT NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, owner TEXT NOT NULL, token INTEGER NOT NULL, detail TEXT);
-`;
 
 /** Mode of the store's files: the deployers group reads and writes, others nothing (history names people). */
 const FILE_MODE = 0o660;
@@ -59,12 +44,28 @@ export async function openSqliteStore(stateDir: string): Promise<HistoryStore> {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    db.exec(SCHEMA);
+    migrate(db);
   } finally {
     process.umask(previous);
   }
   for (const f of [file, `${file}-wal`, `${file}-shm`]) shareFile(f);
   return new SqliteStore(db);
+}
+
+/**
+ * Brings the file's schema to SCHEMA_VERSION: the migrations after its `user_version`, in one
+ * immediate transaction (a second process opening the file at once waits, then finds nothing
+ * left to do).
+ */
+function migrate(db: BetterSqlite3.Database): void {
+  const version = () => Number(db.pragma("user_version", { simple: true }));
+  if (version() >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (const m of pendingMigrations(version())) {
+      db.exec(m.sqlite);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  }).immediate();
 }
 
 /**
@@ -170,24 +171,22 @@ class SqliteStore implements HistoryStore {
   }
 
   /** Lease events of an app, oldest first (acquired, took-over, released). */
-  leaseLog(
-    app: string,
-  ): { at: number; event: string; owner: string; token: number; detail: string | null }[] {
+  async leaseLog(app: string): Promise<LeaseEvent[]> {
     return this.db
       .prepare("SELECT at, event, owner, token, detail FROM lease_log WHERE app = ? ORDER BY rowid")
       .all(app) as never;
   }
 
-  async startRun(run: Omit<RunRecord, "finishedAt" | "result" | "error">, fence: Fence): Promise<void> {
+  async startRun(run: NewRun, fence: Fence): Promise<void> {
     this.db
       .transaction(() => {
         this.fenced(fence);
         this.db
           .prepare(
-            `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error)
-           VALUES (@id, @app, @command, @who, @version, @colour, @planHash, @startedAt, NULL, 'running', NULL)`,
+            `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options)
+           VALUES (@id, @app, @command, @who, @version, @colour, @planHash, @startedAt, NULL, 'running', NULL, @options)`,
           )
-          .run(run);
+          .run({ ...run, options: run.options ? JSON.stringify(run.options) : null });
       })
       .immediate();
   }

@@ -17,7 +17,14 @@ export interface RunRecord {
   result: RunResult;
   /** The error's code and message when the run failed; never secrets. */
   error: string | null;
+  /** The flags it was started with beyond version and colour (keepOld, drainMs, force), for resume. */
+  options: Record<string, unknown> | null;
 }
+
+/** A run as it is recorded when it starts. */
+export type NewRun = Omit<RunRecord, "finishedAt" | "result" | "error" | "options"> & {
+  options?: Record<string, unknown> | null;
+};
 
 export type StepStatus = "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -44,6 +51,15 @@ export interface Lease {
   expiresAt: number;
   /** Fencing token: grows by one at every acquisition; writes carrying an older one are refused. */
   token: number;
+}
+
+/** One line of an app's lease log. */
+export interface LeaseEvent {
+  at: number;
+  event: "acquired" | "took-over" | "released" | string;
+  owner: string;
+  token: number;
+  detail: string | null;
 }
 
 /** Proof of holding an app's lease, carried by every write a run makes. */
@@ -81,8 +97,10 @@ export interface HistoryStore {
   renewLease(fence: Fence, ttlMs: number, now?: number): Promise<Lease>;
   releaseLease(fence: Fence): Promise<void>;
   currentLease(app: string): Promise<Lease | undefined>;
+  /** The app's lease events, oldest first (acquired, took-over, released). */
+  leaseLog(app: string): Promise<LeaseEvent[]>;
 
-  startRun(run: Omit<RunRecord, "finishedAt" | "result" | "error">, fence: Fence): Promise<void>;
+  startRun(run: NewRun, fence: Fence): Promise<void>;
   finishRun(
     id: string,
     result: Exclude<RunResult, "running">,

@@ -75,11 +75,7 @@ function deadPid(): number {
   return spawnSync(process.execPath, ["-e", "0"]).pid!;
 }
 
-type LeaseLog = { event: string; detail: string | null }[];
-/** The lease log (not part of HistoryStore: both stores keep one for people to read). */
-async function leaseLog(store: HistoryStore, app: string): Promise<LeaseLog> {
-  return (store as unknown as { leaseLog(app: string): LeaseLog | Promise<LeaseLog> }).leaseLog(app);
-}
+const leaseLog = (store: HistoryStore, app: string) => store.leaseLog(app);
 
 describe.each(kinds)("the $name store", (kind) => {
   beforeAll(() => kind.setup());
@@ -177,6 +173,7 @@ describe.each(kinds)("the $name store", (kind) => {
         version: null,
         colour: null,
         planHash: null,
+        options: { force: true },
         startedAt: 3000,
       },
       fence,
@@ -204,10 +201,11 @@ describe.each(kinds)("the $name store", (kind) => {
       finishedAt: null,
       result: "running",
       error: null,
+      options: { force: true },
     });
     expect((await store.getRun("r2"))?.run).toMatchObject({ error: "STEP_FAILED: boom", finishedAt: 3500 });
     const r1 = await store.getRun("r1");
-    expect(r1?.run).toMatchObject({ result: "succeeded", finishedAt: 2000, planHash: "h1" });
+    expect(r1?.run).toMatchObject({ result: "succeeded", finishedAt: 2000, planHash: "h1", options: null });
     expect(r1?.steps).toEqual([
       {
         runId: "r1",
@@ -376,6 +374,7 @@ describe.each(kinds)("the $name store", (kind) => {
       const waits: unknown[] = [];
       const held = await holdLease(store, "hello", {
         ttlMs: 5000,
+        marginMs: 1000,
         waitMs: 5000,
         onWait: (h) => waits.push(h?.owner),
       });
