@@ -148,4 +148,28 @@ describe("kubecontrol update, end to end", () => {
       expect.objectContaining({ command: "update", result: "interrupted", version: first }),
     ]);
   }, 300_000);
+
+  it("killed with --keep-old, is resumed with --keep-old: the old colour stays", async () => {
+    // given an update to the second commit that keeps the old colour, killed just after the switch
+    const killed = await kubecontrol(
+      ["update", app, "--version", second, "--keep-old", "--drain", "0s", "--yes"],
+      {
+        env: { KUBECONTROL_FAILPOINTS: "switch-dns:after-apply" },
+      },
+    );
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+
+    // when it is resumed
+    const resumed = await kubecontrol(["resume", app, "--yes"]);
+
+    // then resume continued it with the flags it had, and the old colour (blue) was kept
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /resuming update of \S+: run \S+ \((running|interrupted), version \w+, green, --keep-old --drain 0s\)/,
+    );
+    expect((await clusters()).sort()).toEqual([`kc-${app}-blue`, `kc-${app}-green`]);
+    const records = await dnsRecords();
+    expect(records[`kc-${app}-green`]?.Weight).toBe(100);
+    expect(records[`kc-${app}-blue`]?.Weight).toBe(0);
+  }, 300_000);
 });

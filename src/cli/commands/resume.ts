@@ -11,16 +11,31 @@ interface ResumeFlags {
 
 /**
  * The flags every resumable command understands: version and colour from the run it continues,
- * the rest at their defaults (history does not record them).
+ * and the options it recorded (--keep-old and --drain of update, --force of teardown).
  */
 interface ResumedFlags {
   version?: string;
   colour?: string;
   yes: boolean;
   dryRun: boolean;
-  force: false;
-  keepOld: false;
+  force: boolean;
+  keepOld: boolean;
+  drain?: string;
   waitLock?: string;
+}
+
+/** The recorded options as the continued command's flags (runs recorded before options were kept have none). */
+export function resumedOptions(
+  options: Record<string, unknown> | null,
+): Pick<ResumedFlags, "force" | "keepOld" | "drain"> {
+  const drainMs = options?.drainMs;
+  return {
+    force: options?.force === true,
+    keepOld: options?.keepOld === true,
+    ...(typeof drainMs === "number" && Number.isFinite(drainMs)
+      ? { drain: `${Math.round(drainMs / 1000)}s` }
+      : {}),
+  };
 }
 
 type CommandRunner = (cmd: Command, app: string, flags: ResumedFlags) => Promise<number>;
@@ -40,7 +55,9 @@ const FINISHED = new Set(["succeeded", "no-op"]);
 export function registerResumeCommand(program: Command): void {
   program
     .command("resume")
-    .description("continue <app>'s last run if it did not finish: the same command, version and colour")
+    .description(
+      "continue <app>'s last run if it did not finish: the same command, version, colour and flags",
+    )
     .argument("<app>", "the app's name")
     .option(
       "--yes",
@@ -57,7 +74,8 @@ export function registerResumeCommand(program: Command): void {
       "after",
       `
 A run that was interrupted (its process killed, its host gone), cancelled (Ctrl-C) or failed is
-continued by running its command again with the version and colour it recorded: every step
+continued by running its command again with the version, colour and flags it recorded
+(--keep-old, --drain, --force): every step
 checks before it acts, so what the first run made is found and kept, and the rest is done.
 Running the same command by hand does the same; resume saves remembering the flags.
 When the last run finished, resume says so and changes nothing (exit 0).
@@ -105,8 +123,14 @@ async function resumeCommand(cmd: Command, name: string, o: ResumeFlags): Promis
         hint: `run it again by hand; kubecontrol history ${name} shows it`,
       },
     );
+  const options = resumedOptions(last.options);
+  const flags = [
+    ...(options.keepOld ? ["--keep-old"] : []),
+    ...(options.force ? ["--force"] : []),
+    ...(options.drain ? [`--drain ${options.drain}`] : []),
+  ];
   progress.say(
-    `${o.dryRun ? "would resume" : "resuming"} ${last.command} of ${name}: run ${last.id} (${last.result}${last.version ? `, version ${last.version.slice(0, 12)}` : ""}${last.colour ? `, ${last.colour}` : ""})`,
+    `${o.dryRun ? "would resume" : "resuming"} ${last.command} of ${name}: run ${last.id} (${last.result}${last.version ? `, version ${last.version.slice(0, 12)}` : ""}${last.colour ? `, ${last.colour}` : ""}${flags.length ? `, ${flags.join(" ")}` : ""})`,
   );
   const runner = await load();
   return runner(cmd, name, {
@@ -114,8 +138,7 @@ async function resumeCommand(cmd: Command, name: string, o: ResumeFlags): Promis
     ...(last.colour ? { colour: last.colour } : {}),
     yes: o.yes,
     dryRun: o.dryRun,
-    force: false,
-    keepOld: false,
+    ...options,
     ...(o.waitLock ? { waitLock: o.waitLock } : {}),
   });
 }
