@@ -1,14 +1,14 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeClient, type KubeResource } from "../../src/kube/client.js";
 import { kubeConfigFromFile } from "../../src/kube/cluster-access.js";
 import { planApp } from "../../src/plan/plan.js";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
-import { loadStages, STAGE_LABEL } from "../../src/sandbox/k8s/stages.js";
+import { STAGE_LABEL } from "../../src/sandbox/k8s/stages.js";
 import { loadApp } from "../../src/spec/loader.js";
 import { awsCli } from "../aws/stack-fixture.js";
 import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
+import { loadStagesWhenClusterExists } from "../helpers/stages.js";
 
 // End to end: a create whose pods never become Ready fails at verification (exit 7) and leaves
 // DNS alone and the colour in place. The pods opt into the sandbox's KWOK stage
@@ -38,22 +38,8 @@ afterAll(async () => {
 }, 180_000);
 
 /** Loads the never-ready stage into the colour's control plane as soon as it exists. */
-async function loadStageWhenClusterExists(done: () => boolean): Promise<number | undefined> {
-  const kubeconfig = adminKubeconfigPath(path.join(p.sbx.dir, "k8s"), cluster);
-  const t0 = Date.now();
-  let lastError: unknown;
-  while (!done() && Date.now() - t0 < 150_000) {
-    if (existsSync(kubeconfig)) {
-      try {
-        await loadStages(p.sbx.dir, cluster, ["pod-never-ready"]);
-        return Date.now() - t0;
-      } catch (err) {
-        lastError = err; // the API server may not answer yet
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the never-ready stage was never loaded into ${cluster}: ${String(lastError)}`);
+function loadStageWhenClusterExists(done: () => boolean): Promise<number | undefined> {
+  return loadStagesWhenClusterExists(p.sbx.dir, cluster, ["pod-never-ready"], done);
 }
 
 function adminClient(): KubeClient {

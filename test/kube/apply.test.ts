@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
+import { verifyWorkloadsStep } from "../../src/engine/steps/verify-workloads.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
 import { ensureKubeObjectsStep } from "../../src/kube/apply-step.js";
@@ -153,23 +154,37 @@ describe("prune", () => {
   });
 });
 
-describe("ensureKubeObjects step", () => {
-  it("applies what the server's dry run says differs, waits for it, and is a no-op the second time", async () => {
+describe("ensureKubeObjects and waitForWorkloads steps", () => {
+  it("apply what the server's dry run says differs, judge readiness on every run, and are a no-op the second time", async () => {
     const app = await exampleApp("hello");
     app.components.web!.replicas = 3;
-    const step = () =>
-      ensureKubeObjectsStep(cluster.client, objectsOf(app), {
+    const steps = () => [
+      ensureKubeObjectsStep(cluster.client, objectsOf(app), { app: "hello", prune: true }),
+      verifyWorkloadsStep({
         app: "hello",
-        prune: true,
+        client: async () => cluster.client,
+        objects: objectsOf(app),
+        applyStep: "ensureKubeObjects",
+        dependsOn: ["ensureKubeObjects"],
         timeoutMs: { Deployment: 30_000, DaemonSet: 30_000, Service: 30_000 },
-      });
+      }),
+    ];
     const events: KubecontrolEvent[] = [];
-    const first = await runSteps([step()], { emit: (e) => events.push(e) });
-    expect(first.ok).toBe(true);
+    const first = await runSteps(steps(), { emit: (e) => events.push(e) });
+    expect(first.ok, String(first.steps.find((s) => s.error)?.error)).toBe(true);
     const checked = events.find((e) => e.type === "step.checked") as { satisfied: boolean; reason: string };
     expect(checked).toMatchObject({ satisfied: false, reason: "change deployment/hello/web" });
-    expect(first.steps[0]!.summary).toBe("0 created, 1 changed, 8 unchanged, 0 pruned; all available");
-    const second = await runSteps([step()], {});
-    expect(second.steps[0]).toMatchObject({ status: "succeeded", changed: false });
+    expect(first.steps[0]!.summary).toBe("0 created, 1 changed, 8 unchanged, 0 pruned");
+    expect(first.steps[1]!.summary).toMatch(/^all \d+ ready$/);
+    // when run again: nothing to apply, and readiness is judged again (and holds)
+    const again: KubecontrolEvent[] = [];
+    const second = await runSteps(steps(), { emit: (e) => again.push(e) });
+    expect(second.steps.map((s) => [s.status, s.changed])).toEqual([
+      ["succeeded", false],
+      ["succeeded", false],
+    ]);
+    expect(again).toContainEqual(
+      expect.objectContaining({ type: "step.checked", step: "waitForWorkloads", satisfied: true }),
+    );
   });
 });

@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Command } from "commander";
 import { action } from "../run-action.js";
 
@@ -45,23 +44,18 @@ Examples:
 /** `kubecontrol rollout <app>` (also run by `resume` with the flags of the run it continues). */
 export async function rolloutCommand(cmd: Command, name: string, flags?: RolloutFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, { createAws }, { EcrImages }, wf, access, { KubeClient }] =
-    await Promise.all([
-      import("../load.js"),
-      import("../../spec/loader.js"),
-      import("../deploy-run.js"),
-      import("../../aws/create-aws.js"),
-      import("../../images/ecr-images.js"),
-      import("../../engine/workflows/rollout.js"),
-      import("../../kube/cluster-access.js"),
-      import("../../kube/client.js"),
-    ]);
+  const [{ commandSetup }, { loadApp }, run, wf, access, { KubeClient }] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../deploy-run.js"),
+    import("../../engine/workflows/rollout.js"),
+    import("../../kube/cluster-access.js"),
+    import("../../kube/client.js"),
+  ]);
   const o = flags ?? cmd.opts<RolloutFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { app } = await loadApp(appsDir, name, loadOptions);
-  const stateDir = config.values.stateDir;
+  const { app, file } = await loadApp(appsDir, name, loadOptions);
   const progress = run.progressFor(cmd);
-  const awsEndpoint = process.env.AWS_ENDPOINT_URL;
   const question = o.dryRun
     ? undefined
     : `roll ${app.name}'s live colour onto ${o.version ?? "the head of its source"}?`;
@@ -69,34 +63,24 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
     progress,
     config,
     { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
-    async (ctx) =>
-      wf.rolloutApp({
+    async (ctx) => {
+      const inputs = await run.colourBuildInputs(config, app, appsDir, file);
+      return wf.rolloutApp({
         app,
         version: o.version,
-        projectRoot: path.dirname(appsDir),
-        stateDir,
-        aws: createAws({ region: app.region }),
-        ecr: await EcrImages.create({ region: app.region }),
-        builder: async () => {
-          const b = await import("../../images/choose-builder.js");
-          return b.chooseBuilder(app, {
-            imageBuilder: config.values.imageBuilder,
-            stateDir,
-            aws: { region: app.region },
-            caBundles: b.caBundlesFromEnv(),
-          });
-        },
+        ...inputs,
         connect: async ({ clusterName, region }) => {
           const a = await access.clusterAccess({
             clusterName,
             region,
-            ...(awsEndpoint ? { awsEndpoint } : {}),
+            ...(inputs.awsEndpoint ? { awsEndpoint: inputs.awsEndpoint } : {}),
           });
-          return new KubeClient(a.kubeConfig);
+          return new KubeClient(a.kubeConfig, { requestTimeoutMs: inputs.requestTimeoutMs });
         },
         ...ctx,
         dryRun: o.dryRun,
-      }),
+      });
+    },
   );
   const short = outcome.commit.slice(0, 12);
   const changes = outcome.changes.map(

@@ -23,6 +23,7 @@ import {
   withoutSecretValues,
 } from "../steps/env-secret.js";
 import { VERIFY_CHECKS, verifyChecksStep } from "../steps/verify-checks.js";
+import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
@@ -46,6 +47,8 @@ export interface ColourSource {
   stack?: StackOptions;
   /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
   verifyHookFile?: string | undefined;
+  /** How long one Kubernetes request may take (the operator's requestTimeout). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** The graph that builds one colour of `i.app` at `commit` (create's, and update's for the idle colour). */
@@ -75,6 +78,7 @@ export function colourSteps(
     },
     awsEndpoint: i.awsEndpoint,
     verifyHookFile: i.verifyHookFile,
+    requestTimeoutMs: i.requestTimeoutMs,
     dnsWeight: o.dnsWeight,
     teardownHint: o.teardownHint,
     ...(i.stack ? { stack: i.stack } : {}),
@@ -100,6 +104,8 @@ export interface CreateGraphInput {
   nodePollMs?: number;
   /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
   verifyHookFile?: string | undefined;
+  /** How long one Kubernetes request may take (the operator's requestTimeout). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -132,7 +138,8 @@ export function createSteps(g: CreateGraphInput): Step[] {
       region: plan.region,
       ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
     }).then(
-      (access) => new KubeClient(access.kubeConfig),
+      (access) =>
+        new KubeClient(access.kubeConfig, g.requestTimeoutMs ? { requestTimeoutMs: g.requestTimeoutMs } : {}),
       (err: unknown) => {
         client = undefined;
         throw err;
@@ -148,9 +155,9 @@ export function createSteps(g: CreateGraphInput): Step[] {
   const kube = deferredStep(
     {
       name: KUBE_OBJECTS,
-      description: `apply and watch the Kubernetes objects of ${g.app.name}`,
+      description: `apply the Kubernetes objects of ${g.app.name}`,
       dependsOn: [IMAGE, WAIT_FOR_NODES],
-      timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000),
+      timeoutMs: 15 * 60_000,
     },
     async (ctx) => {
       const ensured = ctx.results.get(IMAGE) as EnsuredImage | undefined;
@@ -169,30 +176,43 @@ export function createSteps(g: CreateGraphInput): Step[] {
         values.size > 0
           ? withEnvSecret(planned, g.app, values, await envDigestKey(client, g.app.name))
           : planned;
-      // The Deployments' progress deadline is the same timeout: give the controller's verdict
-      // (with its reason) a moment to arrive before the watch's own deadline.
-      const watchMs = verifyMs + 15_000;
-      const step = ensureKubeObjectsStep(client, objects, {
-        app: g.app.name,
-        timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
-      });
-      return asVerification(
-        {
-          ...step,
-          // The watch needs the workloads only; the Secret's values go no further than the apply.
-          apply: async (ctx, needed) => withoutSecretValues(await step.apply!(ctx, needed as undefined)),
-        },
-        g.teardownHint,
-      );
+      // Objects the spec no longer has are removed (only those kubecontrol made for the app).
+      const step = ensureKubeObjectsStep(client, objects, { app: g.app.name, prune: true });
+      return {
+        ...step,
+        // The result names what was applied; the Secret's values go no further than the apply.
+        apply: async (ctx, needed) => withoutSecretValues(await step.apply!(ctx, needed as undefined)),
+      };
     },
   );
+  const verifyHint = `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`;
+  // The Deployments' progress deadline is the same timeout: give the controller's verdict (with
+  // its reason) a moment to arrive before the watch's own deadline.
+  const watchMs = verifyMs + 15_000;
+  const workloads = verifyWorkloadsStep({
+    app: g.app.name,
+    client: kubeClient,
+    objects: plan.kubernetes,
+    applyStep: KUBE_OBJECTS,
+    dependsOn: [KUBE_OBJECTS],
+    timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
+    hint: verifyHint,
+  });
   const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
-  const verify = verifyTargetsStep(plan, aws, [KUBE_OBJECTS, ...lb], verifyMs);
+  const verify = verifyTargetsStep(plan, aws, [VERIFY_WORKLOADS, ...lb], verifyMs);
   const checks = verifyChecksStep(g.app, plan, aws, [VERIFY_TARGETS], {
     hookFile: g.verifyHookFile,
-    hint: `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`,
+    hint: verifyHint,
   });
-  const steps: Step[] = [...stack, image, nodes, kube, asVerification(verify, g.teardownHint), checks];
+  const steps: Step[] = [
+    ...stack,
+    image,
+    nodes,
+    kube,
+    { ...workloads, timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000) },
+    asVerification(verify, g.teardownHint),
+    checks,
+  ];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
     steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
   return steps;

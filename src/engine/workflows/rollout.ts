@@ -15,10 +15,14 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step, StepContext } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
+import { verifyChecksStep } from "../steps/verify-checks.js";
+import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import type { ColourSource } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
+import { readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
+import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
 
 /** The steps of a rollout, in order. */
 export const ROLLOUT_STEPS = {
@@ -33,7 +37,7 @@ export type ConnectCluster = (o: { clusterName: string; region: string }) => Pro
 /** Everything `rollout` needs; the CLI builds it from flags, configuration and the environment. */
 export interface RolloutInput
   extends RunContext,
-    Pick<ColourSource, "app" | "projectRoot" | "stateDir" | "aws" | "ecr" | "builder"> {
+    Pick<ColourSource, "app" | "projectRoot" | "stateDir" | "aws" | "ecr" | "builder" | "verifyHookFile"> {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
   /** How to reach a cluster (EKS token access by default in the CLI). */
@@ -72,17 +76,29 @@ export async function liveColour(
   app: ResolvedKubeApp,
   aws: Aws,
 ): Promise<{ colour: Colour; weight: number }> {
-  const records = COLOURS.map(
-    (c) =>
-      planApp({ app, colour: c, version: "live" }).aws.find(
-        (r): r is DnsRecord => r.kind === "route53-record",
-      )!,
-  );
-  const first = records[0]!;
+  const plans = COLOURS.map((c) => planApp({ app, colour: c, version: "live" }));
+  const records = plans.map((p) => p.aws.find((r): r is DnsRecord => r.kind === "route53-record"));
+  const first = records[0];
+  if (!first) {
+    // No DNS name (no load-balanced service): the live colour is the one whose cluster exists.
+    const present: Colour[] = [];
+    for (const [i, c] of COLOURS.entries())
+      if (await aws.eks.describeCluster(plans[i]!.cluster)) present.push(c);
+    if (present.length === 1) return { colour: present[0]!, weight: 0 };
+    if (present.length === 0)
+      throw new KubecontrolError("NOT_FOUND", `${app.name} has no live colour: it has no cluster`, {
+        hint: `deploy it first: kubecontrol create ${app.name}`,
+      });
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `${app.name} has no DNS name and two colours (blue and green): which one is live is unclear`,
+      { hint: `remove the one that should not run: kubecontrol teardown ${app.name} --colour <colour>` },
+    );
+  }
   const zone = await aws.route53.findHostedZone(first.properties.zone);
   const sets = zone ? await aws.route53.recordSets(zone.Id!, first.properties.record, rrType(first)) : [];
   const weights = records.map(
-    (r) => sets.find((s) => s.SetIdentifier === r.properties.setIdentifier)?.Weight ?? 0,
+    (r) => sets.find((s) => s.SetIdentifier === r?.properties.setIdentifier)?.Weight ?? 0,
   );
   const live = COLOURS.filter((_, i) => weights[i]! > 0);
   if (live.length === 0)
@@ -194,12 +210,17 @@ function rolloutSteps(g: GraphInput): Step[] {
     ecr: i.ecr,
     builder: i.builder,
   });
+  // One connection to the live cluster, for the rollout and its verification.
+  let connected: Promise<KubeClient> | undefined;
+  const client = () => {
+    connected ??= i.connect({ clusterName: plan.cluster, region: plan.region });
+    return connected;
+  };
   const cluster: Step<undefined, KubeClient> = {
     name: ROLLOUT_STEPS.cluster,
     description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,
     async check() {
-      const client = await i.connect({ clusterName: plan.cluster, region: plan.region });
-      return { satisfied: true, reason: `${plan.cluster} serves traffic`, value: client };
+      return { satisfied: true, reason: `${plan.cluster} serves traffic`, value: await client() };
     },
     summarize: () => `${plan.cluster} (${g.colour}, live)`,
   };
@@ -228,7 +249,36 @@ function rolloutSteps(g: GraphInput): Step[] {
       return rollOutStep(client, objects, g, timeoutMs);
     },
   );
-  return [image, cluster, rollout];
+  return [image, cluster, rollout, ...judgement(g, client, timeoutMs)];
+}
+
+/**
+ * The judgement every deployment makes, after the patch and on every run (a re-run that finds
+ * the images in place still judges them): every workload ready, then, for an app behind a load
+ * balancer, its targets healthy and the spec's HTTP checks and hook passing.
+ */
+function judgement(g: GraphInput, client: () => Promise<KubeClient>, timeoutMs: number): Step[] {
+  const { i, plan } = g;
+  const hint = `${i.app.name}'s ${g.colour} colour serves the rolled-out pods; roll back with \`kubecontrol rollout ${i.app.name} --version <the previous version>\` (kubecontrol history ${i.app.name} shows it)`;
+  const workloads = verifyWorkloadsStep({
+    app: i.app.name,
+    client,
+    objects: plan.kubernetes,
+    applyStep: ROLLOUT_STEPS.rollout,
+    dependsOn: [ROLLOUT_STEPS.rollout],
+    timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs, Service: timeoutMs },
+    hint,
+  });
+  if (!plan.aws.some((r) => r.kind === "target-group")) return [workloads];
+  const verifyMs = progressDeadlineOf(i.app) * 1000;
+  return [
+    workloads,
+    verifyTargetsStep(plan, i.aws, [VERIFY_WORKLOADS], verifyMs),
+    verifyChecksStep(i.app, plan, i.aws, [VERIFY_TARGETS], {
+      hookFile: i.verifyHookFile,
+      hint,
+    }),
+  ];
 }
 
 /**
@@ -328,7 +378,7 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
   };
   const g: GraphInput = { i: { ...i, connect }, commit, colour, plan, found };
   try {
-    return i.dryRun ? await dryRun(g) : await recorded(g);
+    return i.dryRun ? await readOnly(() => dryRun(g)) : await recorded(g);
   } finally {
     for (const c of clients) c.close();
   }
@@ -341,7 +391,6 @@ async function recorded(g: GraphInput): Promise<RolloutOutcome> {
     async (run) => {
       const report = await run.runGraph(rolloutSteps(g), {
         concurrency: i.concurrency,
-        signal: i.signal,
         hint: `fix the cause and run the same rollout again; DNS was not changed (kubecontrol history ${i.app.name} shows the run)`,
       });
       const outcome = outcomeOf(run.runId, report);

@@ -30,6 +30,11 @@ export interface WaitOptions {
   graceMs?: number;
   /** Stop at the first failure (the rest are reported as not finished); default true. */
   failFast?: boolean;
+  /**
+   * Judge once, as things stand, instead of waiting: what has not succeeded or failed yet is
+   * "not-finished". A verification's check reads the live state this way on every run.
+   */
+  once?: boolean;
   logTimeoutMs?: number;
 }
 
@@ -139,7 +144,9 @@ export async function waitForObjects(
       }
     }
     const stop =
-      pending.size === 0 || (failFast && [...outcomes.values()].some((o) => o.outcome !== "succeeded"));
+      options.once === true ||
+      pending.size === 0 ||
+      (failFast && [...outcomes.values()].some((o) => o.outcome !== "succeeded"));
     if (stop) {
       finish();
       return;
