@@ -47,12 +47,14 @@ def main(argv=None):
     ca_dir = os.path.join(args.state_dir, "ca")
 
     import mend_autoscaling
+    import mend_codebuild
     import mend_ecr
     import mend_eks
     import mend_elbv2
     import mend_ssm
 
     mend_autoscaling.apply()
+    mend_codebuild.apply()
     mend_eks.apply()
     mend_ecr.apply()
     mend_elbv2.apply()

@@ -1,4 +1,5 @@
 import type * as Sdk from "@aws-sdk/client-codebuild";
+import { instrument } from "../aws/client-config.js";
 import { type AwsClientOptions, imageSdkConfig } from "./ecr-images.js";
 
 /**
@@ -22,11 +23,7 @@ export interface CodeBuildApi {
 export async function sdkCodeBuildApi(options: AwsClientOptions): Promise<CodeBuildApi> {
   const m = await import("@aws-sdk/client-codebuild");
   const client = new m.CodeBuildClient(imageSdkConfig(options));
-  client.middlewareStack.addRelativeTo(isoTimestampsAsEpoch, {
-    name: "kubecontrolIsoTimestampsAsEpoch",
-    relation: "after",
-    toMiddleware: "deserializerMiddleware",
-  });
+  instrument(client as never);
   return {
     async getProject(name) {
       return (await client.send(new m.BatchGetProjectsCommand({ names: [name] }))).projects?.[0];
@@ -57,31 +54,5 @@ export async function sdkCodeBuildApi(options: AwsClientOptions): Promise<CodeBu
       if (!ids?.length) return [];
       return (await client.send(new m.BatchGetBuildsCommand({ ids }))).builds ?? [];
     },
-  };
-}
-
-const TIMESTAMP_FIELD =
-  /"(\w*(?:Time|time|created|Date|lastModified))":\s*"(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d))"/g;
-
-/**
- * CodeBuild's JSON protocol sends timestamps as epoch seconds; moto 5.2 sends builds' as ISO
- * strings, which the SDK refuses ("Expected real number"). Until the sandbox mends that, ISO
- * timestamps are turned into epoch seconds before the SDK reads the response; on AWS, which
- * sends numbers, this changes nothing.
- */
-// biome-ignore lint/suspicious/noExplicitAny: the middleware signature is the SDK's untyped handler chain
-function isoTimestampsAsEpoch(next: any) {
-  // biome-ignore lint/suspicious/noExplicitAny: see above
-  return async (args: any) => {
-    const out = await next(args);
-    const body = out?.response?.body;
-    if (!body || typeof body.on !== "function") return out;
-    const chunks: Buffer[] = [];
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
-    const text = Buffer.concat(chunks)
-      .toString("utf8")
-      .replace(TIMESTAMP_FIELD, (_all, key: string, iso: string) => `"${key}": ${Date.parse(iso) / 1000}`);
-    out.response.body = new TextEncoder().encode(text);
-    return out;
   };
 }

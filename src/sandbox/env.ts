@@ -7,7 +7,8 @@ export const SANDBOX_SECRET_ACCESS_KEY = "sandbox-secret-access-key";
 
 /**
  * The environment that points AWS clients at a sandbox. The engine learns nothing else from it:
- * the AWS endpoint (the proxy), the region, dummy credentials, the CA and the sandbox's dir.
+ * the AWS endpoint (the proxy), the region, dummy credentials, the CA, the sandbox's dir (for the
+ * sandbox's own commands) and how long resolvers cache (nothing caches the sandbox's records).
  */
 export function sandboxEnv(state: SandboxState): Record<string, string> {
   return {
@@ -18,6 +19,8 @@ export function sandboxEnv(state: SandboxState): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY,
     NODE_EXTRA_CA_CERTS: sandboxPaths(state.dir).caFile,
     KUBECONTROL_SANDBOX: state.dir,
+    // No resolver caches the sandbox's records: nothing to wait out after a DNS switch.
+    KUBECONTROL_RESOLVER_CACHE: "0s",
   };
 }
 

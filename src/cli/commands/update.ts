@@ -21,7 +21,7 @@ export function registerUpdateCommand(program: Command): void {
     .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
     .option(
       "--drain <duration>",
-      'wait this long ("90s", "5m") after the DNS switch before removing the old colour (default: the longer of the spec\'s deploy.keepOldColourFor and the DNS record\'s TTL, which counts as 0 in the sandbox)',
+      'wait this long ("90s", "5m") after the DNS switch before removing the old colour (default: the longer of the spec\'s deploy.keepOldColourFor and how long resolvers may cache the record: config resolverCache, the record\'s TTL unless set)',
     )
     .option(
       "--keep-old",
@@ -89,11 +89,12 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
       );
     drainSeconds = parsed;
   } else {
-    // Resolvers may hold the old answer for the record's TTL (an alias record's is 60s); the
-    // sandbox's are not cached anywhere. The spec may ask to keep the old colour longer.
+    // Resolvers may hold the old answer for the record's TTL, or as long as the operator says
+    // they do (config resolverCache). The spec may ask to keep the old colour longer.
     const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
-    const ttl = process.env.KUBECONTROL_SANDBOX ? 0 : (app.dns?.ttl ?? 0);
-    drainSeconds = Math.max(kept, ttl);
+    const cache = config.values.resolverCache;
+    const cached = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
+    drainSeconds = Math.max(kept, cached);
   }
   const progress = run.progressFor(cmd);
   const question = o.dryRun
