@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { assertMayChange, isReadOnlyOperation } from "../fence.js";
 import { attemptReporter } from "./attempts.js";
 
 /** What `createAws` takes: everything optional, the SDK's usual chain fills the rest. */
@@ -37,7 +38,21 @@ export function sdkClientConfig(o: AwsOptions) {
   };
 }
 
-/** Adds the middleware that reports retried attempts to the running step. */
+/**
+ * Finalize-step middleware after the SDK's retry middleware, so it runs before every attempt: a
+ * request that changes something (anything but Describe*, List*, Get*...) asks the run's lease
+ * first (src/fence.ts), and is never sent once the run can no longer prove it holds it.
+ */
+const changeGate =
+  (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
+  async (args: unknown): Promise<unknown> => {
+    const operation = (context.commandName ?? "").replace(/Command$/, "");
+    if (!isReadOnlyOperation(operation))
+      assertMayChange(`${(context.clientName ?? "").replace(/Client$/, "")}:${operation}`);
+    return next(args);
+  };
+
+/** Adds the middleware that reports retried attempts to the running step, and the lease's gate. */
 export function instrument(client: {
   middlewareStack: { addRelativeTo(mw: unknown, options: unknown): void };
 }): void {
@@ -45,5 +60,10 @@ export function instrument(client: {
     name: "kubecontrolAttemptReporter",
     relation: "after",
     toMiddleware: "retryMiddleware",
+  });
+  client.middlewareStack.addRelativeTo(changeGate, {
+    name: "kubecontrolChangeGate",
+    relation: "after",
+    toMiddleware: "kubecontrolAttemptReporter",
   });
 }

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import type { ResolvedConfig } from "../config/config.js";
+import { leaseTiming, type ResolvedConfig } from "../config/config.js";
 import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
@@ -63,20 +63,31 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
-/** The lease's lifetime without a heartbeat (config lockTimeout) and the --wait-lock budget, in ms. */
+/**
+ * The lease's lifetime (config lockTimeout), its margin (config requestTimeout: how long before
+ * expiry a run stops changing things) and the --wait-lock budget, in ms.
+ */
 export function leaseTimes(
   config: ResolvedConfig,
   waitLock: string | undefined,
-): { ttlMs: number; waitMs?: number } {
-  const ttl = parseDuration(config.values.lockTimeout) ?? 120;
-  if (waitLock === undefined) return { ttlMs: ttl * 1000 };
+): { ttlMs: number; marginMs: number; waitMs?: number } {
+  const { ttlMs, marginMs } = leaseTiming(config.values);
+  if (waitLock === undefined) return { ttlMs, marginMs };
   const wait = parseDuration(waitLock);
   if (wait === undefined)
     throw new KubecontrolError(
       "USAGE",
       `--wait-lock: expected a duration such as "90s" or "10m", found "${waitLock}"`,
     );
-  return { ttlMs: ttl * 1000, waitMs: wait * 1000 };
+  return { ttlMs, marginMs, waitMs: wait * 1000 };
+}
+
+/** What every AWS client of a run is built with: the app's region and the request timeout. */
+export function awsOptionsFor(
+  config: ResolvedConfig,
+  region: string,
+): { region: string; requestTimeoutMs: number } {
+  return { region, requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs };
 }
 
 /**
@@ -176,6 +187,7 @@ export async function withDeployRun<T>(
       concurrency: config.values.concurrency,
       store,
       leaseTtlMs: lease.ttlMs,
+      leaseMarginMs: lease.marginMs,
       waitLockMs: lease.waitMs,
       emit: progress.emit,
       signal: interrupt.signal,
@@ -211,13 +223,14 @@ export async function colourBuildInputs(
   return {
     projectRoot: path.dirname(appsDir),
     stateDir,
-    aws: createAws({ region: app.region }),
-    ecr: await EcrImages.create({ region: app.region }),
+    aws: createAws(awsOptionsFor(config, app.region)),
+    ecr: await EcrImages.create(awsOptionsFor(config, app.region)),
+    requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
     builder: () =>
       builders.chooseBuilder(app, {
         imageBuilder: config.values.imageBuilder,
         stateDir,
-        aws: { region: app.region },
+        aws: awsOptionsFor(config, app.region),
         caBundles: builders.caBundlesFromEnv(),
       }),
     awsEndpoint: process.env.AWS_ENDPOINT_URL,

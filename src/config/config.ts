@@ -4,7 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { KubecontrolError } from "../errors.js";
 import { companyDefaults } from "../spec/defaults/company.js";
-import { REGION } from "../spec/primitives.js";
+import { parseDuration, REGION } from "../spec/primitives.js";
 import { formatPath, problemsFromZod } from "../spec/problems.js";
 
 /**
@@ -21,6 +21,13 @@ const configSchema = z.strictObject({
   imageBuilder: z.enum(["buildah", "codebuild"], { error: "expected buildah or codebuild" }),
   concurrency: z.coerce.number().int().min(1).max(64),
   lockTimeout: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "15m"' }),
+  requestTimeout: z
+    .string()
+    .regex(/^\d+(s|m)$/, { error: 'expected a duration such as "30s" or "2m"' })
+    .refine((v) => (parseDuration(v) ?? 0) >= 1, { error: "expected at least 1s" }),
+  resolverCache: z.string().regex(/^(ttl|\d+(s|m|h))$/, {
+    error: 'expected "ttl" (the record\'s own TTL) or a duration such as "0s" or "5m"',
+  }),
 });
 
 export type OperatorConfig = z.output<typeof configSchema>;
@@ -47,6 +54,8 @@ export const CONFIG_ENV: Record<ConfigKey, string[]> = {
   imageBuilder: ["KUBECONTROL_IMAGE_BUILDER"],
   concurrency: ["KUBECONTROL_CONCURRENCY"],
   lockTimeout: ["KUBECONTROL_LOCK_TIMEOUT"],
+  requestTimeout: ["KUBECONTROL_REQUEST_TIMEOUT"],
+  resolverCache: ["KUBECONTROL_RESOLVER_CACHE"],
 };
 
 /** What each key means, for `kubecontrol config` and the README. */
@@ -57,7 +66,12 @@ export const CONFIG_HELP: Record<ConfigKey, string> = {
   historyStore: '"sqlite" (a file in stateDir) or a postgres:// URL for a fleet of hosts',
   imageBuilder: "how images are built: buildah (local) or codebuild (AWS CodeBuild)",
   concurrency: "how many steps run at once",
-  lockTimeout: "how long a lease lives without a heartbeat before another run may take it over",
+  lockTimeout:
+    "how long a lease lives without a heartbeat before another run may take it over; at least twice the lease margin (requestTimeout plus connecting and 2s)",
+  requestTimeout:
+    "how long one AWS or Kubernetes request may take; a run stops changing things once its lease is valid for less than this (plus connecting and 2s)",
+  resolverCache:
+    'how long DNS resolvers may keep an old answer: "ttl" (the record\'s TTL) or a duration; update waits this long after switching DNS before removing the old colour',
 };
 
 /** The state directory everyone on a kubecontrol host shares (setgid, group deployers). */
@@ -75,6 +89,8 @@ function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
     imageBuilder: "buildah",
     concurrency: 8,
     lockTimeout: "2m",
+    requestTimeout: "30s",
+    resolverCache: "ttl",
   };
 }
 
@@ -152,5 +168,40 @@ export async function loadConfig(
       hint: "see `kubecontrol config --help` for the keys and their environment variables",
     });
   }
-  return { values: parsed.data, sources, file };
+  const config = { values: parsed.data, sources, file };
+  checkLeaseRoom(config);
+  return config;
+}
+
+/**
+ * How long a lease lives, how long before its expiry a run stops counting it as held (the
+ * margin: the longest a change sent now may take to land, a request's timeout plus connecting,
+ * plus 2s for clocks), and the request timeout itself, in ms.
+ */
+export function leaseTiming(values: Pick<OperatorConfig, "lockTimeout" | "requestTimeout">): {
+  ttlMs: number;
+  marginMs: number;
+  requestTimeoutMs: number;
+} {
+  const requestTimeoutMs = (parseDuration(values.requestTimeout) ?? 30) * 1000;
+  const marginMs = requestTimeoutMs + Math.min(5_000, requestTimeoutMs) + 2_000;
+  return { ttlMs: (parseDuration(values.lockTimeout) ?? 120) * 1000, marginMs, requestTimeoutMs };
+}
+
+/**
+ * A lease must stay valid long enough to act between renewals: at least twice the margin, so
+ * half its life is left for work and renewals (made three times in that half) never race it.
+ */
+function checkLeaseRoom(config: ResolvedConfig): void {
+  const { ttlMs, marginMs } = leaseTiming(config.values);
+  if (ttlMs >= 2 * marginMs) return;
+  const where = (k: ConfigKey) => {
+    const s = config.sources[k];
+    return s.kind === "env" ? `$${s.name}` : s.kind === "file" ? s.path : "default";
+  };
+  throw new KubecontrolError(
+    "CONFIG_INVALID",
+    `invalid operator configuration\n  ${where("lockTimeout")}: lockTimeout: expected at least ${Math.ceil((2 * marginMs) / 1000)}s, found "${config.values.lockTimeout}" (a run stops acting ${marginMs / 1000}s before its lease expires: requestTimeout ${config.values.requestTimeout} (${where("requestTimeout")}) plus connecting and 2s; twice that leaves room to act and renew)`,
+    { hint: "raise lockTimeout, or lower requestTimeout" },
+  );
 }

@@ -9,7 +9,12 @@
 export const FAILPOINT_PHASES = ["before-apply", "after-apply", "after-journal"] as const;
 export type FailpointPhase = (typeof FAILPOINT_PHASES)[number];
 
-/** What happens at an armed failpoint. By default: SIGKILL, as a crash or `kill -9` would. */
+/**
+ * What happens at an armed failpoint. By default: SIGKILL, as a crash or `kill -9` would. With
+ * KUBECONTROL_FAILPOINT_ACTION=stop: SIGSTOP, as Ctrl-Z would; the run goes on where it was
+ * once the process is continued (SIGCONT), to prove that a paused run which lost its lease
+ * changes nothing when it wakes.
+ */
 export type FailpointAction = (point: string) => void;
 
 const killProcess: FailpointAction = (point) => {
@@ -17,9 +22,16 @@ const killProcess: FailpointAction = (point) => {
   process.kill(process.pid, "SIGKILL");
 };
 
+const stopProcess: FailpointAction = (point) => {
+  process.stderr.write(`kubecontrol: failpoint ${point}: stopping the process (SIGSTOP)\n`);
+  process.kill(process.pid, "SIGSTOP");
+};
+
 type Armed = (point: string, phase: FailpointPhase) => boolean;
 let armed: Armed | undefined = fromList(parse(process.env.KUBECONTROL_FAILPOINTS));
-let action: FailpointAction = killProcess;
+const defaultAction = (): FailpointAction =>
+  process.env.KUBECONTROL_FAILPOINT_ACTION === "stop" ? stopProcess : killProcess;
+let action: FailpointAction = defaultAction();
 
 function parse(text: string | undefined): string[] {
   return (text ?? "")
@@ -52,5 +64,5 @@ export function armFailpoints(
   onHit?: FailpointAction,
 ): void {
   armed = typeof points === "function" ? (point) => points(point) : fromList(points ?? []);
-  action = onHit ?? killProcess;
+  action = onHit ?? defaultAction();
 }

@@ -211,8 +211,10 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
           }, step.timeoutMs);
         });
   const cancelled = new Promise<never>((_, reject) => {
-    if (o.signal?.aborted) reject(cancelError(step.name));
-    o.signal?.addEventListener("abort", () => reject(cancelError(step.name)), { once: true });
+    if (o.signal?.aborted) reject(cancelError(step.name, o.signal.reason));
+    o.signal?.addEventListener("abort", () => reject(cancelError(step.name, o.signal?.reason)), {
+      once: true,
+    });
   });
   try {
     const { changed, applied } = await Promise.race([work, deadline, cancelled]);
@@ -246,7 +248,12 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
   }
 }
 
-function cancelError(step: string): KubecontrolError {
+/**
+ * Why a step stopped when the run's signal aborted: the run's own reason when it is a coded error
+ * other than a cancellation (a lost lease stops every step with the lease error), else CANCELLED.
+ */
+function cancelError(step: string, reason: unknown): KubecontrolError {
+  if (reason instanceof KubecontrolError && reason.code !== "CANCELLED") return reason;
   return new KubecontrolError("CANCELLED", `${step} was cancelled`, {
     hint: "re-run the command to continue",
   });

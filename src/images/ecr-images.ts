@@ -1,5 +1,5 @@
 import type { ECRClient } from "@aws-sdk/client-ecr";
-import { type AwsOptions, sdkClientConfig } from "../aws/client-config.js";
+import { type AwsOptions, instrument, sdkClientConfig } from "../aws/client-config.js";
 import { KubecontrolError } from "../errors.js";
 
 /** The app's ECR repository as the builders need it. */
@@ -41,7 +41,9 @@ export class EcrImages {
   /** Loads the SDK module on first use, so commands that never touch ECR do not pay for it. */
   static async create(options: AwsClientOptions): Promise<EcrImages> {
     const sdk = await import("@aws-sdk/client-ecr");
-    return new EcrImages(new sdk.ECRClient(imageSdkConfig(options)), sdk);
+    const client = new sdk.ECRClient(imageSdkConfig(options));
+    instrument(client as never);
+    return new EcrImages(client, sdk);
   }
 
   /** The repository, or NOT_FOUND telling how it comes to exist. */

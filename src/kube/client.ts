@@ -1,5 +1,6 @@
 import https from "node:https";
 import { KubecontrolError } from "../errors.js";
+import { assertMayChange } from "../fence.js";
 import { type ResourceInfo, resourceFor } from "./resources.js";
 
 /**
@@ -13,6 +14,14 @@ export interface KubeAccess {
 }
 
 const MAX_ATTEMPTS = 4;
+
+/** How long one request (not a watch) may take by default; runs pass the operator's requestTimeout. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface KubeClientOptions {
+  /** How long one request (not a watch) may take before it fails. */
+  requestTimeoutMs?: number;
+}
 
 /** Any Kubernetes object as JSON. */
 export interface KubeResource {
@@ -61,7 +70,13 @@ export class KubeClient {
   private readonly resources = new Map<string, Promise<ResourceInfo>>();
   readonly server: string;
 
-  constructor(readonly kubeConfig: KubeAccess) {
+  private readonly requestTimeoutMs: number;
+
+  constructor(
+    readonly kubeConfig: KubeAccess,
+    options: KubeClientOptions = {},
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubecontrolError("KUBE", "the kubeconfig names no current cluster");
     this.server = cluster.server.replace(/\/$/, "");
@@ -87,18 +102,36 @@ export class KubeClient {
     return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
   }
 
-  /** One JSON request; throws KubeApiError for a non-2xx answer. */
+  /**
+   * One JSON request, within the request timeout; throws KubeApiError for a non-2xx answer. A
+   * write (anything but GET and a server-side dry run) asks the run's lease first, every attempt.
+   */
   async request<T = KubeResource>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const writes = method !== "GET" && options.query?.dryRun !== "All";
     // GET, apply, a patch to a value and DELETE are idempotent, so a transient failure (429, 5xx,
     // a dropped connection) is retried a few times, with jitter; a POST could create twice.
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.send(method, path, options);
+        if (writes) assertMayChange(`Kubernetes ${method} ${path}`);
+        const signal = AbortSignal.any([
+          ...(options.signal ? [options.signal] : []),
+          AbortSignal.timeout(this.requestTimeoutMs),
+        ]);
+        const res = await this.send(method, path, { ...options, signal });
         const text = await readAll(res);
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) throw apiError(method, path, status, text);
         return (text ? JSON.parse(text) : undefined) as T;
-      } catch (err) {
+      } catch (thrown) {
+        // Our own deadline, not the caller's signal: a timeout, which a retry may get past.
+        const err =
+          !options.signal?.aborted && isAbort(thrown)
+            ? new KubecontrolError(
+                "KUBE",
+                `${method} ${path}: no answer within ${Math.round(this.requestTimeoutMs / 1000)}s`,
+                { retryable: true, cause: thrown },
+              )
+            : thrown;
         const retryable =
           method !== "POST" && err instanceof KubecontrolError && err.retryable && !options.signal?.aborted;
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
@@ -171,6 +204,12 @@ export class KubeClient {
       req.end(body);
     });
   }
+}
+
+function isAbort(err: unknown): boolean {
+  const name = (err as { name?: string; code?: string })?.name;
+  const code = (err as { code?: string })?.code;
+  return name === "AbortError" || name === "TimeoutError" || code === "ABORT_ERR";
 }
 
 function readAll(res: import("node:http").IncomingMessage): Promise<string> {

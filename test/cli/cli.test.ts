@@ -210,4 +210,16 @@ describe("kubecontrol config", () => {
     expect(r.stderr).toContain(`${file}: imageBuilder: expected buildah or codebuild`);
     expect(r.stderr).toContain('did you mean "region"?');
   });
+
+  it("exits 3 on a lockTimeout too short to act within, naming both settings", () => {
+    // a run stops acting requestTimeout + 5s + 2s (37s) before its lease expires
+    const r = kubecontrol(["config"], { env: { KUBECONTROL_LOCK_TIMEOUT: "60s" } });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toContain('$KUBECONTROL_LOCK_TIMEOUT: lockTimeout: expected at least 74s, found "60s"');
+    expect(r.stderr).toContain("requestTimeout 30s (default)");
+    const ok = kubecontrol(["config"], {
+      env: { KUBECONTROL_LOCK_TIMEOUT: "60s", KUBECONTROL_REQUEST_TIMEOUT: "20s" },
+    });
+    expect(ok.status, ok.stderr).toBe(0);
+  });
 });

@@ -84,6 +84,7 @@ async function input(
     dryRun: false,
     store,
     leaseTtlMs: 60_000,
+    leaseMarginMs: 10_000,
     emit: (e) => events.push(e),
     signal,
     stack: { pace: { pollMs: 50, maxPollMs: 500 } },

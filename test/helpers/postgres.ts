@@ -46,6 +46,8 @@ export interface PostgresServer {
   createDatabase(name?: string): Promise<string>;
   /** Runs SQL as the server's superuser (over the socket) in a database; its rows. */
   admin(sql: string, database?: string): Promise<Record<string, unknown>[]>;
+  /** Stops the server (closing every connection), waits `downMs`, and starts it again on the same port. */
+  outage(downMs: number): Promise<void>;
   stop(): Promise<void>;
   /** How the start went, for timing reports. */
   timings: { templateMs: number | null; startMs: number };
@@ -208,9 +210,24 @@ export async function startPostgres(): Promise<PostgresServer> {
   await run("cp", ["-a", tpl.dir, data]);
   const pgCtl = path.join(bin, "pg_ctl");
   let port = 0;
+  let options = "";
+  const start = () =>
+    asServer(user, pgCtl, [
+      "-D",
+      data,
+      "-l",
+      path.join(dir, "log"),
+      "-w",
+      "-t",
+      "60",
+      "-s",
+      "-o",
+      options,
+      "start",
+    ]);
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
-    const options = [
+    options = [
       `-k ${dir}`,
       `-p ${port}`,
       "-c listen_addresses=127.0.0.1",
@@ -223,19 +240,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       "-c track_commit_timestamp=on",
     ].join(" ");
     try {
-      await asServer(user, pgCtl, [
-        "-D",
-        data,
-        "-l",
-        path.join(dir, "log"),
-        "-w",
-        "-t",
-        "60",
-        "-s",
-        "-o",
-        options,
-        "start",
-      ]);
+      await start();
       break;
     } catch (err) {
       const log = readFileSync(path.join(dir, "log"), { encoding: "utf8", flag: "a+" });
@@ -273,6 +278,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     async createDatabase(name = `db${++made}_${process.pid}`) {
       await admin(`CREATE DATABASE ${name} OWNER ${role}`);
       return url(name);
+    },
+    async outage(downMs: number) {
+      // A fast shutdown closes every connection, as a server restart or failover would.
+      await asServer(user, pgCtl, ["-D", data, "-m", "fast", "-s", "-w", "stop"]);
+      await new Promise((r) => setTimeout(r, downMs));
+      await start();
     },
     async stop() {
       try {

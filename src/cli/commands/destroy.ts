@@ -93,7 +93,7 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
   const { app } = await loadApp(appsDir, name, loadOptions);
   run.leaseTimes(config, o.waitLock); // a bad --wait-lock is refused before anything is listed or asked
   const progress = run.progressFor(cmd);
-  const awsOptions = { region: app.region };
+  const awsOptions = run.awsOptionsFor(config, app.region);
   const aws = createAws(awsOptions);
   const kept = wf.keptResources(app);
 

@@ -68,7 +68,7 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
         colour: o.colour,
         force: o.force,
         dryRun: o.dryRun === true,
-        aws: createAws({ region: app.region }),
+        aws: createAws(run.awsOptionsFor(config, app.region)),
         ...ctx,
       }),
   );

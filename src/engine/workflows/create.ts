@@ -8,7 +8,7 @@ import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -60,15 +60,17 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
 
   if (i.dryRun) {
     // Read-only: no lease, no record; preflight and every check, nothing applied.
-    const pre = await preflightAws(plan, i.aws, i.app);
-    const report = await runSteps(checksOnly(graph("dry-run", pre.callerArn)), {
-      concurrency: i.concurrency,
-      emit: dryRunEvents(i.emit),
-      signal: i.signal,
+    return readOnly(async () => {
+      const pre = await preflightAws(plan, i.aws, i.app);
+      const report = await runSteps(checksOnly(graph("dry-run", pre.callerArn)), {
+        concurrency: i.concurrency,
+        emit: dryRunEvents(i.emit),
+        signal: i.signal,
+      });
+      if (report.cancelled) throw cancelled();
+      const findings = dryRunFindings(report);
+      return { ...outcomeOf("dry-run", report), plan, dryRun: findings };
     });
-    if (report.cancelled) throw cancelled();
-    const findings = dryRunFindings(report);
-    return { ...outcomeOf("dry-run", report), plan, dryRun: findings };
   }
 
   return recordedWorkflow(
@@ -77,7 +79,6 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
       const pre = await preflightAws(plan, i.aws, i.app);
       const report = await run.runGraph(graph(run.runId, pre.callerArn), {
         concurrency: i.concurrency,
-        signal: i.signal,
         hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,
       });
       return { ...outcomeOf(run.runId, report), plan };

@@ -276,7 +276,6 @@ export async function destroyApp(i: DestroyInput): Promise<WorkflowOutcome> {
       const graph = destroyGraph(await discover(i, codebuild), i, codebuild, run.runId);
       const report = await run.runGraph(graph.steps, {
         concurrency: i.concurrency,
-        signal: i.signal,
         hint: `run \`kubecontrol destroy ${i.app.name} --yes\` again to finish: it continues from what is left`,
       });
       return outcomeOf(run.runId, report);

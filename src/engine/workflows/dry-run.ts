@@ -1,4 +1,5 @@
 import { KubecontrolError } from "../../errors.js";
+import { withChangeGate } from "../../fence.js";
 import type { EventSink } from "../../io/events.js";
 import type { RunReport, Step } from "../step.js";
 
@@ -51,4 +52,26 @@ export function dryRunEvents(emit: EventSink): EventSink {
     } else if (e.type !== "step.skipped") emit(e);
     // Skipped steps are listed once in the summary ("after those, N steps would run").
   };
+}
+
+/**
+ * Runs a dry run behind a gate that refuses every change (src/fence.ts): an AWS request that is
+ * not a read, a Kubernetes write other than a server-side dry run, an image push. A dry run that
+ * tried one would be a bug; it fails instead of changing anything.
+ */
+export function readOnly<T>(fn: () => Promise<T>): Promise<T> {
+  return withChangeGate(
+    {
+      check(what) {
+        throw new KubecontrolError(
+          "INTERNAL",
+          `a dry run tried to change something (${what}); nothing was changed`,
+          {
+            hint: "this is a bug in kubecontrol: please report it with the command you ran",
+          },
+        );
+      },
+    },
+    fn,
+  );
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import { withChangeGate } from "../../fence.js";
 import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
 import type { HistoryStore, RunResult } from "../../history/types.js";
 import type { EventSink, KubecontrolEvent } from "../../io/events.js";
 import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
+import { sleep } from "../wait-until.js";
 import { attachReport, type WorkflowOutcome } from "./outcome.js";
 
 /** What every command that changes an app gets from its caller, besides the app itself. */
@@ -14,6 +17,11 @@ export interface RunContext {
   store: HistoryStore;
   /** The lease's lifetime without a heartbeat. */
   leaseTtlMs: number;
+  /**
+   * How long before its expiry (by this host's clock) a lease stops counting as held: the
+   * longest a change sent now may take to land. Past it the run changes nothing more.
+   */
+  leaseMarginMs: number;
   /** Wait this long for another run's lease (--wait-lock) instead of failing at once. */
   waitLockMs?: number | undefined;
   emit: EventSink;
@@ -23,13 +31,20 @@ export interface RunContext {
 /** The recorded run of `command` on `i.app`, leased with the context's settings. */
 export function recordedRunOptions(
   i: RunContext & { app: { name: string } },
-  r: { command: string; version: string | null; colour: string | null; planHash: string | null },
+  r: {
+    command: string;
+    version: string | null;
+    colour: string | null;
+    planHash: string | null;
+    options?: Record<string, unknown>;
+  },
 ): RecordedRunOptions {
   return {
     store: i.store,
     app: i.app.name,
     ...r,
     ttlMs: i.leaseTtlMs,
+    marginMs: i.leaseMarginMs,
     ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
     signal: i.signal,
     emit: i.emit,
@@ -44,7 +59,10 @@ export interface RecordedRunOptions {
   version: string | null;
   colour: string | null;
   planHash: string | null;
+  /** The flags the run was started with beyond version and colour, recorded for resume. */
+  options?: Record<string, unknown>;
   ttlMs: number;
+  marginMs: number;
   waitLockMs?: number;
   signal?: AbortSignal;
   emit: EventSink;
@@ -54,6 +72,11 @@ export interface RecordedRunOptions {
 export interface RecordedRun {
   runId: string;
   lease: HeldLease;
+  /**
+   * Aborts when the caller's signal does (Ctrl-C) and when the lease is lost (its reason is then
+   * the lease error): every step and wait of the run listens to it.
+   */
+  signal: AbortSignal;
   /** Forwards events and writes each step's start and end into the journal. */
   emit: EventSink;
   /** Announces the run (run.started) once its step graph is known. */
@@ -66,7 +89,7 @@ export interface RecordedRun {
    * first verification failure (VERIFY_FAILED) or else STEP_FAILED naming every failed step,
    * with `hint` saying how to go on.
    */
-  runGraph(steps: Step[], o: { concurrency: number; signal: AbortSignal; hint: string }): Promise<RunReport>;
+  runGraph(steps: Step[], o: { concurrency: number; hint: string }): Promise<RunReport>;
   /** The report of the last graph run, if any. */
   readonly report: RunReport | undefined;
   /** Records the result, waits for the journal, releases the lease, and emits run.finished. */
@@ -83,10 +106,30 @@ export interface RecordedRun {
  * lost its lease cannot record as if it still held it.
  */
 export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedRun> {
+  // The run's own signal: Ctrl-C aborts it, and so does the loss of the lease, with the lease
+  // error as its reason, so every step and wait in progress ends.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const interrupted = () => controller.abort(o.signal?.reason);
+  if (o.signal?.aborted) interrupted();
+  else o.signal?.addEventListener("abort", interrupted, { once: true });
   const lease = await holdLease(o.store, o.app, {
     ttlMs: o.ttlMs,
+    marginMs: o.marginMs,
     ...(o.waitLockMs ? { waitMs: o.waitLockMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    onLost(err) {
+      o.emit({ type: "log", at: Date.now(), level: "error", message: `stopping: ${err.message}` });
+      controller.abort(err);
+    },
+    onRenewalFailed(err, validForMs) {
+      o.emit({
+        type: "log",
+        at: Date.now(),
+        level: "warn",
+        message: `renewing the lease on ${o.app} failed (${(err as Error).message}); retrying, it stays valid for ${Math.round(validForMs / 1000)}s`,
+      });
+    },
   });
   const runId = `run-${new Date()
     .toISOString()
@@ -94,13 +137,18 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
     .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   const fence = lease.fence;
   const started = new Map<string, number>();
-  // Journal writes are ordered and awaited at the end; a refused one (lease lost) fails the run.
+  // Journal writes are ordered; each step waits for them before it acts. A refused one (another
+  // run holds the lease) loses the lease and stops the run; one the store did not answer is
+  // tried again a few times, and failing still, fails the run's next step.
   let journal: Promise<void> = Promise.resolve();
   let journalError: unknown;
   const write = (f: () => Promise<void>) => {
-    journal = journal.then(f).catch((err: unknown) => {
-      journalError ??= err;
-    });
+    journal = journal
+      .then(() => durably(f, lease))
+      .catch((err: unknown) => {
+        journalError ??= err;
+        if (err instanceof KubecontrolError && err.code === "LOCKED") lease.lost(err);
+      });
   };
   const startedAt = Date.now();
   write(() =>
@@ -113,6 +161,7 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
         version: o.version,
         colour: o.colour,
         planHash: o.planHash,
+        options: o.options ?? null,
         startedAt,
       },
       fence,
@@ -174,10 +223,12 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
   let lastReport: RunReport | undefined;
   const journalled = async () => {
     await journal;
+    if (journalError) throw journalError;
   };
   const run: RecordedRun = {
     runId,
     lease,
+    signal: controller.signal,
     get report() {
       return lastReport;
     },
@@ -194,10 +245,12 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       const report = await runSteps(steps, {
         concurrency: g.concurrency,
         emit: run.emit,
-        signal: g.signal,
+        signal: controller.signal,
         journalled,
       });
       lastReport = report;
+      const reason: unknown = controller.signal.reason;
+      if (report.cancelled && reason instanceof KubecontrolError && reason.code !== "CANCELLED") throw reason;
       if (report.cancelled)
         throw new KubecontrolError("CANCELLED", `the ${o.command} was cancelled`, {
           hint:
@@ -220,9 +273,11 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       });
       try {
         await journal;
+        if (lease.lostWith) throw lease.lostWith;
         await o.store.finishRun(runId, result, error ? `${error.code}: ${error.message}` : null, fence);
         if (journalError) throw journalError;
       } finally {
+        o.signal?.removeEventListener("abort", interrupted);
         await lease.release().catch(() => {});
       }
     },
@@ -241,14 +296,58 @@ export async function recordedWorkflow<T extends WorkflowOutcome>(
 ): Promise<T> {
   const run = await startRecordedRun(o);
   try {
-    const outcome = await body(run);
+    // Every change the body makes asks the lease first (src/fence.ts).
+    const outcome = await withChangeGate({ check: () => run.lease.assertHeld() }, () => body(run));
     await run.finish(outcome.result, undefined, outcome.report);
     return outcome;
   } catch (err) {
-    const error = toKubecontrolError(err);
+    let error = toKubecontrolError(err);
+    if (run.lease.lostWith) error = await leaseLostError(o, run.lease.lostWith, run.lease.fence.token);
     await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, run.report).catch(() => {});
     if (run.report) attachReport(error, run.report);
     throw error;
+  }
+}
+
+/**
+ * The error a run that lost its lease ends with: why it stopped, and who holds the lease now
+ * (read from the store), so the person who started it knows whom to ask.
+ */
+async function leaseLostError(
+  o: RecordedRunOptions,
+  lost: KubecontrolError,
+  token: number,
+): Promise<KubecontrolError> {
+  const holder = await o.store.currentLease(o.app).catch(() => undefined);
+  // Who took it over from this run, when it has been released since.
+  const takeover = holder
+    ? undefined
+    : (await o.store.leaseLog(o.app).catch(() => [])).find(
+        (e) => e.token > token && (e.event === "took-over" || e.event === "acquired"),
+      );
+  const now = holder
+    ? `; ${holder.owner} (pid ${holder.pid} on ${holder.host}) holds it now, since ${new Date(holder.acquiredAt).toISOString()}`
+    : takeover
+      ? `; ${takeover.owner} took the lease over at ${new Date(takeover.at).toISOString()} and has released it since`
+      : "; nobody holds it now";
+  return new KubecontrolError("LOCKED", `${o.app}: this ${o.command} stopped: ${lost.message}${now}`, {
+    cause: lost,
+    hint: `it changed nothing after losing the lease; \`kubecontrol history ${o.app}\` shows what the other run did, and running this command again continues from what exists`,
+    details: { ...(lost.details ?? {}), ...(holder ? { holder: holder.owner, holderPid: holder.pid } : {}) },
+  });
+}
+
+/** A journal write, tried again a few times when the store did not answer (never when it refused). */
+async function durably(f: () => Promise<void>, lease: HeldLease): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      const refused = err instanceof KubecontrolError && err.code === "LOCKED";
+      if (refused || attempt >= 5 || lease.lostWith) throw err;
+      lease.assertHeld();
+      await sleep(200 * 2 ** attempt);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -61,18 +61,25 @@ export async function teardownColour(
 ): Promise<WorkflowOutcome & { colour: Colour; dryRun?: DryRunFindings; liveWeight?: number }> {
   const colour = i.colour ?? (await chooseColour(i.app, i.aws));
   const plan = planOf(i.app, colour);
-  if (i.dryRun) {
-    const report = await runSteps(checksOnly(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {})), {
-      concurrency: i.concurrency,
-      emit: dryRunEvents(i.emit),
-      signal: i.signal,
+  if (i.dryRun)
+    return readOnly(async () => {
+      const report = await runSteps(checksOnly(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {})), {
+        concurrency: i.concurrency,
+        emit: dryRunEvents(i.emit),
+        signal: i.signal,
+      });
+      if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
+      const weight = await colourWeight(i.aws, plan);
+      return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
     });
-    if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
-    const weight = await colourWeight(i.aws, plan);
-    return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
-  }
   return recordedWorkflow(
-    recordedRunOptions(i, { command: "teardown", version: null, colour, planHash: plan.hash }),
+    recordedRunOptions(i, {
+      command: "teardown",
+      version: null,
+      colour,
+      planHash: plan.hash,
+      options: { force: i.force },
+    }),
     async (run) => {
       const weight = await colourWeight(i.aws, plan);
       if (weight > 0 && !i.force)
@@ -85,7 +92,6 @@ export async function teardownColour(
         );
       const report = await run.runGraph(teardownSteps(plan, i.aws, run.runId, i.stack ?? {}), {
         concurrency: i.concurrency,
-        signal: i.signal,
         hint: "run the same teardown again to finish",
       });
       return { ...outcomeOf(run.runId, report), colour };

@@ -16,7 +16,7 @@ import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings } from "./dry-run.js";
+import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -82,27 +82,35 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
   const plan = planApp({ app: i.app, colour: first.target, version: commit });
 
   if (i.dryRun) {
-    // Read-only: no lease, no record; preflight and every check, nothing applied.
-    announce(i, first, commit);
-    const callerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
-    const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", callerArn)), {
-      concurrency: i.concurrency,
-      emit: dryRunEvents(i.emit),
-      signal: i.signal,
+    return readOnly(async () => {
+      // Read-only: no lease, no record; preflight and every check, nothing applied.
+      announce(i, first, commit);
+      const callerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", callerArn)), {
+        concurrency: i.concurrency,
+        emit: dryRunEvents(i.emit),
+        signal: i.signal,
+      });
+      if (report.cancelled)
+        throw new KubecontrolError("CANCELLED", "the dry run was cancelled", { hint: "run it again" });
+      return {
+        ...outcomeOf("dry-run", report),
+        version: commit,
+        decision: first,
+        plan,
+        dryRun: dryRunFindings(report),
+      };
     });
-    if (report.cancelled)
-      throw new KubecontrolError("CANCELLED", "the dry run was cancelled", { hint: "run it again" });
-    return {
-      ...outcomeOf("dry-run", report),
-      version: commit,
-      decision: first,
-      plan,
-      dryRun: dryRunFindings(report),
-    };
   }
 
   return recordedWorkflow(
-    recordedRunOptions(i, { command: "update", version: commit, colour: first.target, planHash: plan.hash }),
+    recordedRunOptions(i, {
+      command: "update",
+      version: commit,
+      colour: first.target,
+      planHash: plan.hash,
+      options: { keepOld: i.keepOld, drainMs: i.drainMs },
+    }),
     async (run) => {
       // Another run may have moved things while this one waited for the lease: look again.
       const d = await decide(i, commit);
@@ -116,7 +124,6 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       const callerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
       const report = await run.runGraph(updateSteps(i, d, commit, run.runId, callerArn), {
         concurrency: i.concurrency,
-        signal: i.signal,
         hint:
           d.mode === "deploy"
             ? `fix the cause and run the same update again to continue; DNS moves only once ${d.target} is verified. ${idleColourHint(i.app.name, d.target, d.live)}`
@@ -201,7 +208,7 @@ export function updateSteps(
  * some; the one colour with a cluster for an app without a DNS name), and the version it runs.
  */
 export async function decide(
-  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit">,
+  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit" | "requestTimeoutMs">,
   commit: string,
 ): Promise<UpdateDecision> {
   const plans = Object.fromEntries(
@@ -273,7 +280,7 @@ function noLiveColour(app: ResolvedKubeApp, why: string): KubecontrolError {
  * read the cluster (then the update builds the other colour, which reaches the same end).
  */
 async function runningVersion(
-  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit">,
+  i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit" | "requestTimeoutMs">,
   plan: Plan,
 ): Promise<string | undefined> {
   const cluster = await i.aws.eks.describeCluster(plan.cluster);
@@ -288,7 +295,10 @@ async function runningVersion(
     },
     ...(i.awsEndpoint ? { awsEndpoint: i.awsEndpoint } : {}),
   });
-  const client = new KubeClient(access.kubeConfig);
+  const client = new KubeClient(
+    access.kubeConfig,
+    i.requestTimeoutMs ? { requestTimeoutMs: i.requestTimeoutMs } : {},
+  );
   try {
     const list = await client.request<{ items: Deployment[] }>(
       "GET",

@@ -105,6 +105,8 @@ export async function createOrAdopt<T>(
     try {
       return await withAttempt(attempt, attempts, create);
     } catch (err) {
+      // Not an answer from AWS (the lease's gate refused the call, a cancellation): stop here.
+      if (err instanceof KubecontrolError && err.code !== "AWS") throw err;
       if (hasCode(err, ...alreadyExists)) {
         const found = await find();
         if (found !== undefined) return found;
