@@ -8,8 +8,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * as errors.ts is, so that src/aws, src/kube and src/images can ask it without knowing runs.
  */
 export interface ChangeGate {
-  /** Throws (LOCKED, or CANCELLED for a dry run) when `what` may not be done now. */
+  /** Throws (LOCKED, or INTERNAL for a dry run) when `what` may not be done now. */
   check(what: string): void;
+  /**
+   * Called when a change has passed the gate and is about to be sent; the returned function
+   * when it has been answered (or failed). A lease waits for the changes in flight before it is
+   * released, so none lands once another run may hold it.
+   */
+  enter?(what: string): () => void;
 }
 
 const current = new AsyncLocalStorage<ChangeGate>();
@@ -25,6 +31,22 @@ export function withChangeGate<T>(gate: ChangeGate, fn: () => Promise<T>): Promi
  */
 export function assertMayChange(what: string): void {
   current.getStore()?.check(what);
+}
+
+/**
+ * Sends a change through the gate of the run this code works for: asks first (throwing when it
+ * may not go), then counts it in flight until it is answered. Outside a gated run it just runs.
+ */
+export async function gatedChange<T>(what: string, send: () => Promise<T>): Promise<T> {
+  const gate = current.getStore();
+  if (!gate) return send();
+  gate.check(what);
+  const done = gate.enter?.(what);
+  try {
+    return await send();
+  } finally {
+    done?.();
+  }
 }
 
 /** Whether an AWS operation only reads (Describe*, List*, Get*...); everything else is a change. */

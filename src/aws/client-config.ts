@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { assertMayChange, isReadOnlyOperation } from "../fence.js";
+import { gatedChange, isReadOnlyOperation } from "../fence.js";
 import { attemptReporter } from "./attempts.js";
 
 /** What `createAws` takes: everything optional, the SDK's usual chain fills the rest. */
@@ -39,7 +39,7 @@ export function sdkClientConfig(o: AwsOptions) {
 }
 
 /**
- * Finalize-step middleware after the SDK's retry middleware, so it runs before every attempt: a
+ * Finalize-step middleware after the SDK's retry and signing middleware, so it runs before every attempt: a
  * request that changes something (anything but Describe*, List*, Get*...) asks the run's lease
  * first (src/fence.ts), and is never sent once the run can no longer prove it holds it.
  */
@@ -47,9 +47,8 @@ const changeGate =
   (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
   async (args: unknown): Promise<unknown> => {
     const operation = (context.commandName ?? "").replace(/Command$/, "");
-    if (!isReadOnlyOperation(operation))
-      assertMayChange(`${(context.clientName ?? "").replace(/Client$/, "")}:${operation}`);
-    return next(args);
+    if (isReadOnlyOperation(operation)) return next(args);
+    return gatedChange(`${(context.clientName ?? "").replace(/Client$/, "")}:${operation}`, () => next(args));
   };
 
 /** Adds the middleware that reports retried attempts to the running step, and the lease's gate. */
@@ -61,9 +60,11 @@ export function instrument(client: {
     relation: "after",
     toMiddleware: "retryMiddleware",
   });
+  // After signing, the last of the finalize step: nothing asynchronous stands between the
+  // gate and the request handler, so a process paused after the check cannot send it later.
   client.middlewareStack.addRelativeTo(changeGate, {
     name: "kubecontrolChangeGate",
     relation: "after",
-    toMiddleware: "kubecontrolAttemptReporter",
+    toMiddleware: "httpSigningMiddleware",
   });
 }

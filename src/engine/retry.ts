@@ -28,6 +28,10 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
       const delayMs = Math.round(Math.random() * Math.min(cap, base * 2 ** (attempt - 1)));
       o.onRetry?.(attempt, err, delayMs);
       await sleep(delayMs, o.signal);
+      if (o.signal?.aborted)
+        throw new KubecontrolError("CANCELLED", "cancelled while retrying", {
+          cause: toKubecontrolError(err),
+        });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from "node:os";
+import { performance } from "node:perf_hooks";
 import { sleep } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
 import type { AcquireResult, Fence, HistoryStore, Lease } from "./types.js";
@@ -32,12 +33,18 @@ export interface HeldLease {
   lease: Lease;
   fence: Fence;
   tookOverFrom: Lease | undefined;
-  /** Throws the lease error once the run can no longer prove it holds the lease. */
+  /** Throws the lease error once the run can no longer prove it holds the lease (or has released it). */
   assertHeld(): void;
+  /** Counts a change that passed `assertHeld` as in flight until the returned function is called. */
+  inFlight(): () => void;
   /** The store refused a fenced write: the lease is lost (the run stops). */
   lost(err: KubecontrolError): void;
   /** The error the lease was lost with, if it was. */
   readonly lostWith: KubecontrolError | undefined;
+  /**
+   * Closes the gate for good, waits (up to the margin) for the changes in flight to be answered,
+   * then gives the lease up, so nothing this run sent lands once another run may hold it.
+   */
   release(): Promise<void>;
 }
 
@@ -57,12 +64,14 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
       `lockTimeout (${o.ttlMs / 1000}s) leaves no time to act: a change may take ${o.marginMs / 1000}s to land`,
     );
   const deadline = Date.now() + (o.waitMs ?? 0);
+  // Validity is measured on the monotonic clock: a wall clock set back would stretch it.
+  const now = () => performance.now();
   let acquired: AcquireResult | undefined;
   let sentAt = 0;
   let delay = 500;
   while (!acquired) {
     try {
-      sentAt = Date.now();
+      sentAt = now();
       acquired = await store.acquireLease(app, {
         owner: whoAmI(),
         host: hostname(),
@@ -88,6 +97,13 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
   let validUntil = sentAt + windowMs;
   let lostWith: KubecontrolError | undefined;
   let released = false;
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
+  const releasedError = new KubecontrolError(
+    "LOCKED",
+    `this run has released its lease on ${app}: nothing more may be changed`,
+    { hint: "this is a bug in kubecontrol (work went on after its run ended): please report it" },
+  );
   let renewal: NodeJS.Timeout | undefined;
   let watchdog: NodeJS.Timeout | undefined;
 
@@ -110,7 +126,7 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
   // A paused process wakes with this timer late: it loses the lease before anything else runs on.
   const watch = () => {
     clearTimeout(watchdog);
-    watchdog = setTimeout(() => lose(expired()), Math.max(0, validUntil - Date.now()));
+    watchdog = setTimeout(() => lose(expired()), Math.max(0, validUntil - now()));
     watchdog.unref();
   };
   const every = Math.max(100, Math.floor(windowMs / 3));
@@ -121,8 +137,8 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
   let failures = 0;
   async function renew(): Promise<void> {
     if (lostWith || released) return;
-    if (Date.now() >= validUntil) return lose(expired());
-    const at = Date.now();
+    if (now() >= validUntil) return lose(expired());
+    const at = now();
     try {
       await store.renewLease(fence, o.ttlMs);
       if (lostWith || released) return;
@@ -133,7 +149,7 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
     } catch (err) {
       if (err instanceof KubecontrolError && err.code === "LOCKED") return lose(err);
       failures++;
-      const left = validUntil - Date.now();
+      const left = validUntil - now();
       if (left <= 0) return lose(expired());
       o.onRenewalFailed?.(err, left);
       schedule(Math.min(left, 250 * 2 ** Math.min(failures, 6)));
@@ -150,14 +166,29 @@ export async function holdLease(store: HistoryStore, app: string, o: HoldOptions
       return lostWith;
     },
     assertHeld() {
-      if (!lostWith && Date.now() >= validUntil) lose(expired());
+      if (released) throw releasedError;
+      if (!lostWith && now() >= validUntil) lose(expired());
       if (lostWith) throw lostWith;
+    },
+    inFlight() {
+      inFlight++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        if (--inFlight === 0) for (const wake of idle.splice(0)) wake();
+      };
     },
     lost: lose,
     async release() {
       released = true;
       clearTimeout(renewal);
       clearTimeout(watchdog);
+      if (inFlight > 0)
+        await Promise.race([
+          new Promise<void>((resolve) => idle.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, o.marginMs).unref()),
+        ]);
       await store.releaseLease(fence);
     },
   };

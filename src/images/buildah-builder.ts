@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KubecontrolError } from "../errors.js";
-import { assertMayChange } from "../fence.js";
+import { gatedChange } from "../fence.js";
 import type { BuildRequest, BuildResult, ImageBuilder } from "./builder.js";
 import type { RegistryAuth } from "./ecr-images.js";
 import { lastLines, runCaptured } from "./run-captured.js";
@@ -69,14 +69,19 @@ export function buildahBuilder(o: BuildahOptions): ImageBuilder {
         );
         if (req.signal?.aborted) throw cancelled(image);
         if (bud.code !== 0) throw failed("build", image, bud.tail, tailLines);
-        // A push changes the registry: only while the run holds the app's lease (src/fence.ts).
-        assertMayChange(`push ${image}`);
         req.progress(`buildah: pushing ${image}`);
         const digestFile = path.join(secrets, "digest");
-        const push = await runCaptured(
-          "buildah",
-          [...global, "push", ...access, "--digestfile", digestFile, image, `docker://${image}`],
-          { redact, ...(req.signal ? { signal: req.signal } : {}) },
+        // A push changes the registry: only while the run holds the app's lease (src/fence.ts),
+        // and the lease waits for it before it is released.
+        const push = await gatedChange(`push ${image}`, () =>
+          runCaptured(
+            "buildah",
+            [...global, "push", ...access, "--digestfile", digestFile, image, `docker://${image}`],
+            {
+              redact,
+              ...(req.signal ? { signal: req.signal } : {}),
+            },
+          ),
         );
         // The local copy is only a step on the way to the registry: vfs keeps full copies.
         await runCaptured("buildah", [...global, "rmi", image], {});

@@ -36,12 +36,20 @@ export function runCaptured(
     };
     child.stdout.on("data", take);
     child.stderr.on("data", take);
+    let aborted = false;
+    let kill: NodeJS.Timeout | undefined;
     child.on("error", (err) => {
-      if ((err as { name?: string }).name === "AbortError")
-        resolve({ code: null, tail: redact(kept, o.redact) });
-      else reject(err);
+      if ((err as { name?: string }).name !== "AbortError") return reject(err);
+      // Node has sent SIGTERM: wait until the child is gone (a push half-way must not go on
+      // after the run stopped), and kill it outright if it does not go within 10s.
+      aborted = true;
+      kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      kill.unref();
     });
-    child.on("close", (code) => resolve({ code, tail: redact(kept, o.redact) }));
+    child.on("close", (code) => {
+      clearTimeout(kill);
+      resolve({ code: aborted ? null : code, tail: redact(kept, o.redact) });
+    });
   });
 }
 

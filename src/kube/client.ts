@@ -1,6 +1,6 @@
 import https from "node:https";
 import { KubecontrolError } from "../errors.js";
-import { assertMayChange } from "../fence.js";
+import { gatedChange } from "../fence.js";
 import { type ResourceInfo, resourceFor } from "./resources.js";
 
 /**
@@ -112,13 +112,17 @@ export class KubeClient {
     // a dropped connection) is retried a few times, with jitter; a POST could create twice.
     for (let attempt = 1; ; attempt++) {
       try {
-        if (writes) assertMayChange(`Kubernetes ${method} ${path}`);
         const signal = AbortSignal.any([
           ...(options.signal ? [options.signal] : []),
           AbortSignal.timeout(this.requestTimeoutMs),
         ]);
-        const res = await this.send(method, path, { ...options, signal });
-        const text = await readAll(res);
+        const exchange = async () => {
+          const res = await this.send(method, path, { ...options, signal });
+          return { res, text: await readAll(res) };
+        };
+        const { res, text } = writes
+          ? await gatedChange(`Kubernetes ${method} ${path}`, exchange)
+          : await exchange();
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) throw apiError(method, path, status, text);
         return (text ? JSON.parse(text) : undefined) as T;

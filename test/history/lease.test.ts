@@ -106,6 +106,27 @@ describe("a held lease", () => {
     expect(lost?.code).toBe("LOCKED");
   });
 
+  it("once released, refuses every change, and released only once the changes in flight are answered", async () => {
+    const s = await store();
+    const held = await holdLease(s, "hello", { ttlMs: 1500, marginMs: 600 });
+    // a change passed the gate and is still out
+    held.assertHeld();
+    const done = held.inFlight();
+    let released = false;
+    const releasing = held.release().then(() => {
+      released = true;
+    });
+    await sleep(100);
+    // the gate is closed at once, and the lease stays held while the change is out
+    expect(() => held.assertHeld()).toThrow(/has released its lease on hello/);
+    expect(released).toBe(false);
+    expect(await s.currentLease("hello")).toBeDefined();
+    // when it is answered, the lease goes
+    done();
+    await releasing;
+    expect(await s.currentLease("hello")).toBeUndefined();
+  });
+
   it("refuses a lifetime that leaves no time to act", async () => {
     const s = await store();
     await expect(holdLease(s, "hello", { ttlMs: 1000, marginMs: 1000 })).rejects.toMatchObject({

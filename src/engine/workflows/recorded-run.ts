@@ -218,9 +218,18 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
     }
   };
 
-  if (lease.tookOverFrom) await closeInterruptedRuns(o, lease, runId);
+  if (lease.tookOverFrom) {
+    try {
+      await closeInterruptedRuns(o, lease, runId);
+    } catch (err) {
+      // The run cannot start; the lease must not outlive it.
+      await lease.release().catch(() => {});
+      throw err;
+    }
+  }
 
   let lastReport: RunReport | undefined;
+  let announcedFinish = false;
   const journalled = async () => {
     await journal;
     if (journalError) throw journalError;
@@ -262,24 +271,32 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       return report;
     },
     async finish(result, error, report) {
-      o.emit({
-        type: "run.finished",
-        at: Date.now(),
-        runId,
-        result,
-        durationMs: Date.now() - startedAt,
-        changed: (report?.steps ?? []).filter((s) => s.changed).map((s) => s.name),
-        failed: (report?.steps ?? []).filter((s) => s.status === "failed").map((s) => s.name),
-      });
+      // The result goes into the store first (through the fence: refused if another run holds
+      // the lease now), and run.finished says what was recorded, once.
+      let unrecorded: unknown;
       try {
         await journal;
-        if (lease.lostWith) throw lease.lostWith;
         await o.store.finishRun(runId, result, error ? `${error.code}: ${error.message}` : null, fence);
         if (journalError) throw journalError;
+      } catch (err) {
+        unrecorded = err;
       } finally {
         o.signal?.removeEventListener("abort", interrupted);
         await lease.release().catch(() => {});
       }
+      if (!announcedFinish) {
+        announcedFinish = true;
+        o.emit({
+          type: "run.finished",
+          at: Date.now(),
+          runId,
+          result: unrecorded && result !== "cancelled" ? "failed" : result,
+          durationMs: Date.now() - startedAt,
+          changed: (report?.steps ?? []).filter((s) => s.changed).map((s) => s.name),
+          failed: (report?.steps ?? []).filter((s) => s.status === "failed").map((s) => s.name),
+        });
+      }
+      if (unrecorded) throw unrecorded;
     },
   };
   return run;
@@ -295,14 +312,20 @@ export async function recordedWorkflow<T extends WorkflowOutcome>(
   body: (run: RecordedRun) => Promise<T>,
 ): Promise<T> {
   const run = await startRecordedRun(o);
+  let done = false;
   try {
-    // Every change the body makes asks the lease first (src/fence.ts).
-    const outcome = await withChangeGate({ check: () => run.lease.assertHeld() }, () => body(run));
+    // Every change the body makes asks the lease first, and is waited for before the lease is
+    // released (src/fence.ts).
+    const outcome = await withChangeGate(
+      { check: () => run.lease.assertHeld(), enter: () => run.lease.inFlight() },
+      () => body(run),
+    );
+    done = true;
     await run.finish(outcome.result, undefined, outcome.report);
     return outcome;
   } catch (err) {
     let error = toKubecontrolError(err);
-    if (run.lease.lostWith) error = await leaseLostError(o, run.lease.lostWith, run.lease.fence.token);
+    if (run.lease.lostWith) error = await leaseLostError(o, run.lease.lostWith, run.lease.fence.token, done);
     await run.finish(error.code === "CANCELLED" ? "cancelled" : "failed", error, run.report).catch(() => {});
     if (run.report) attachReport(error, run.report);
     throw error;
@@ -317,6 +340,7 @@ async function leaseLostError(
   o: RecordedRunOptions,
   lost: KubecontrolError,
   token: number,
+  stepsDone: boolean,
 ): Promise<KubecontrolError> {
   const holder = await o.store.currentLease(o.app).catch(() => undefined);
   // Who took it over from this run, when it has been released since.
@@ -330,9 +354,14 @@ async function leaseLostError(
     : takeover
       ? `; ${takeover.owner} took the lease over at ${new Date(takeover.at).toISOString()} and has released it since`
       : "; nobody holds it now";
-  return new KubecontrolError("LOCKED", `${o.app}: this ${o.command} stopped: ${lost.message}${now}`, {
+  const message = stepsDone
+    ? `${o.app}: this ${o.command} made its changes, but could not record its result: ${lost.message}${now}`
+    : `${o.app}: this ${o.command} stopped: ${lost.message}${now}`;
+  return new KubecontrolError("LOCKED", message, {
     cause: lost,
-    hint: `it changed nothing after losing the lease; \`kubecontrol history ${o.app}\` shows what the other run did, and running this command again continues from what exists`,
+    hint: stepsDone
+      ? `its changes are in place; \`kubecontrol history ${o.app}\` shows the runs, and running the command again checks what exists`
+      : `it changed nothing after losing the lease; \`kubecontrol history ${o.app}\` shows what the other run did, and running this command again continues from what exists`,
     details: { ...(lost.details ?? {}), ...(holder ? { holder: holder.owner, holderPid: holder.pid } : {}) },
   });
 }
