@@ -389,6 +389,14 @@ async function recorded(g: GraphInput): Promise<RolloutOutcome> {
   return recordedWorkflow(
     recordedRunOptions(i, { command: "rollout", version: commit, colour, planHash: plan.hash }),
     async (run) => {
+      // Another run may have moved DNS while this one waited for the lease: look again.
+      const now = await liveColour(i.app, i.aws);
+      if (now.colour !== colour)
+        throw new KubecontrolError(
+          "PRECONDITION",
+          `${i.app.name}'s live colour changed while this rollout waited for its lease (${colour} was live, now ${now.colour})`,
+          { hint: "run the same rollout again: it rolls onto what is live now" },
+        );
       const report = await run.runGraph(rolloutSteps(g), {
         concurrency: i.concurrency,
         hint: `fix the cause and run the same rollout again; DNS was not changed (kubecontrol history ${i.app.name} shows the run)`,
