@@ -10,6 +10,8 @@ export type ErrorCode =
   | "CONFIG_INVALID"
   | "NOT_FOUND"
   | "PRECONDITION"
+  /** A resource found by name is another app's (or has no kubecontrol tags): not acted on. */
+  | "NOT_OWNED"
   | "PREFLIGHT_FAILED"
   | "LOCKED"
   | "STEP_FAILED"
@@ -45,6 +47,7 @@ const USER_CODES = new Set<ErrorCode>([
   "PREFLIGHT_FAILED",
   "LOCKED",
   "PREREQUISITE_MISSING",
+  "NOT_OWNED",
 ]);
 
 /** The one error type the engine throws: a code, user-vs-system, retryable, and a hint. */

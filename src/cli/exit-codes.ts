@@ -32,6 +32,7 @@ export function exitCodeFor(code: ErrorCode): ExitCodeValue {
     case "PRECONDITION":
       return ExitCode.PREFLIGHT;
     case "STEP_FAILED":
+    case "NOT_OWNED":
     case "TIMEOUT":
     case "AWS":
     case "KUBE":

@@ -2,6 +2,7 @@ import type { Build, CreateProjectInput } from "@aws-sdk/client-codebuild";
 import { waitUntil } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
 import { resourceName } from "../plan/names.js";
+import { assertOwned } from "../plan/ownership.js";
 import type { BuildRequest, BuildResult, ImageBuilder } from "./builder.js";
 import type { CodeBuildApi } from "./codebuild-api.js";
 
@@ -99,6 +100,11 @@ async function ensureProject(o: CodeBuildOptions, req: BuildRequest, name: strin
     o.serviceRole ?? (o.ensureServiceRole ? await o.ensureServiceRole(req.app, req.signal) : undefined);
   const desired = projectDefinition({ ...o, ...(role ? { serviceRole: role } : {}) }, req, name);
   const existing = await o.api.getProject(name);
+  // A project of the same name made for another app (or by hand) is never updated for this one.
+  if (existing) {
+    const tags = Object.fromEntries((existing.tags ?? []).map((t) => [t.key ?? "", t.value ?? ""]));
+    assertOwned(`CodeBuild project ${name}`, tags, { app: req.app }, { action: "adopt or change" });
+  }
   if (!existing) {
     req.progress(`codebuild: creating project ${name}`);
     await o.api.createProject(desired);

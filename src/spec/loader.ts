@@ -124,7 +124,10 @@ function firstLines(text: string): string {
     .join("\n");
 }
 
-/** Loads every spec in a directory; broken files become errors, two apps with one name are an error naming both. */
+/**
+ * Loads every spec in a directory; broken files become errors, and so do two apps with one name,
+ * one ECR repository or one DNS record (naming both files).
+ */
 export async function loadApps(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
   const files = listSpecFiles(dir);
   const settled = await Promise.allSettled(files.map((f) => loadSpecFile(f, options)));
@@ -137,25 +140,54 @@ export async function loadApps(dir: string, options: LoadOptions = {}): Promise<
         s.reason instanceof KubecontrolError ? s.reason : new KubecontrolError("SPEC_LOAD", String(s.reason)),
       );
   }
-  const byName = new Map<string, LoadedApp>();
+  // What an app claims for itself alone: its name, its ECR repository, its DNS record. A second
+  // claim is an error naming both files (the first app keeps it).
+  const claims: { what: string; path: string; hint: string; of(a: LoadedApp["app"]): string | undefined }[] =
+    [
+      {
+        what: "are named",
+        path: "name",
+        hint: "app names are unique: rename one of them",
+        of: (a) => a.name,
+      },
+      {
+        what: "claim the ECR repository",
+        path: "image.repository",
+        hint: "each app pushes to a repository of its own (destroy removes it with its images): name another one",
+        of: (a) => a.image.repository,
+      },
+      {
+        what: "claim the DNS record",
+        path: "dns.record",
+        hint: "each app's weighted record set is its own (its colours move its weights): give one of them another record",
+        of: (a) => a.dns?.record,
+      },
+    ];
+  const claimed = claims.map(() => new Map<string, LoadedApp>());
   const unique: LoadedApp[] = [];
   for (const loaded of apps) {
-    const first = byName.get(loaded.app.name);
-    if (first) {
+    let refused = false;
+    claims.forEach((c, i) => {
+      const value = c.of(loaded.app);
+      if (value === undefined) return;
+      const first = claimed[i]!.get(value);
+      if (!first) {
+        claimed[i]!.set(value, loaded);
+        return;
+      }
+      refused = true;
       errors.push(
         new KubecontrolError(
           "SPEC_INVALID",
-          `two apps are named "${loaded.app.name}": ${first.file} and ${loaded.file}`,
+          `two apps ${c.what} "${value}": ${first.file} and ${loaded.file}`,
           {
-            hint: "app names are unique: rename one of them",
-            details: { files: [first.file, loaded.file], path: "name" },
+            hint: c.hint,
+            details: { files: [first.file, loaded.file], path: c.path },
           },
         ),
       );
-      continue;
-    }
-    byName.set(loaded.app.name, loaded);
-    unique.push(loaded);
+    });
+    if (!refused) unique.push(loaded);
   }
   return { apps: unique, errors };
 }

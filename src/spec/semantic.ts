@@ -19,6 +19,7 @@ export function semanticProblems(app: KubeAppParsed): SpecProblem[] {
   const add = (path: (string | number)[], message: string, hint?: string) =>
     problems.push(hint ? { path, message, hint } : { path, message });
 
+  checkName(app, add);
   checkPools(app, add);
   checkComponents(app, add);
   checkServices(app, add);
@@ -32,6 +33,22 @@ export function semanticProblems(app: KubeAppParsed): SpecProblem[] {
 }
 
 type Add = (path: (string | number)[], message: string, hint?: string) => void;
+
+/**
+ * Resource names are `kc-<app>-<colour>-<part>`, joined by hyphens that app, pool and service
+ * names may contain too. An app name with a colour for a segment would make them ambiguous:
+ * app shop's blue pool green-x and app shop-blue's green pool x would both be
+ * kc-shop-blue-green-x. Without one, the first colour segment of a name is its colour.
+ */
+function checkName(app: KubeAppParsed, add: Add): void {
+  const colour = app.name.split("-").find((s) => s === "blue" || s === "green");
+  if (colour)
+    add(
+      ["name"],
+      `expected a name without "${colour}" as a hyphen-separated part, found "${app.name}": resource names are kc-<app>-<colour>-<pool or service>, and a colour inside the app's name makes them ambiguous (app shop's blue pool green-x and app shop-blue's green pool x would both be kc-shop-blue-green-x)`,
+      `rename the app so that no part of its name between hyphens is "blue" or "green" (e.g. "${app.name.replace(new RegExp(`(^|-)${colour}(?=-|$)`), `$1${colour === "blue" ? "azure" : "emerald"}`)}")`,
+    );
+}
 
 function checkPools(app: KubeAppParsed, add: Add): void {
   for (const [name, pool] of Object.entries(app.hardware)) {

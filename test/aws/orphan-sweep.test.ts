@@ -6,7 +6,7 @@ import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import type { DnsRecord } from "../../src/plan/aws-types.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory } from "./inventory.js";
-import { failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
+import { awsCli, failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
 
 let sbx: TestSandbox;
 
@@ -63,4 +63,54 @@ describe("the orphan sweep", () => {
       failures((await run(teardownSteps(blue, t.aws, "run-destroy", { pace: PACE, destroy: true }))).report),
     ).toEqual([]);
   }, 240_000);
+
+  it("never takes another app's weighted record for one of its colours", async () => {
+    // given a record set member of app <name>-x (set identifier kc-<name>-x-blue) under this app's record
+    const app = await uniqueWebapp();
+    const blue = planFor(app, "blue");
+    const record = blue.aws.find((r): r is DnsRecord => r.kind === "route53-record")!;
+    const zones = (await awsCli(sbx, ["route53", "list-hosted-zones"])) as {
+      HostedZones: { Id: string; Name: string }[];
+    };
+    const zone = zones.HostedZones.find((z) => z.Name === `${record.properties.zone}.`)!;
+    const member = (weight: number) =>
+      JSON.stringify({
+        Changes: [
+          {
+            Action: weight < 0 ? "DELETE" : "UPSERT",
+            ResourceRecordSet: {
+              Name: record.properties.record,
+              Type: "CNAME",
+              SetIdentifier: `kc-${app.name}-x-blue`,
+              Weight: Math.max(weight, 0),
+              TTL: 60,
+              ResourceRecords: [{ Value: "lb.example.com" }],
+            },
+          },
+        ],
+      });
+    await awsCli(sbx, [
+      "route53",
+      "change-resource-record-sets",
+      "--hosted-zone-id",
+      zone.Id,
+      "--change-batch",
+      member(0),
+    ]);
+    try {
+      // when this app's orphans are looked for, with no live colour
+      const orphans = await findOrphans(testAws(sbx).aws, { app: app.name, livePlans: [], record });
+      // then the other app's member is not among them
+      expect(orphans.filter((o) => o.kind === "route53-record")).toEqual([]);
+    } finally {
+      await awsCli(sbx, [
+        "route53",
+        "change-resource-record-sets",
+        "--hosted-zone-id",
+        zone.Id,
+        "--change-batch",
+        member(-1),
+      ]);
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -100,6 +100,46 @@ describe("kubecontrol validate", () => {
     const r = kubecontrol(["--apps", apps, "validate"]);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/two apps are named "hello": .*hello-copy\.ts and .*hello\.ts/);
+  });
+
+  it("refuses an app whose name has a colour for a part, saying why (shop and shop-blue)", () => {
+    // given shop with a blue pool green-x, and shop-blue with a green pool x: both would be
+    // kc-shop-blue-green-x, a launch template and an Auto Scaling Group each
+    const hello = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8");
+    const app = (name: string, pool: string) =>
+      hello
+        .replace('name: "hello"', `name: "${name}"`)
+        .replace('repository: "hello"', `repository: "${name}"`)
+        .replace('record: "hello.example.com"', `record: "${name}.example.com"`)
+        .replaceAll("general", pool);
+    const apps = tempApps({ "shop.ts": app("shop", "green-x"), "shop-blue.ts": app("shop-blue", "x") });
+    const r = kubecontrol(["--apps", apps, "validate"]);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/shop-blue\.ts: invalid KubeApp spec/);
+    expect(r.stderr).toContain(
+      'name: expected a name without "blue" as a hyphen-separated part, found "shop-blue"',
+    );
+    expect(r.stderr).toContain("kc-shop-blue-green-x");
+    expect(r.stderr).not.toMatch(/shop\.ts: invalid/);
+  });
+
+  it("refuses two apps that claim one ECR repository or one DNS record, naming both files", () => {
+    const hello = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8");
+    const renamed = (name: string) => hello.replace('name: "hello"', `name: "${name}"`);
+    const repo = tempApps({
+      "one.ts": renamed("one").replace('record: "hello.example.com"', 'record: "one.example.com"'),
+      "two.ts": renamed("two").replace('record: "hello.example.com"', 'record: "two.example.com"'),
+    });
+    const r = kubecontrol(["--apps", repo, "validate"]);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/two apps claim the ECR repository "hello": .*one\.ts and .*two\.ts/);
+    const record = tempApps({
+      "one.ts": renamed("one").replace('repository: "hello"', 'repository: "one"'),
+      "two.ts": renamed("two").replace('repository: "hello"', 'repository: "two"'),
+    });
+    const d = kubecontrol(["--apps", record, "validate"]);
+    expect(d.status, d.stderr).toBe(3);
+    expect(d.stderr).toMatch(/two apps claim the DNS record "hello\.example\.com": .*one\.ts and .*two\.ts/);
   });
 
   it("exits 8 for an app that does not exist", () => {

@@ -209,7 +209,8 @@ describe.skipIf(reason !== undefined)(
         KUBECONTROL_CONFIG: config,
         GIT_CONFIG_GLOBAL: gitconfig,
       };
-      // The image, built by root into ECR (its repository made first, as `image` needs it).
+      // The image, built by root into ECR (its repository made first, as `image` needs it, with
+      // the app's tag: create adopts only what its tags say is the app's).
       await awsCli(sbx, [
         "ecr",
         "create-repository",
@@ -219,6 +220,8 @@ describe.skipIf(reason !== undefined)(
         "IMMUTABLE",
         "--image-scanning-configuration",
         "scanOnPush=true",
+        "--tags",
+        `Key=kubecontrol:app,Value=${project.app}`,
       ]);
       const image = await spawnCli(["image", project.app], { cwd: project.root, env: project.env }).done;
       expect(image.status, image.stderr).toBe(0);

@@ -6,6 +6,7 @@ export interface CreateFlags {
   version?: string;
   colour: Colour;
   dryRun: boolean;
+  adopt?: boolean;
   yes: boolean;
   waitLock?: string;
 }
@@ -23,6 +24,11 @@ export function registerCreateCommand(program: Command): void {
       new Option("--colour <colour>", "the colour to create").choices(["blue", "green"]).default("blue"),
     )
     .option("--dry-run", "preflight and checks only: say what would change, change nothing", false)
+    .option(
+      "--adopt",
+      "take over resources found by name that have no kubecontrol tags (never another app's); recorded in their tags and in history",
+      false,
+    )
     .option("--yes", "do not ask for confirmation on a terminal", false)
     .option("--wait-lock <duration>", 'wait up to this long ("10m") for another run on the app to finish')
     .addHelpText(
@@ -66,6 +72,7 @@ export async function createCommand(cmd: Command, name: string, flags?: CreateFl
         version: o.version,
         ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
+        adopt: o.adopt === true,
         ...ctx,
       }),
   );

@@ -20,6 +20,7 @@ interface ResumedFlags {
   dryRun: boolean;
   force: boolean;
   keepOld: boolean;
+  adopt: boolean;
   drain?: string;
   waitLock?: string;
 }
@@ -27,11 +28,12 @@ interface ResumedFlags {
 /** The recorded options as the continued command's flags (runs recorded before options were kept have none). */
 export function resumedOptions(
   options: Record<string, unknown> | null,
-): Pick<ResumedFlags, "force" | "keepOld" | "drain"> {
+): Pick<ResumedFlags, "force" | "keepOld" | "adopt" | "drain"> {
   const drainMs = options?.drainMs;
   return {
     force: options?.force === true,
     keepOld: options?.keepOld === true,
+    adopt: options?.adopt === true,
     ...(typeof drainMs === "number" && Number.isFinite(drainMs)
       ? { drain: `${Math.round(drainMs / 1000)}s` }
       : {}),
@@ -75,7 +77,7 @@ export function registerResumeCommand(program: Command): void {
       `
 A run that was interrupted (its process killed, its host gone), cancelled (Ctrl-C) or failed is
 continued by running its command again with the version, colour and flags it recorded
-(--keep-old, --drain, --force): every step
+(--keep-old, --drain, --force, --adopt): every step
 checks before it acts, so what the first run made is found and kept, and the rest is done.
 Running the same command by hand does the same; resume saves remembering the flags.
 When the last run finished, resume says so and changes nothing (exit 0).
@@ -127,6 +129,7 @@ async function resumeCommand(cmd: Command, name: string, o: ResumeFlags): Promis
   const flags = [
     ...(options.keepOld ? ["--keep-old"] : []),
     ...(options.force ? ["--force"] : []),
+    ...(options.adopt ? ["--adopt"] : []),
     ...(options.drain ? [`--drain ${options.drain}`] : []),
   ];
   progress.say(

@@ -5,6 +5,7 @@ export interface UpdateFlags {
   version?: string;
   drain?: string;
   keepOld: boolean;
+  adopt?: boolean;
   dryRun: boolean;
   yes: boolean;
   waitLock?: string;
@@ -29,6 +30,11 @@ export function registerUpdateCommand(program: Command): void {
       false,
     )
     .option("--dry-run", "preflight and checks only: say what would change, change nothing", false)
+    .option(
+      "--adopt",
+      "take over resources found by name that have no kubecontrol tags (never another app's); recorded in their tags and in history",
+      false,
+    )
     .option(
       "--yes",
       "do not ask for confirmation (needed without a terminal: the old colour is removed)",
@@ -111,6 +117,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
         keepOld: o.keepOld,
+        adopt: o.adopt === true,
         drainMs: drainSeconds * 1000,
         ...ctx,
       }),

@@ -49,6 +49,8 @@ export interface ColourSource {
   verifyHookFile?: string | undefined;
   /** How long one Kubernetes request may take (the operator's requestTimeout). */
   requestTimeoutMs?: number | undefined;
+  /** Take over resources found by name without kubecontrol's tags (`--adopt`). */
+  adopt?: boolean | undefined;
 }
 
 /** The graph that builds one colour of `i.app` at `commit` (create's, and update's for the idle colour). */
@@ -81,7 +83,7 @@ export function colourSteps(
     requestTimeoutMs: i.requestTimeoutMs,
     dnsWeight: o.dnsWeight,
     teardownHint: o.teardownHint,
-    ...(i.stack ? { stack: i.stack } : {}),
+    ...(i.stack || i.adopt ? { stack: { ...i.stack, ...(i.adopt ? { adopt: true } : {}) } } : {}),
   });
 }
 
@@ -117,7 +119,13 @@ export interface CreateGraphInput {
  */
 export function createSteps(g: CreateGraphInput): Step[] {
   const { plan, aws } = g;
-  const env: StackEnv = { plan, aws, runId: g.runId, ...(g.stack?.pace ? { pace: g.stack.pace } : {}) };
+  const env: StackEnv = {
+    plan,
+    aws,
+    runId: g.runId,
+    ...(g.stack?.pace ? { pace: g.stack.pace } : {}),
+    ...(g.stack?.adopt ? { adopt: true } : {}),
+  };
   const stack = colourStackSteps(plan, aws, g.runId, g.stack);
   const deployer = deployerAccessEntry(plan, g.callerArn);
   if (deployer) stack.push(ensureAccessEntryStep(deployer, env));

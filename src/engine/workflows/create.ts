@@ -6,6 +6,7 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
+import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
@@ -62,6 +63,11 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
     // Read-only: no lease, no record; preflight and every check, nothing applied.
     return readOnly(async () => {
       const pre = await preflightAws(plan, i.aws, i.app);
+      await assertPlanOwned(i.aws, plan, plan.aws, {
+        adopt: i.adopt === true,
+        action: "adopt or change",
+        vpcId: pre.network.vpcId,
+      });
       const report = await runSteps(checksOnly(graph("dry-run", pre.callerArn)), {
         concurrency: i.concurrency,
         emit: dryRunEvents(i.emit),
@@ -74,9 +80,21 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   }
 
   return recordedWorkflow(
-    recordedRunOptions(i, { command: "create", version: commit, colour: i.colour, planHash: plan.hash }),
+    recordedRunOptions(i, {
+      command: "create",
+      version: commit,
+      colour: i.colour,
+      planHash: plan.hash,
+      ...(i.adopt ? { options: { adopt: true } } : {}),
+    }),
     async (run) => {
       const pre = await preflightAws(plan, i.aws, i.app);
+      // Nothing is made while a resource with one of its names is not the app's.
+      await assertPlanOwned(i.aws, plan, plan.aws, {
+        adopt: i.adopt === true,
+        action: "adopt or change",
+        vpcId: pre.network.vpcId,
+      });
       const report = await run.runGraph(graph(run.runId, pre.callerArn), {
         concurrency: i.concurrency,
         hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,

@@ -16,7 +16,7 @@ import {
   extraStepName,
   findAppScopedExtras,
 } from "../steps/aws/destroy-app-scoped.js";
-import { findNetworkStep } from "../steps/aws/find-network.js";
+import { findNetwork, findNetworkStep } from "../steps/aws/find-network.js";
 import {
   findOrphans,
   type Orphan,
@@ -24,6 +24,7 @@ import {
   orphanStepName,
   type SweepInput,
 } from "../steps/aws/orphan-sweep.js";
+import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { deleteName, FIND_NETWORK, type StackEnv } from "../steps/aws/stack-env.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
@@ -204,6 +205,7 @@ const ORDER = (r: LiveResource) =>
  */
 export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> {
   const codebuild = await sdkCodeBuildApi(i.awsOptions);
+  await assertAppOwned(i, plansOf(i.app));
   const graph = destroyGraph(await discover(i, codebuild), i, codebuild, "inventory");
   const probes: Step[] = graph.steps
     .filter((s) => s.name === FIND_NETWORK || graph.targets.has(s.name))
@@ -255,6 +257,16 @@ export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> 
   return live.sort((a, b) => ORDER(a) - ORDER(b));
 }
 
+/** NOT_OWNED (exit 6) when a resource with one of the app's names (either colour's, or the app's) is not its own. */
+async function assertAppOwned(i: DestroyBase, plans: Plan[]): Promise<void> {
+  const vpcId = (await findNetwork(i.aws, plans[0]!.network).catch(() => undefined))?.vpcId;
+  for (const [n, plan] of plans.entries()) {
+    // App-scoped resources are in both plans: look at them once.
+    const resources = n === 0 ? plan.aws : plan.aws.filter((r) => r.scope === "colour");
+    await assertPlanOwned(i.aws, plan, resources, { adopt: false, action: "delete", vpcId });
+  }
+}
+
 /**
  * `destroy`: removes everything of the app, leased and recorded. Both colours' stacks go first
  * (each in its teardown order, the weighted DNS records first), with whatever else is tagged for
@@ -272,6 +284,8 @@ export async function destroyApp(i: DestroyInput): Promise<WorkflowOutcome> {
       planHash: hashOf(plans.map((p) => p.hash)),
     }),
     async (run) => {
+      // Nothing is removed while a resource with one of the app's names is not the app's.
+      await assertAppOwned(i, plans);
       // Looked for again under the lease: what another run made since the listing goes too.
       const graph = destroyGraph(await discover(i, codebuild), i, codebuild, run.runId);
       const report = await run.runGraph(graph.steps, {

@@ -7,6 +7,7 @@ import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
+import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
@@ -90,6 +91,13 @@ export async function teardownColour(
             hint: `move traffic away first, or pass --force to take the app offline: kubecontrol teardown ${i.app.name} --colour ${colour} --force`,
           },
         );
+      // Nothing is removed while a resource with one of the colour's names is not the app's.
+      await assertPlanOwned(
+        i.aws,
+        plan,
+        plan.aws.filter((r) => r.scope === "colour"),
+        { adopt: false, action: "delete" },
+      );
       const report = await run.runGraph(teardownSteps(plan, i.aws, run.runId, i.stack ?? {}), {
         concurrency: i.concurrency,
         hint: "run the same teardown again to finish",

@@ -11,6 +11,7 @@ import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
+import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
@@ -86,6 +87,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       // Read-only: no lease, no record; preflight and every check, nothing applied.
       announce(i, first, commit);
       const callerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      await assertUpdateOwned(i, first, plan);
       const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", callerArn)), {
         concurrency: i.concurrency,
         emit: dryRunEvents(i.emit),
@@ -109,7 +111,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       version: commit,
       colour: first.target,
       planHash: plan.hash,
-      options: { keepOld: i.keepOld, drainMs: i.drainMs },
+      options: { keepOld: i.keepOld, drainMs: i.drainMs, ...(i.adopt ? { adopt: true } : {}) },
     }),
     async (run) => {
       // Another run may have moved things while this one waited for the lease: look again.
@@ -122,6 +124,8 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
         );
       announce(i, d, commit);
       const callerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      // Nothing is made or removed while a resource with one of its names is not the app's.
+      await assertUpdateOwned(i, d, plan);
       const report = await run.runGraph(updateSteps(i, d, commit, run.runId, callerArn), {
         concurrency: i.concurrency,
         hint:
@@ -132,6 +136,24 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan };
     },
   );
+}
+
+/**
+ * The ownership of what the update would touch, before it touches anything: the new colour's
+ * resources (and the app's) it makes or changes, and the old colour's it removes.
+ */
+async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan): Promise<void> {
+  if (d.mode === "deploy")
+    await assertPlanOwned(i.aws, plan, plan.aws, { adopt: i.adopt === true, action: "adopt or change" });
+  if (!i.keepOld) {
+    const old = planApp({ app: i.app, colour: d.old, version: ANY_VERSION });
+    await assertPlanOwned(
+      i.aws,
+      old,
+      old.aws.filter((r) => r.scope === "colour"),
+      { adopt: false, action: "delete" },
+    );
+  }
 }
 
 /** One line saying what this update is about to do, and why. */

@@ -50,6 +50,8 @@ function ensureSteps(r: AwsResource, env: StackEnv): Step[] {
 /** Options for a colour's graphs. */
 export interface StackOptions {
   pace?: StackEnv["pace"];
+  /** Take over resources found by name without kubecontrol's tags (`--adopt`). */
+  adopt?: boolean;
 }
 
 /**
@@ -58,6 +60,12 @@ export interface StackOptions {
  * IAM, target groups, security groups) go at once, as far as the runner's bound allows.
  */
 export function colourStackSteps(plan: Plan, aws: Aws, runId: string, options: StackOptions = {}): Step[] {
-  const env: StackEnv = { plan, aws, runId, ...(options.pace ? { pace: options.pace } : {}) };
+  const env: StackEnv = {
+    plan,
+    aws,
+    runId,
+    ...(options.pace ? { pace: options.pace } : {}),
+    ...(options.adopt ? { adopt: true } : {}),
+  };
   return [findNetworkStep(aws, plan), ...plan.aws.flatMap((r) => ensureSteps(r, env))];
 }

@@ -1,7 +1,7 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { AccessEntry } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
 import type { StackEnv } from "./stack-env.js";
 
 /** Deletes an access entry of the colour's cluster (gone with the cluster anyway; explicit for partial teardowns). */
@@ -23,6 +23,8 @@ export function deleteAccessEntryStep(r: AccessEntry, env: StackEnv): Step {
       const arn = await principalArn();
       return arn && (await aws.eks.describeAccessEntry(cluster, arn)) ? arn : undefined;
     },
+    // An access entry is its cluster's: the cluster's tags say whose.
+    owner: { want: plannedOwner(r), tags: async () => (await aws.eks.describeCluster(cluster))?.tags },
     async remove(arn) {
       try {
         await aws.eks.deleteAccessEntry(cluster, arn);

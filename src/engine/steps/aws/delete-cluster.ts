@@ -1,7 +1,7 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { EksCluster } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
 import type { StackEnv } from "./stack-env.js";
 
 /** Deletes the colour's EKS cluster and waits until it is gone. */
@@ -12,6 +12,7 @@ export function deleteClusterStep(r: EksCluster, env: StackEnv): Step {
     description: `EKS cluster ${r.name}`,
     env,
     find: () => eks.describeCluster(r.name),
+    owner: { want: plannedOwner(r), tags: async (c) => c.tags },
     async remove(c) {
       if (c.status === "DELETING") return;
       try {

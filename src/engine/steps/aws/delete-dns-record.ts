@@ -18,6 +18,9 @@ export function deleteDnsRecordStep(r: DnsRecord, env: StackEnv): Step {
       const set = await findColourRecord(aws, zone.Id!, r);
       return set ? { zoneId: zone.Id!, set } : undefined;
     },
+    owner: {
+      byName: `a weighted record is its colour's by its set identifier ${r.properties.setIdentifier}`,
+    },
     // DELETE must repeat the record exactly as it is, which is why it was just read.
     async remove(found, ctx) {
       try {

@@ -1,8 +1,8 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { IamRole } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
-import type { StackEnv } from "./stack-env.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
+import { type StackEnv, tagRecord } from "./stack-env.js";
 
 /** Deletes an app-scoped IAM role (only with destroy), detaching its managed policies first. */
 export function deleteIamRoleStep(r: IamRole, env: StackEnv): Step {
@@ -12,6 +12,7 @@ export function deleteIamRoleStep(r: IamRole, env: StackEnv): Step {
     description: `IAM role ${r.name}`,
     env,
     find: () => iam.getRole(r.name),
+    owner: { want: plannedOwner(r), tags: async (role) => tagRecord(role.Tags) },
     async remove() {
       for (const policy of await iam.attachedPolicies(r.name)) {
         try {

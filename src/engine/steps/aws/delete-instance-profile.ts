@@ -1,8 +1,8 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { InstanceProfile } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
-import type { StackEnv } from "./stack-env.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
+import { type StackEnv, tagRecord } from "./stack-env.js";
 
 /** Deletes the app-scoped node instance profile (only with destroy), emptying it first. */
 export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): Step {
@@ -12,6 +12,7 @@ export function deleteInstanceProfileStep(r: InstanceProfile, env: StackEnv): St
     description: `instance profile ${r.name}`,
     env,
     find: () => iam.getInstanceProfile(r.name),
+    owner: { want: plannedOwner(r), tags: async (profile) => tagRecord(profile.Tags) },
     async remove(profile) {
       for (const role of profile.Roles ?? []) {
         try {

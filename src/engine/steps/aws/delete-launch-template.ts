@@ -1,8 +1,8 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { LaunchTemplate } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
-import type { StackEnv } from "./stack-env.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
+import { type StackEnv, tagRecord } from "./stack-env.js";
 
 /** Deletes a pool's launch template with all its versions. */
 export function deleteLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step {
@@ -14,6 +14,7 @@ export function deleteLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step
     env,
     find: async () =>
       (await ec2.describeLaunchTemplates([{ Name: "launch-template-name", Values: [r.name] }], what))[0],
+    owner: { want: plannedOwner(r), tags: async (lt) => tagRecord(lt.Tags) },
     async remove(lt) {
       try {
         await ec2.deleteLaunchTemplate(lt.LaunchTemplateId!, what);

@@ -1,8 +1,8 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { Listener } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
-import type { StackEnv } from "./stack-env.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
+import { type StackEnv, tagRecord } from "./stack-env.js";
 
 /** Deletes a listener (so that its target group can go before the load balancer does). */
 export function deleteListenerStep(r: Listener, env: StackEnv): Step {
@@ -17,6 +17,12 @@ export function deleteListenerStep(r: Listener, env: StackEnv): Step {
       const lb = await elbv2.describeLoadBalancer(lbName);
       if (!lb) return undefined;
       return (await elbv2.listListeners(lb.LoadBalancerArn!, what)).find((l) => l.Port === r.properties.port);
+    },
+    // A listener is its load balancer's: the load balancer's tags say whose.
+    owner: {
+      want: plannedOwner(r),
+      tags: async (l) =>
+        tagRecord((await elbv2.describeTags([l.LoadBalancerArn!], what)).get(l.LoadBalancerArn!)),
     },
     async remove(l) {
       try {

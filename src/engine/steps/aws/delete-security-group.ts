@@ -1,11 +1,11 @@
 import { hasCode } from "../../../aws/errors.js";
 import type { SecurityGroup } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { deletionStep } from "./deletion-step.js";
+import { deletionStep, plannedOwner } from "./deletion-step.js";
 import { findSecurityGroup } from "./ensure-security-group.js";
 import { actualRules } from "./ensure-security-group-rules.js";
 import type { Network } from "./find-network.js";
-import { deleteName, FIND_NETWORK, resultOf, type StackEnv } from "./stack-env.js";
+import { deleteName, FIND_NETWORK, resultOf, type StackEnv, tagRecord } from "./stack-env.js";
 
 /** The step that revokes a group's rules that name other groups. */
 export function revokeRulesStepName(groupId: string): string {
@@ -23,13 +23,14 @@ export function revokeSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
     const group = await findSecurityGroup(aws, vpcId, r.name);
     if (!group) return undefined;
     const rules = actualRules(group.IpPermissions).filter((x) => x.permission.UserIdGroupPairs?.length);
-    return rules.length ? { id: group.GroupId!, rules } : undefined;
+    return rules.length ? { id: group.GroupId!, rules, tags: tagRecord(group.Tags) } : undefined;
   };
   const step = deletionStep({
     id: r.id,
     description: `rules of ${r.name} that name other groups`,
     env,
     find: (ctx) => referencing(resultOf<Network>(ctx, FIND_NETWORK).vpcId),
+    owner: { want: plannedOwner(r), tags: async (found) => found.tags },
     async remove(found) {
       for (const rule of found.rules) {
         try {
@@ -51,6 +52,7 @@ export function deleteSecurityGroupStep(r: SecurityGroup, env: StackEnv): Step {
     description: `security group ${r.name}`,
     env,
     find: (ctx) => findSecurityGroup(aws, resultOf<Network>(ctx, FIND_NETWORK).vpcId, r.name),
+    owner: { want: plannedOwner(r), tags: async (group) => tagRecord(group.Tags) },
     async remove(group) {
       try {
         await aws.ec2.deleteSecurityGroup(group.GroupId!, `security group ${r.name}`);

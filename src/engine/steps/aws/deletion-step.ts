@@ -1,3 +1,6 @@
+import { TAG } from "../../../plan/aws.js";
+import type { Colour } from "../../../plan/names.js";
+import { assertOwned, type Owner } from "../../../plan/ownership.js";
 import type { Step, StepContext } from "../../step.js";
 import { waitUntil } from "../../wait-until.js";
 import { awsStep, deleteName, pollPace, retryEventual, type StackEnv } from "./stack-env.js";
@@ -9,6 +12,14 @@ export interface Deletion<T> {
   description: string;
   env: Pick<StackEnv, "pace">;
   find(ctx: StepContext): Promise<T | undefined>;
+  /**
+   * Whose the resource must be for this step to delete it, and how its tags (or its parent's:
+   * a listener's load balancer, an access entry's cluster) are read from what `find` returned;
+   * or why its name alone says whose it is (a weighted record's set identifier).
+   */
+  owner:
+    | { want: Owner; tags(found: T, ctx: StepContext): Promise<Record<string, string> | undefined> }
+    | { byName: string };
   remove(found: T, ctx: StepContext): Promise<void>;
   /** Errors that mean "not yet" (in use, a dependency still there): retried with backoff. */
   transient?: (err: unknown) => boolean;
@@ -26,9 +37,11 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
     timeoutMs: d.timeoutMs ?? 20 * 60_000,
     async check(ctx) {
       const found = await d.find(ctx);
-      return found === undefined
-        ? { satisfied: true, reason: "already gone" }
-        : { satisfied: false, reason: "exists", needed: found };
+      if (found === undefined) return { satisfied: true, reason: "already gone" };
+      // Only what its tags say is the app's (and colour's) is deleted: NOT_OWNED otherwise.
+      if ("want" in d.owner)
+        assertOwned(d.description, await d.owner.tags(found, ctx), d.owner.want, { action: "delete" });
+      return { satisfied: false, reason: "exists", needed: found };
     },
     async apply(ctx, found) {
       const transient = d.transient;
@@ -63,4 +76,9 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
       : {}),
     summarize: (changed) => (changed ? "deleted" : "already gone"),
   });
+}
+
+/** Whose a planned resource is: the app (and colour) its planned tags name. */
+export function plannedOwner(r: { tags: Record<string, string> }): Owner {
+  return { app: r.tags[TAG.app] ?? "", colour: r.tags[TAG.colour] as Colour | undefined };
 }

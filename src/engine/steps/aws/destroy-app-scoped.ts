@@ -106,7 +106,7 @@ function extraStep(aws: Aws, codebuild: CodeBuildApi, e: AppScopedExtra, env: St
           id,
           name: e.name,
           scope: "app",
-          tags: {},
+          tags: { [TAG.app]: env.plan.app },
           dependsOn: [],
         } as unknown as EcrRepository,
         env,
@@ -118,7 +118,7 @@ function extraStep(aws: Aws, codebuild: CodeBuildApi, e: AppScopedExtra, env: St
           id,
           name: e.name,
           scope: "app",
-          tags: {},
+          tags: { [TAG.app]: env.plan.app },
           dependsOn: [],
         } as unknown as InstanceProfile,
         env,
@@ -129,6 +129,7 @@ function extraStep(aws: Aws, codebuild: CodeBuildApi, e: AppScopedExtra, env: St
         description: `IAM role ${e.name}`,
         env,
         find: () => aws.iam.getRole(e.name),
+        owner: { want: { app: env.plan.app }, tags: async (role) => tagRecord(role.Tags) },
         async remove() {
           const absent = (err: unknown) => {
             if (!hasCode(err, "NoSuchEntity", "NoSuchEntityException")) throw err;
@@ -149,6 +150,11 @@ function extraStep(aws: Aws, codebuild: CodeBuildApi, e: AppScopedExtra, env: St
         description: `CodeBuild project ${e.name}`,
         env,
         find: () => codebuild.getProject(e.name),
+        owner: {
+          want: { app: env.plan.app },
+          tags: async (project) =>
+            Object.fromEntries((project.tags ?? []).map((t) => [t.key ?? "", t.value ?? ""])),
+        },
         async remove() {
           await codebuild.deleteProject(e.name).catch((err: unknown) => {
             if (!hasCode(err, "ResourceNotFoundException")) throw err;

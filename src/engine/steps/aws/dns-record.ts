@@ -32,6 +32,26 @@ export async function findColourRecord(
   return sets.find((s) => s.SetIdentifier === r.properties.setIdentifier);
 }
 
+/**
+ * Refuses a weighted record set with members that are neither of the app's colours (another
+ * app's, made by hand, or a plain record of the same name): moving weight would share the
+ * name's traffic with them. NOT_OWNED (exit 6), naming them.
+ */
+export function assertOwnRecordSet(sets: readonly ResourceRecordSet[], r: DnsRecord): void {
+  const app = r.properties.setIdentifier.replace(/-(blue|green)$/, "");
+  const ours = new Set([`${app}-blue`, `${app}-green`]);
+  const foreign = sets.map((s) => s.SetIdentifier ?? "(a plain record)").filter((id) => !ours.has(id));
+  if (foreign.length === 0) return;
+  throw new KubecontrolError(
+    "NOT_OWNED",
+    `${r.properties.record} has members that are not ${app.replace(/^kc-/, "")}'s (${foreign.join(", ")}): moving its weights would share the name's traffic with them`,
+    {
+      hint: "each app's DNS record is its own: give one of the apps another dns.record, or remove the other members by hand",
+      details: { record: r.properties.record, foreign },
+    },
+  );
+}
+
 /** Submits a change, retrying while an earlier change of the zone is still being applied, and waits for INSYNC. */
 export async function changeAndWait(
   aws: Aws,

@@ -4,12 +4,13 @@ import type { ClusterRef } from "./ensure-cluster.js";
 import type { RoleRef } from "./ensure-iam-role.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   resultOf,
   type StackEnv,
-  tagsToSet,
 } from "./stack-env.js";
 
 interface Needed {
@@ -54,7 +55,7 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
         exists: true,
         entryArn: entry.accessEntryArn,
         policies: p.policies.map((x) => x.policyArn).filter((x) => !associated.has(x)),
-        tags: tagsToSet(r.tags, entry.tags ?? {}),
+        tags: claimTags(r, entry.tags ?? {}, env),
       };
       if (needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
         return { satisfied: true, reason: "in place", value: { principalArn: arn } };
@@ -72,7 +73,12 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
               type: p.type,
               tags: creationTags(r.tags, env.runId),
             }),
-          () => eks.describeAccessEntry(cluster, arn),
+          ownedFind(
+            () => eks.describeAccessEntry(cluster, arn),
+            (e) => e.tags,
+            r,
+            env,
+          ),
           ["ResourceInUseException"],
         );
       } else if (Object.keys(n!.tags).length && n!.entryArn) {

@@ -7,15 +7,16 @@ import type { TargetGroupRef } from "./ensure-target-group.js";
 import type { Network } from "./find-network.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
   FIND_NETWORK,
+  ownedFind,
   resultOf,
   retryEventual,
   type StackEnv,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 interface Desired {
@@ -114,7 +115,7 @@ export function ensureAutoScalingGroupStep(
       const needed: Needed = {
         exists: true,
         update: differs(r, g, d),
-        tags: tagsToSet(r.tags, tagRecord(g.Tags)),
+        tags: claimTags(r, tagRecord(g.Tags), env),
         attach: d.targetGroups.filter((t) => !attached.has(t)),
         detach: [...attached].filter((t) => !d.targetGroups.includes(t)),
       };
@@ -144,7 +145,7 @@ export function ensureAutoScalingGroupStep(
                 TargetGroupARNs: d.targetGroups,
                 Tags: asgTags(r.name, creationTags(r.tags, env.runId)),
               }),
-            find,
+            ownedFind(find, (g) => tagRecord(g.Tags), r, env),
             ["AlreadyExists", "AlreadyExistsFault"],
           );
         // An instance profile made seconds ago is not yet usable in a launch template: IAM is

@@ -10,15 +10,16 @@ import type { SecurityGroupRef } from "./ensure-security-group.js";
 import type { Network } from "./find-network.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
   FIND_NETWORK,
+  ownedFind,
   pollPace,
   resultOf,
   retryEventual,
   type StackEnv,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What the launch template and the Kubernetes steps need of a cluster. */
@@ -107,7 +108,7 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
       const endpoint =
         vpc?.endpointPublicAccess !== p.endpointPublicAccess ||
         vpc?.endpointPrivateAccess !== p.endpointPrivateAccess;
-      const tags = tagsToSet(r.tags, c.tags ?? {});
+      const tags = claimTags(r, c.tags ?? {}, env);
       if (!endpoint && Object.keys(tags).length === 0)
         return { satisfied: true, reason: "ACTIVE", value: clusterRef(c) };
       return {
@@ -169,7 +170,17 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
       await retryEventual(
         ctx,
         `create cluster ${r.name}`,
-        () => createOrAdopt(create, () => aws.eks.describeCluster(r.name), ["ResourceInUseException"]),
+        () =>
+          createOrAdopt(
+            create,
+            ownedFind(
+              () => aws.eks.describeCluster(r.name),
+              (c) => c.tags,
+              r,
+              env,
+            ),
+            ["ResourceInUseException"],
+          ),
         (err) => hasCode(err, "InvalidParameterException") && /assum|role/i.test(awsErrorMessage(err)),
       );
       return undefined;

@@ -2,13 +2,14 @@ import type { EcrRepository } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   type StackEnv,
   tagList,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What image builds need of the repository. */
@@ -66,9 +67,10 @@ export function ensureEcrRepositoryStep(r: EcrRepository, env: StackEnv): Step<N
           reason: "missing",
           needed: { exists: false, scan: false, mutability: false, lifecycle: true, tags: {} },
         };
-      const tags = tagsToSet(
-        r.tags,
+      const tags = claimTags(
+        r,
         tagRecord(await ecr.listTags(repo.repositoryArn!, `repository ${r.name}`)),
+        env,
       );
       const needed: Needed = {
         exists: true,
@@ -93,7 +95,12 @@ export function ensureEcrRepositoryStep(r: EcrRepository, env: StackEnv): Step<N
                 imageTagMutability: p.tagMutability,
                 tags: tagList(creationTags(r.tags, env.runId)),
               }),
-            () => ecr.describeRepository(r.name),
+            ownedFind(
+              () => ecr.describeRepository(r.name),
+              async (repo) => tagRecord(await ecr.listTags(repo.repositoryArn!, `repository ${r.name}`)),
+              r,
+              env,
+            ),
             ["RepositoryAlreadyExistsException"],
           ))!;
       if (n!.scan) await ecr.putScanOnPush(r.name, p.scanOnPush);

@@ -2,13 +2,14 @@ import type { IamRole } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   type StackEnv,
   tagList,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What later steps need of a role. */
@@ -51,7 +52,10 @@ function trusts(document: string | undefined, service: string): boolean {
 }
 
 /** Ensures an IAM role with its trust policy, managed policies and tags. */
-export function ensureIamRoleStep(r: IamRole, env: Pick<StackEnv, "aws" | "runId">): Step<Needed, RoleRef> {
+export function ensureIamRoleStep(
+  r: IamRole,
+  env: Pick<StackEnv, "aws" | "runId" | "adopt">,
+): Step<Needed, RoleRef> {
   const { iam } = env.aws;
   const p = r.properties;
   return awsStep<Needed, RoleRef>({
@@ -72,7 +76,7 @@ export function ensureIamRoleStep(r: IamRole, env: Pick<StackEnv, "aws" | "runId
         exists: true,
         trust: !trusts(role.AssumeRolePolicyDocument, p.service),
         policies: p.managedPolicies.filter((a) => !attached.has(a)),
-        tags: tagsToSet(r.tags, tagRecord(role.Tags)),
+        tags: claimTags(r, tagRecord(role.Tags), env),
       };
       const value = { name: r.name, arn: role.Arn! };
       if (!needed.trust && needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
@@ -90,7 +94,12 @@ export function ensureIamRoleStep(r: IamRole, env: Pick<StackEnv, "aws" | "runId
               Description: `kubecontrol ${p.purpose} role of ${r.tags["kubecontrol:app"]}`,
               Tags: tagList(creationTags(r.tags, env.runId)),
             }),
-          () => iam.getRole(r.name),
+          ownedFind(
+            () => iam.getRole(r.name),
+            (role) => tagRecord(role.Tags),
+            r,
+            env,
+          ),
           ["EntityAlreadyExists", "EntityAlreadyExistsException"],
         );
         arn = role.Arn!;

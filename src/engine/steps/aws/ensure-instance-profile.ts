@@ -3,14 +3,15 @@ import type { Step } from "../../step.js";
 import type { RoleRef } from "./ensure-iam-role.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   resultOf,
   type StackEnv,
   tagList,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What later steps need of an instance profile. */
@@ -51,7 +52,7 @@ export function ensureInstanceProfileStep(
         exists: true,
         addRole: !roles.includes(role.name),
         removeRoles: roles.filter((x) => x !== role.name),
-        tags: tagsToSet(r.tags, tagRecord(profile.Tags)),
+        tags: claimTags(r, tagRecord(profile.Tags), env),
       };
       if (!needed.addRole && needed.removeRoles.length === 0 && Object.keys(needed.tags).length === 0)
         return { satisfied: true, reason: "in place", value: { name: r.name, arn: profile.Arn! } };
@@ -63,7 +64,12 @@ export function ensureInstanceProfileStep(
         ? (await iam.getInstanceProfile(r.name))!
         : await createOrAdopt(
             () => iam.createInstanceProfile(r.name, tagList(creationTags(r.tags, env.runId))),
-            () => iam.getInstanceProfile(r.name),
+            ownedFind(
+              () => iam.getInstanceProfile(r.name),
+              (x) => tagRecord(x.Tags),
+              r,
+              env,
+            ),
             ["EntityAlreadyExists", "EntityAlreadyExistsException"],
           );
       if (n!.exists && Object.keys(n!.tags).length) await iam.tagInstanceProfile(r.name, tagList(n!.tags));

@@ -8,14 +8,15 @@ import type { SecurityGroupRef } from "./ensure-security-group.js";
 import { nodeUserData } from "./node-user-data.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   resultOf,
   type StackEnv,
   tagList,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What the Auto Scaling Group needs of a launch template. */
@@ -103,7 +104,7 @@ export function ensureLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step
       if (!lt) return { satisfied: false, reason: "missing", needed: { data, newVersion: false, tags: {} } };
       const current = await ec2.describeLaunchTemplateVersion(lt.LaunchTemplateId!, "$Default", what);
       const newVersion = comparable(current?.LaunchTemplateData) !== comparable(data);
-      const tags = tagsToSet(r.tags, tagRecord(lt.Tags));
+      const tags = claimTags(r, tagRecord(lt.Tags), env);
       const value = { id: lt.LaunchTemplateId!, name: r.name };
       if (!newVersion && Object.keys(tags).length === 0)
         return { satisfied: true, reason: `version ${lt.DefaultVersionNumber}`, value };
@@ -124,7 +125,7 @@ export function ensureLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step
                 { ResourceType: "launch-template", Tags: tagList(creationTags(r.tags, env.runId)) },
               ],
             }),
-          async () => (await find())?.LaunchTemplateId,
+          async () => (await ownedFind(find, (lt) => tagRecord(lt.Tags), r, env)())?.LaunchTemplateId,
           ["InvalidLaunchTemplateName.AlreadyExistsException"],
         );
         return { id, name: r.name };

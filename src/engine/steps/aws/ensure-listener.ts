@@ -10,9 +10,11 @@ import {
   createOrAdopt,
   creationTags,
   ensureName,
+  ownedFind,
   resultOf,
   type StackEnv,
   tagList,
+  tagRecord,
 } from "./stack-env.js";
 
 interface Desired {
@@ -74,7 +76,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
       const needed: Needed = {
         arn: l.ListenerArn!,
         modify: differs(r, l, d),
-        tags: await elbTagsToSet(aws, l.ListenerArn!, r.tags, what),
+        tags: await elbTagsToSet(aws, l.ListenerArn!, r, env, what),
       };
       if (!needed.modify && !Object.keys(needed.tags).length)
         return { satisfied: true, reason: "in place", value: { arn: l.ListenerArn! } };
@@ -99,7 +101,12 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
             },
             what,
           ),
-        () => find(ctx),
+        ownedFind(
+          () => find(ctx),
+          async (l) => tagRecord((await aws.elbv2.describeTags([l.ListenerArn!], what)).get(l.ListenerArn!)),
+          r,
+          env,
+        ),
         ["DuplicateListener", "DuplicateListenerException"],
       );
       return { arn: l.ListenerArn! };

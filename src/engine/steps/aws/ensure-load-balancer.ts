@@ -12,10 +12,12 @@ import {
   creationTags,
   ensureName,
   FIND_NETWORK,
+  ownedFind,
   pollPace,
   resultOf,
   type StackEnv,
   tagList,
+  tagRecord,
 } from "./stack-env.js";
 
 /** What listeners and the DNS record need of the load balancer. */
@@ -80,7 +82,7 @@ export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Nee
           ? { groups: want.groups }
           : {}),
         ...(!sameSet(subnets, want.subnets) ? { subnets: want.subnets } : {}),
-        tags: await elbTagsToSet(aws, lb.LoadBalancerArn!, r.tags, what),
+        tags: await elbTagsToSet(aws, lb.LoadBalancerArn!, r, env, what),
       };
       if (
         !needed.groups &&
@@ -113,7 +115,13 @@ export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Nee
             ...(p.type === "application" ? { SecurityGroups: want.groups } : {}),
             Tags: tagList(creationTags(r.tags, env.runId)),
           }),
-        () => aws.elbv2.describeLoadBalancer(r.name),
+        ownedFind(
+          () => aws.elbv2.describeLoadBalancer(r.name),
+          async (lb) =>
+            tagRecord((await aws.elbv2.describeTags([lb.LoadBalancerArn!], what)).get(lb.LoadBalancerArn!)),
+          r,
+          env,
+        ),
         ["DuplicateLoadBalancerName", "DuplicateLoadBalancerNameException"],
       );
       return undefined;

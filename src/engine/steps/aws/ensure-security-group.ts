@@ -4,15 +4,16 @@ import type { Step } from "../../step.js";
 import type { Network } from "./find-network.js";
 import {
   awsStep,
+  claimTags,
   createOrAdopt,
   creationTags,
   ensureName,
   FIND_NETWORK,
+  ownedFind,
   resultOf,
   type StackEnv,
   tagList,
   tagRecord,
-  tagsToSet,
 } from "./stack-env.js";
 
 /** What later steps need of a security group. */
@@ -51,7 +52,7 @@ export function ensureSecurityGroupStep(
       const net = resultOf<Network>(ctx, FIND_NETWORK);
       const group = await findSecurityGroup(aws, net.vpcId, r.name);
       if (!group) return { satisfied: false, reason: "missing", needed: {} };
-      const tags = tagsToSet(r.tags, tagRecord(group.Tags));
+      const tags = claimTags(r, tagRecord(group.Tags), env);
       const value = { id: group.GroupId!, name: r.name };
       if (Object.keys(tags).length === 0) return { satisfied: true, reason: group.GroupId!, value };
       return { satisfied: false, reason: "tags differ", needed: { tags, id: group.GroupId! } };
@@ -73,7 +74,15 @@ export function ensureSecurityGroupStep(
               { ResourceType: "security-group", Tags: tagList(creationTags(r.tags, env.runId)) },
             ],
           }),
-        async () => (await findSecurityGroup(aws, net.vpcId, r.name))?.GroupId,
+        async () =>
+          (
+            await ownedFind(
+              () => findSecurityGroup(aws, net.vpcId, r.name),
+              (g) => tagRecord(g.Tags),
+              r,
+              env,
+            )()
+          )?.GroupId,
         ["InvalidGroup.Duplicate"],
       );
       return { id, name: r.name };

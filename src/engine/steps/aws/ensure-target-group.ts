@@ -9,9 +9,11 @@ import {
   creationTags,
   ensureName,
   FIND_NETWORK,
+  ownedFind,
   resultOf,
   type StackEnv,
   tagList,
+  tagRecord,
 } from "./stack-env.js";
 
 /** What listeners and Auto Scaling Groups need of a target group. */
@@ -51,7 +53,7 @@ export function ensureTargetGroupStep(r: TargetGroup, env: StackEnv): Step<Neede
       const needed: Needed = {
         arn: tg.TargetGroupArn!,
         healthCheck: p.healthCheckPath !== undefined && tg.HealthCheckPath !== p.healthCheckPath,
-        tags: await elbTagsToSet(aws, tg.TargetGroupArn!, r.tags, what),
+        tags: await elbTagsToSet(aws, tg.TargetGroupArn!, r, env, what),
       };
       if (!needed.healthCheck && !Object.keys(needed.tags).length)
         return { satisfied: true, reason: "in place", value: { arn: tg.TargetGroupArn!, name: r.name } };
@@ -79,7 +81,13 @@ export function ensureTargetGroupStep(r: TargetGroup, env: StackEnv): Step<Neede
             ...(p.healthCheckPath ? { HealthCheckPath: p.healthCheckPath, HealthCheckProtocol: "HTTP" } : {}),
             Tags: tagList(creationTags(r.tags, env.runId)),
           }),
-        () => aws.elbv2.describeTargetGroup(r.name),
+        ownedFind(
+          () => aws.elbv2.describeTargetGroup(r.name),
+          async (tg) =>
+            tagRecord((await aws.elbv2.describeTags([tg.TargetGroupArn!], what)).get(tg.TargetGroupArn!)),
+          r,
+          env,
+        ),
         ["DuplicateTargetGroupName", "DuplicateTargetGroupNameException"],
       );
       return { arn: tg.TargetGroupArn!, name: r.name };

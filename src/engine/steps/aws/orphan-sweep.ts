@@ -3,6 +3,7 @@ import { hasCode } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import { TAG } from "../../../plan/aws.js";
 import type { AwsKind, DnsRecord } from "../../../plan/aws-types.js";
+import { COLOURS, namesFor } from "../../../plan/names.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { Step } from "../../step.js";
 import { deletionStep } from "./deletion-step.js";
@@ -75,15 +76,16 @@ export async function findOrphans(aws: Aws, input: SweepInput): Promise<Orphan[]
   if (input.record) {
     const zone = await aws.route53.findHostedZone(input.record.properties.zone);
     if (zone) {
-      const prefix = `kc-${input.app}-`;
+      // Exactly this app's set identifiers: a prefix would take app shop-x's kc-shop-x-blue for
+      // a colour "x-blue" of app shop.
+      const ours = new Map(COLOURS.map((c) => [namesFor(input.app, c).recordSetIdentifier, c]));
       for (const set of await aws.route53.recordSets(
         zone.Id!,
         input.record.properties.record,
         rrType(input.record),
       )) {
-        const id = set.SetIdentifier ?? "";
-        if (id.startsWith(prefix))
-          add("route53-record", id, zone.Id!, { [TAG.colour]: id.slice(prefix.length) });
+        const colour = ours.get(set.SetIdentifier ?? "");
+        if (colour) add("route53-record", set.SetIdentifier!, zone.Id!, { [TAG.colour]: colour });
       }
     }
   }
@@ -166,11 +168,16 @@ function revokeCrossReferences(aws: Aws, groups: Orphan[], after: string[]): Ste
 function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, "pace">): Step {
   const id = `orphan-${o.kind}/${o.name}`;
   const base = { id, env, description: `orphaned ${o.kind} ${o.name}` };
+  // An orphan is the app's (any colour) by its tags, read again right before it is deleted.
+  const want = { app: input.app };
+  const elbTags = async (arn: string) =>
+    tagRecord((await aws.elbv2.describeTags([arn], base.description)).get(arn));
   switch (o.kind) {
     case "eks-cluster":
       return deletionStep({
         ...base,
         find: () => aws.eks.describeCluster(o.name),
+        owner: { want, tags: async (c) => c.tags },
         remove: async (c) => (c.status === "DELETING" ? undefined : aws.eks.deleteCluster(o.name)),
         transient: (err) => hasCode(err, "ResourceInUseException"),
         waitGone: true,
@@ -179,6 +186,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
       return deletionStep({
         ...base,
         find: async () => (await aws.autoscaling.describeGroups([o.name]))[0],
+        owner: { want, tags: async (g) => tagRecord(g.Tags) },
         remove: async (g) =>
           g.Status === "Delete in progress" ? undefined : aws.autoscaling.deleteGroup(o.name),
         transient: (err) => hasCode(err, "ScalingActivityInProgress", "ResourceInUse"),
@@ -194,6 +202,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
               o.name,
             )
           )[0],
+        owner: { want, tags: async (lt) => tagRecord(lt.Tags) },
         remove: () => aws.ec2.deleteLaunchTemplate(o.ref, `launch template ${o.name}`),
       });
     case "security-group":
@@ -201,6 +210,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
         ...base,
         find: async () =>
           (await aws.ec2.describeSecurityGroups([{ Name: "group-id", Values: [o.ref] }], o.name))[0],
+        owner: { want, tags: async (g) => tagRecord(g.Tags) },
         remove: () => aws.ec2.deleteSecurityGroup(o.ref, `security group ${o.name}`),
         transient: (err) => hasCode(err, "DependencyViolation"),
       });
@@ -208,6 +218,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
       return deletionStep({
         ...base,
         find: () => aws.elbv2.describeLoadBalancer(o.name),
+        owner: { want, tags: (lb) => elbTags(lb.LoadBalancerArn!) },
         remove: () => aws.elbv2.deleteLoadBalancer(o.ref, `load balancer ${o.name}`),
         waitGone: true,
       });
@@ -215,6 +226,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
       return deletionStep({
         ...base,
         find: () => aws.elbv2.describeTargetGroup(o.name),
+        owner: { want, tags: (tg) => elbTags(tg.TargetGroupArn!) },
         remove: () => aws.elbv2.deleteTargetGroup(o.ref, `target group ${o.name}`),
         transient: (err) => hasCode(err, "ResourceInUse"),
       });
@@ -223,6 +235,7 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
       return deletionStep({
         ...base,
         find: () => findColourRecord(aws, o.ref, record),
+        owner: { byName: `a weighted record is the app's by its set identifier ${o.name}` },
         remove: (set, ctx) =>
           changeAndWait(aws, o.ref, { Action: "DELETE", ResourceRecordSet: set }, ctx, {
             ...input.livePlans,

@@ -2,7 +2,7 @@ import type { ResourceRecordSet } from "@aws-sdk/client-route-53";
 import { KubecontrolError } from "../../../errors.js";
 import type { DnsRecord } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { changeAndWait, findColourRecord, rrType, zoneIdOf } from "./dns-record.js";
+import { assertOwnRecordSet, changeAndWait, rrType, zoneIdOf } from "./dns-record.js";
 import { awsStep, type StackEnv } from "./stack-env.js";
 
 const trim = (s: string | undefined) => (s ?? "").toLowerCase().replace(/\.$/, "");
@@ -66,7 +66,9 @@ export function shiftDnsStep(
           },
         );
       const want = desiredSet(r, weight, { DNSName: lb.DNSName!, zoneId: lb.CanonicalHostedZoneId! });
-      const current = await findColourRecord(aws, await zoneIdOf(aws, r), r);
+      const sets = await aws.route53.recordSets(await zoneIdOf(aws, r), r.properties.record, rrType(r));
+      assertOwnRecordSet(sets, r);
+      const current = sets.find((s) => s.SetIdentifier === r.properties.setIdentifier);
       if (current && same(current, want)) return { satisfied: true, reason: `weight ${weight}` };
       return { satisfied: false, reason: current ? `weight ${current.Weight}` : "missing", needed: want };
     },

@@ -3,6 +3,8 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { awsErrorCode, hasCode, isAmbiguous } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import { TAG } from "../../../plan/aws.js";
+import type { Colour } from "../../../plan/names.js";
+import { ADOPTED_BY, assertOwned } from "../../../plan/ownership.js";
 import type { Plan } from "../../../plan/plan.js";
 import { retry } from "../../retry.js";
 import type { Step, StepContext } from "../../step.js";
@@ -16,6 +18,8 @@ export interface StackEnv {
   runId: string;
   /** Poll and retry pacing; tests shorten it, real AWS needs the defaults. */
   pace?: { pollMs?: number; maxPollMs?: number };
+  /** Take over resources found by name without kubecontrol's tags (`--adopt`); never another app's. */
+  adopt?: boolean;
 }
 
 /** The step that ensures a logical resource (`ensure-iam-role/cluster`). */
@@ -65,6 +69,48 @@ export function tagsToSet(
   return Object.fromEntries(
     Object.entries(desired).filter(([k, v]) => k !== TAG.createdBy && actual[k] !== v),
   );
+}
+
+/**
+ * The plan's tags a resource found by name lacks, once its tags say it is the planned owner's
+ * (the app and, for a colour's resource, the colour its planned tags name): NOT_OWNED (exit 6)
+ * for another app's or colour's resource, and for one without kubecontrol's tags unless the run
+ * adopts (`--adopt`), which then writes the plan's tags and who adopted it.
+ */
+export function claimTags(
+  r: { kind: string; name: string; tags: Record<string, string> },
+  actual: Record<string, string>,
+  env: Pick<StackEnv, "runId" | "adopt">,
+): Record<string, string> {
+  const owner = { app: r.tags[TAG.app] ?? "", colour: r.tags[TAG.colour] as Colour | undefined };
+  const verdict = assertOwned(`${r.kind} ${r.name}`, actual, owner, {
+    action: "adopt or change",
+    adopt: env.adopt === true,
+  });
+  const set = tagsToSet(r.tags, actual);
+  if (verdict === "adopting") {
+    currentStep()?.log("warn", `adopting ${r.kind} ${r.name}, which has no kubecontrol tags (--adopt)`);
+    return { ...set, [ADOPTED_BY]: env.runId };
+  }
+  return set;
+}
+
+/**
+ * `find` for createOrAdopt: what a create that failed (already exists, or no answer) finds by
+ * the resource's name is adopted only when its tags say it is the planned owner's (claimTags:
+ * NOT_OWNED otherwise), so a name taken by another app a moment ago is never taken over.
+ */
+export function ownedFind<T>(
+  find: () => Promise<T | undefined>,
+  tagsOf: (found: T) => Promise<Record<string, string> | undefined> | Record<string, string> | undefined,
+  r: { kind: string; name: string; tags: Record<string, string> },
+  env: Pick<StackEnv, "runId" | "adopt">,
+): () => Promise<T | undefined> {
+  return async () => {
+    const found = await find();
+    if (found !== undefined) claimTags(r, (await tagsOf(found)) ?? {}, env);
+    return found;
+  };
 }
 
 /** `[{Key, Value}]` as a record. */
@@ -125,7 +171,10 @@ export async function createOrAdopt<T>(
         `create again after ${awsErrorCode(err)} (looked first: nothing made)`,
         delayMs,
       );
-      await sleep(delayMs, currentStep()?.signal);
+      const signal = currentStep()?.signal;
+      await sleep(delayMs, signal);
+      // A run that was stopped makes no further attempt (the sleep ends early on abort).
+      if (signal?.aborted) throw signal.reason ?? err;
     }
   }
 }

@@ -6,7 +6,7 @@ import type { DnsRecord } from "../../../plan/aws-types.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { Step } from "../../step.js";
 import { sleep, waitUntil } from "../../wait-until.js";
-import { rrType, zoneIdOf } from "./dns-record.js";
+import { assertOwnRecordSet, rrType, zoneIdOf } from "./dns-record.js";
 import { desiredSet, same } from "./shift-dns.js";
 import { awsStep, pollPace, retryEventual, type StackEnv } from "./stack-env.js";
 
@@ -58,6 +58,7 @@ export function switchDnsStep(o: SwitchDnsOptions): Step<Change[], string> {
         });
       zoneId = await zoneIdOf(aws, to);
       const sets = await aws.route53.recordSets(zoneId, record, rrType(to));
+      assertOwnRecordSet(sets, to);
       const current = sets.find((s) => s.SetIdentifier === toId);
       const old = sets.find((s) => s.SetIdentifier === fromId);
       const want = desiredSet(to, 100, { DNSName: lb.DNSName, zoneId: lb.CanonicalHostedZoneId });
