@@ -7,7 +7,7 @@ import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
 import type { EventSink } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
-import { redact } from "../io/redact.js";
+import { redact, redactValue } from "../io/redact.js";
 import { jsonRenderer } from "../io/render-json.js";
 import { plainRenderer } from "../io/render-plain.js";
 import { ttyRenderer } from "../io/render-tty.js";
@@ -32,7 +32,8 @@ export function progressFor(cmd: Command): Progress {
   const live = tty ? ttyRenderer(process.stderr) : undefined;
   const renderer = json ? jsonRenderer(process.stdout) : (live ?? plainRenderer(process.stderr));
   return {
-    emit: renderer,
+    // The boundary where the engine's events leave it: redacted before any renderer or log.
+    emit: (event) => renderer(redactValue(event)),
     json,
     say(text) {
       if (!json) process.stderr.write(`${redact(text)}\n`);

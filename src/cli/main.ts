@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerEnvironmentSecrets } from "../io/redact.js";
 import { registerCreateCommand } from "./commands/create.js";
 import { registerCrontabCommand } from "./commands/crontab.js";
 import { registerDestroyCommand } from "./commands/destroy.js";
@@ -189,5 +190,13 @@ export async function main(argv: string[]): Promise<void> {
   // The SDK warns every Node 20 user that its 2027 releases need Node 22; the lock file pins
   // versions that run here, so the warning is ours to track, not our users' to read on every run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  // Secrets the environment hands this process are scrubbed from everything it prints or records.
+  registerEnvironmentSecrets();
+  // `kubecontrol history | head`: a reader that went away is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
   await buildProgram().parseAsync(argv);
 }

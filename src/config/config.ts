@@ -162,7 +162,12 @@ export async function loadConfig(
       const src = sources[key as ConfigKey];
       const where =
         src?.kind === "env" ? `$${src.name}` : src?.kind === "file" ? src.path : (file ?? "configuration");
-      return `  ${where}: ${formatPath(p.path)}: ${p.message}${p.hint ? ` (${p.hint})` : ""}`;
+      // A store URL may hold a password, and a mistyped one defeats any redaction: never echo it.
+      const message =
+        key === "historyStore"
+          ? `${p.message.replace(/,? found .*$/s, "")} (the value is not shown: it may hold a password)`
+          : p.message;
+      return `  ${where}: ${formatPath(p.path)}: ${message}${p.hint ? ` (${p.hint})` : ""}`;
     });
     throw new KubecontrolError("CONFIG_INVALID", `invalid operator configuration\n${lines.join("\n")}`, {
       hint: "see `kubecontrol config --help` for the keys and their environment variables",

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import { KubecontrolError } from "../errors.js";
+import { registerSecret } from "../io/redact.js";
 import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
 import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
 import type {
@@ -175,6 +176,7 @@ export function storeError(err: unknown, t: PostgresTarget, doing: string): Kube
  */
 export async function openPostgresStore(url: string): Promise<PostgresStore> {
   const target = postgresTarget(url);
+  registerSecret(target.password);
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,

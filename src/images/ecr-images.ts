@@ -1,6 +1,7 @@
 import type { ECRClient } from "@aws-sdk/client-ecr";
 import { type AwsOptions, instrument, sdkClientConfig } from "../aws/client-config.js";
 import { KubecontrolError } from "../errors.js";
+import { registerSecret } from "../io/redact.js";
 
 /** The app's ECR repository as the builders need it. */
 export interface ImageRepository {
@@ -90,6 +91,8 @@ export class EcrImages {
       const out = await this.client.send(new this.sdk.GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
       if (!data?.authorizationToken || !data.proxyEndpoint) throw new Error("no authorization data");
+      registerSecret(data.authorizationToken);
+      registerSecret(Buffer.from(data.authorizationToken, "base64").toString("utf8").replace(/^AWS:/, ""));
       return { endpoint: data.proxyEndpoint, token: data.authorizationToken };
     } catch (err) {
       // Only the error's name: its message or metadata could echo the response.

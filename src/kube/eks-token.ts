@@ -2,6 +2,7 @@ import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { SourceData } from "@smithy/types";
+import { registerSecret } from "../io/redact.js";
 
 /**
  * EKS bearer tokens in the aws-iam-authenticator format: `k8s-aws-v1.` + base64url (unpadded)
@@ -58,6 +59,7 @@ export async function presignEksToken(input: PresignInput): Promise<EksToken> {
     url.searchParams.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
   const token = PREFIX + Buffer.from(url.toString(), "utf8").toString("base64url");
+  registerSecret(token);
   return { token, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS) };
 }
 

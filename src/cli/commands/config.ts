@@ -10,6 +10,29 @@ import { redact } from "../../io/redact.js";
 import { globalOptions } from "../context.js";
 import { table } from "../table.js";
 
+/**
+ * A setting's value as shown: a store URL keeps its user and loses its password (read with a URL
+ * parser; one the parser cannot read, a mistyped one, loses all its userinfo), and every other
+ * value is scrubbed like any output.
+ */
+export function shownValue(key: ConfigKey, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (key !== "historyStore") return redact(value);
+  try {
+    const u = new URL(value);
+    if (u.password || u.searchParams.has("password")) {
+      const user = u.username ? `${u.username}:` : ":";
+      const query = [...u.searchParams]
+        .map(([k, v]) => `${k}=${k === "password" ? "[REDACTED]" : v}`)
+        .join("&");
+      return `${u.protocol}//${u.password ? `${user}[REDACTED]@` : u.username ? `${u.username}@` : ""}${u.host}${u.pathname}${query ? `?${query}` : ""}`;
+    }
+    return redact(value);
+  } catch {
+    return redact(value);
+  }
+}
+
 function describeSource(s: ConfigSource): string {
   return s.kind === "default" ? "default" : s.kind === "file" ? `file ${s.path}` : `env ${s.name}`;
 }
@@ -24,7 +47,7 @@ export async function configCommand(cmd: Command): Promise<number> {
     const entries = keys.map((k) => ({
       key: k,
       // historyStore may be a URL with a password.
-      value: typeof config.values[k] === "string" ? redact(config.values[k]) : config.values[k],
+      value: shownValue(k, config.values[k]),
       source: config.sources[k],
       env: CONFIG_ENV[k],
       help: CONFIG_HELP[k],
@@ -34,7 +57,7 @@ export async function configCommand(cmd: Command): Promise<number> {
   }
   const rows = keys.map((k) => [
     k,
-    redact(String(config.values[k])),
+    String(shownValue(k, config.values[k])),
     describeSource(config.sources[k]),
     CONFIG_ENV[k].join(" | "),
   ]);

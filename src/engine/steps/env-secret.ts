@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { SecretJson } from "../../aws/account.js";
 import { KubecontrolError } from "../../errors.js";
+import { registerSecret } from "../../io/redact.js";
 import type { KubeClient, KubeResource } from "../../kube/client.js";
 import {
   COMPONENT_LABEL,
@@ -214,6 +215,8 @@ export async function readEnvSecretValues(
       `envFromSecrets cannot be resolved: ${problems.map((p) => p.message).join("; ")}`,
       { hint: [...new Set(problems.map((p) => p.hint))].join("; ") },
     );
+  // Whatever prints or records text from now on scrubs these values.
+  for (const v of values.values()) registerSecret(v);
   return values;
 }
 

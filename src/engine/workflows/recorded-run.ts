@@ -5,6 +5,7 @@ import { withChangeGate } from "../../fence.js";
 import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
 import type { HistoryStore, RunResult } from "../../history/types.js";
 import type { EventSink, KubecontrolEvent } from "../../io/events.js";
+import { redact, redactValue } from "../../io/redact.js";
 import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
 import { sleep } from "../wait-until.js";
@@ -242,8 +243,10 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       return lastReport;
     },
     emit(e) {
-      journalEvent(e);
-      o.emit(e);
+      // Redacted before the journal (history) or any sink sees it.
+      const safe = redactValue(e);
+      journalEvent(safe);
+      o.emit(safe);
     },
     started(steps) {
       o.emit({ type: "run.started", at: Date.now(), runId, command: o.command, app: o.app, steps });
@@ -276,7 +279,12 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       let unrecorded: unknown;
       try {
         await journal;
-        await o.store.finishRun(runId, result, error ? `${error.code}: ${error.message}` : null, fence);
+        await o.store.finishRun(
+          runId,
+          result,
+          error ? redact(`${error.code}: ${error.message}`) : null,
+          fence,
+        );
         if (journalError) throw journalError;
       } catch (err) {
         unrecorded = err;
