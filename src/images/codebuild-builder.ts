@@ -5,6 +5,7 @@ import { resourceName } from "../plan/names.js";
 import { assertOwned } from "../plan/ownership.js";
 import type { BuildRequest, BuildResult, ImageBuilder } from "./builder.js";
 import type { CodeBuildApi } from "./codebuild-api.js";
+import { splitRemote } from "./version.js";
 
 export interface CodeBuildOptions {
   api: CodeBuildApi;
@@ -141,7 +142,12 @@ function projectDefinition(
   return {
     name,
     description: `kubecontrol image builds of ${req.app}`,
-    source: { type: sourceType(req.remote), location: req.remote, buildspec: buildspec(req) },
+    // Credentials never go into the project (AWS keeps its source location, and shows it).
+    source: {
+      type: sourceType(req.remote),
+      location: splitRemote(req.remote).url,
+      buildspec: buildspec(req),
+    },
     artifacts: { type: "NO_ARTIFACTS" },
     environment: {
       type: "LINUX_CONTAINER",

@@ -1,8 +1,7 @@
-import path from "node:path";
 import type { Step } from "../engine/step.js";
 import { type EnsuredImage, type EnsureImageOptions, ensureImage } from "./ensure-image.js";
 import { findImage } from "./find-image.js";
-import { resolveVersion } from "./version.js";
+import { resolveVersion, userSourcesDir } from "./version.js";
 
 /**
  * The image as an engine step: `check` resolves the version and asks ECR (satisfied when the
@@ -18,7 +17,7 @@ export function ensureImageStep(
     timeoutMs: o.lockTimeoutMs ?? 60 * 60_000,
     async check() {
       const commit = await resolveVersion(o.app, o.projectRoot, o.version, {
-        mirrorDir: path.join(o.stateDir, "sources"),
+        mirrorDir: userSourcesDir(),
       });
       const repository = await o.ecr.repository(o.app.image.repository);
       const image = await findImage(o.ecr, repository, commit);

@@ -7,7 +7,7 @@ import { acquireBuildLock } from "./build-lock.js";
 import type { ImageBuilder } from "./builder.js";
 import type { EcrImages, ImageRepository } from "./ecr-images.js";
 import { findImage, type ImageRef } from "./find-image.js";
-import { resolveVersion, sourceGitDir, sourceLocation } from "./version.js";
+import { resolveVersion, sourceGitDir, sourceLocation, userSourcesDir } from "./version.js";
 
 const run = promisify(execFile);
 
@@ -49,7 +49,7 @@ export async function ensureImage(o: EnsureImageOptions): Promise<EnsuredImage> 
   const progress = o.progress ?? (() => {});
   // Both are reads and independent; a bad version is reported before a missing repository.
   const [version, repo] = await Promise.allSettled([
-    resolveVersion(o.app, o.projectRoot, o.version, { mirrorDir: path.join(o.stateDir, "sources") }),
+    resolveVersion(o.app, o.projectRoot, o.version, { mirrorDir: userSourcesDir() }),
     o.ecr.repository(o.app.image.repository),
   ]);
   if (version.status === "rejected") throw version.reason;
@@ -85,7 +85,7 @@ export async function ensureImage(o: EnsureImageOptions): Promise<EnsuredImage> 
       app: o.app.name,
       repository,
       commit,
-      gitDir: await sourceGitDir(o.app, o.projectRoot, path.join(o.stateDir, "sources")),
+      gitDir: await sourceGitDir(o.app, o.projectRoot, userSourcesDir()),
       remote: await sourceRemote(o.app, o.projectRoot),
       context: o.app.image.context,
       dockerfile: o.app.image.dockerfile,

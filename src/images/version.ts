@@ -2,9 +2,11 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { homedir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../errors.js";
+import { redact, registerSecret } from "../io/redact.js";
 import type { ResolvedKubeApp } from "../spec/resolve.js";
 
 const run = promisify(execFile);
@@ -25,8 +27,9 @@ export interface ResolveVersionOptions {
   /** Take a full 40-hex sha as given (planning needs no checkout). */
   trustFullSha?: boolean;
   /**
-   * Where remote sources are mirrored (a bare clone per remote). With it, any commit-ish of a
-   * remote resolves (abbreviated shas, tags, branches); without it only what `ls-remote` lists.
+   * Where remote sources are mirrored (a bare clone per remote; userSourcesDir()). With it, any
+   * commit-ish of a remote resolves (abbreviated shas, tags, branches); without it only what
+   * `ls-remote` lists.
    */
   mirrorDir?: string;
 }
@@ -47,17 +50,22 @@ export async function resolveVersion(
   const ref = commitish ?? where.branch ?? "HEAD";
   if (mirrorDir) {
     const gitDir = await syncMirror(where.remote, mirrorDir);
-    return revParse(app, gitDir, ref, where.remote, trusted(gitDir));
+    return revParse(app, gitDir, ref, splitRemote(where.remote).url);
   }
   if (commitish && FULL_SHA.test(commitish)) return commitish;
+  const split = splitRemote(where.remote);
+  const access = gitAccess(split);
   try {
-    const { stdout } = await run("git", ["ls-remote", where.remote, ref], { timeout: 30_000 });
+    const { stdout } = await run("git", [...access.config, "ls-remote", "--", split.url, ref], {
+      timeout: 30_000,
+      env: access.env,
+    });
     const sha = stdout.split(/\s+/)[0];
     if (sha && FULL_SHA.test(sha)) return sha;
   } catch (err) {
-    throw unknownVersion(app, ref, where.remote, err);
+    throw unknownVersion(app, ref, split.url, err);
   }
-  throw unknownVersion(app, ref, where.remote, undefined);
+  throw unknownVersion(app, ref, split.url, undefined);
 }
 
 /**
@@ -99,66 +107,127 @@ async function revParse(
 }
 
 /**
- * A mirror belongs to whichever deployer cloned it, and git refuses to work in a repository
- * another user owns ("dubious ownership"). The mirrors are the deployers group's (kubecontrol
- * made them in the shared state directory), so git is told to trust each one by its path.
+ * Where this user's mirrors of git remotes are: in their own cache directory
+ * (`$XDG_CACHE_HOME/kubecontrol/sources`, mode 0700), never in the shared state directory. A
+ * mirror another deployer could write to could carry configuration (`remote.origin.uploadpack`,
+ * a hook, another URL) that the next run of someone else, or of cron, would execute.
  */
-function trusted(gitDir: string): string[] {
-  return ["-c", `safe.directory=${gitDir}`];
+export function userSourcesDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
+  return path.join(cache, "kubecontrol", "sources");
 }
 
-/** Mirrors stay the group's: files 0660 and directories 2770 whoever writes them, never others'. */
-const SHARED_REPOSITORY = "core.sharedRepository=0660";
+/** A remote's URL without credentials, and the credentials it carried (they never reach git's argv or config). */
+export interface SplitRemote {
+  url: string;
+  username?: string;
+  password?: string;
+}
 
 /**
- * A bare mirror of `remote` under `mirrorDir`, cloned once and fetched on every call. Several
- * runs may do this at once: a clone goes to a temporary name and is renamed into place (the
- * loser discards its copy), and a fetch that lost a ref lock to another fetch is tried again.
- * Every deployer of the host fetches into the same mirror: it is group-shared (no FETCH_HEAD,
- * which git would leave writable by its first writer only; --no-local, as a local clone's
- * copied object directories would not be group-writable).
+ * Takes the credentials out of an http(s) remote URL (`https://user:token@host/…`, or a token
+ * given as the user, GitHub's own form): git gets the bare URL, and the credentials through a
+ * credential helper that reads them from its environment. They are registered as secrets, so
+ * no output or record shows them.
+ */
+export function splitRemote(remote: string): SplitRemote {
+  if (!/^https?:\/\//i.test(remote)) return { url: remote };
+  let u: URL;
+  try {
+    u = new URL(remote);
+  } catch {
+    return { url: remote };
+  }
+  if (!u.username && !u.password) return { url: remote };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const username = decode(u.username);
+  const password = decode(u.password);
+  registerSecret(password || username);
+  registerSecret(u.password || u.username);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), username, password };
+}
+
+/**
+ * git's options and environment for talking to a remote: the credentials (if any) through a
+ * helper that prints them from the environment (argv shows only the helper's text, never a
+ * value; nothing is written to any config), no terminal prompts, and no hooks.
+ */
+function gitAccess(remote: SplitRemote): { config: string[]; env: NodeJS.ProcessEnv } {
+  const config = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper="];
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
+  if (remote.username !== undefined) {
+    config.push(
+      "-c",
+      'credential.helper=!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" "$KUBECONTROL_GIT_USERNAME" "$KUBECONTROL_GIT_PASSWORD"; }; f',
+    );
+    env.KUBECONTROL_GIT_USERNAME = remote.username;
+    env.KUBECONTROL_GIT_PASSWORD = remote.password ?? "";
+  }
+  return { config, env };
+}
+
+/**
+ * A bare mirror of `remote` in this user's `mirrorDir`, cloned once and fetched on every call.
+ * Fetches name the remote's URL explicitly (no `remote.origin.*` configuration is read), run
+ * with hooks off, and get credentials only through their environment. Several runs may do this
+ * at once: a clone goes to a temporary name and is renamed into place (the loser discards its
+ * copy), and a fetch that lost a ref lock to another fetch is tried again.
  */
 async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
+  const split = splitRemote(remote);
+  const access = gitAccess(split);
   const gitDir = path.join(
     mirrorDir,
-    `${createHash("sha256").update(remote).digest("hex").slice(0, 16)}.git`,
+    `${createHash("sha256").update(split.url).digest("hex").slice(0, 16)}.git`,
   );
   try {
+    if (!existsSync(mirrorDir)) {
+      await mkdir(mirrorDir, { recursive: true, mode: 0o700 });
+      await chmod(mirrorDir, 0o700);
+    }
     if (existsSync(path.join(gitDir, "HEAD"))) {
       const fetch = () =>
         run(
           "git",
-          [...trusted(gitDir), "-C", gitDir, "fetch", "--no-write-fetch-head", "--prune", "--tags", "origin"],
-          {
-            timeout: GIT_TIMEOUT_MS,
-          },
+          [
+            ...access.config,
+            "-C",
+            gitDir,
+            "fetch",
+            "--no-write-fetch-head",
+            "--prune",
+            "--",
+            split.url,
+            "+refs/heads/*:refs/heads/*",
+            "+refs/tags/*:refs/tags/*",
+          ],
+          { timeout: GIT_TIMEOUT_MS, env: access.env },
         );
       await fetch().catch(fetch);
     } else {
-      if (!existsSync(mirrorDir)) {
-        await mkdir(mirrorDir, { recursive: true });
-        // setgid, so what is made inside keeps the state directory's group; another run that
-        // made it at the same moment owns it, and its chmod is the one that counts.
-        await chmod(mirrorDir, 0o2770).catch(() => {});
-      }
       const temp = await mkdtemp(path.join(mirrorDir, ".clone-"));
       try {
         await run(
           "git",
           [
-            "-c",
-            SHARED_REPOSITORY,
+            ...access.config,
             "clone",
             "--mirror",
             "--no-local",
-            "--config",
-            SHARED_REPOSITORY,
             "--quiet",
             "--",
-            remote,
+            split.url,
             path.join(temp, "m.git"),
           ],
-          { timeout: GIT_TIMEOUT_MS },
+          { timeout: GIT_TIMEOUT_MS, env: access.env },
         );
         await rename(path.join(temp, "m.git"), gitDir).catch((err: unknown) => {
           if (!existsSync(path.join(gitDir, "HEAD"))) throw err;
@@ -168,9 +237,9 @@ async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
       }
     }
   } catch (err) {
-    throw new KubecontrolError("PRECONDITION", `could not fetch the app's source from ${remote}`, {
+    throw new KubecontrolError("PRECONDITION", `could not fetch the app's source from ${split.url}`, {
       hint: "check that the remote exists and this host may read it (git ls-remote <url>)",
-      cause: err,
+      cause: new Error(redact((err as Error).message ?? String(err))),
       retryable: true,
     });
   }

@@ -95,7 +95,11 @@ const CRON_FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names
 
 /** Checks a five-field cron expression; returns why it is wrong, or undefined when it is valid. */
 export function cronProblem(expr: string): string | undefined {
-  const fields = expr.trim().split(/\s+/);
+  // Only cron's own characters: a newline or a % would end or change the crontab line.
+  const odd = /[^0-9A-Za-z*,/ -]/.exec(expr);
+  if (odd)
+    return `only digits, names, "*", ",", "-" and "/" in five fields separated by spaces are allowed, found ${JSON.stringify(odd[0])}`;
+  const fields = expr.trim().split(/ +/);
   if (fields.length !== 5)
     return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`;
   for (const [i, field] of fields.entries()) {

@@ -1,11 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -66,6 +69,10 @@ function gid(group: string): number {
 
 function uid(user: string): number {
   return Number(sh("id", ["-u", user]));
+}
+
+function home(user: string): string {
+  return sh("getent", ["passwd", user]).split(":")[5]!;
 }
 
 /** Whether `user` can run this checkout's CLI where it is (every directory up to it traversable). */
@@ -240,9 +247,8 @@ describe.skipIf(reason !== undefined)(
       expect(run.stderr).toMatch(/ensureImage: no change: found /);
     }, 120_000);
 
-    it(`${BOB} runs create again: the lease, the history and the source mirror kcalice's run made are his to use, and nothing changes`, async () => {
-      // given a branch pushed to the remote since kcalice's run (the deployed branch unchanged),
-      // so that kcbob's fetch writes into the mirror she made
+    it(`${BOB} runs create again: the lease and the history kcalice's run made are his to use, his source mirror his own, and nothing changes`, async () => {
+      // given a branch pushed to the remote since kcalice's run (the deployed branch unchanged)
       gitIn(project.root, "checkout", "-q", "-b", "side");
       writeFileSync(path.join(project.root, "side.txt"), "side\n");
       gitIn(project.root, "add", "side.txt");
@@ -255,14 +261,27 @@ describe.skipIf(reason !== undefined)(
       expect(run.status, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/already deployed, nothing changed/);
       expect(await mutatingCalls(sbx, key)).toEqual({});
-      // and the mirror, kcalice's, has the new branch: kcbob fetched into it
-      const mirrors = readdirSync(path.join(stateDir, "sources")).filter((f) => f.endsWith(".git"));
-      expect(mirrors).toHaveLength(1);
-      const mirror = path.join(stateDir, "sources", mirrors[0]!);
-      expect(statSync(mirror).uid).toBe(uid(ALICE));
-      expect(
-        sh("git", ["-c", `safe.directory=${mirror}`, "-C", mirror, "rev-parse", "refs/heads/side"]).trim(),
-      ).toBe(gitIn(project.root, "rev-parse", "HEAD").trim());
+      // and each user's mirror of the remote is theirs alone, in their own cache, with the new branch
+      for (const user of [ALICE, BOB]) {
+        const dir = path.join(home(user), ".cache/kubecontrol/sources");
+        const st = statSync(dir);
+        expect({ uid: st.uid, mode: (st.mode & 0o777).toString(8) }).toEqual({ uid: uid(user), mode: "700" });
+        const mirrors = readdirSync(dir).filter((f) => f.endsWith(".git"));
+        expect(mirrors).toHaveLength(1);
+        if (user === BOB)
+          expect(
+            sh("git", [
+              "-c",
+              `safe.directory=*`,
+              "-C",
+              path.join(dir, mirrors[0]!),
+              "rev-parse",
+              "refs/heads/side",
+            ]).trim(),
+          ).toBe(gitIn(project.root, "rev-parse", "HEAD").trim());
+      }
+      // and nothing of a source is kept in the shared state directory
+      expect(readdirSync(stateDir)).not.toContain("sources");
     }, 60_000);
 
     it(`${BOB} tears the colour down`, async () => {
@@ -290,19 +309,12 @@ describe.skipIf(reason !== undefined)(
       const dir = statSync(stateDir);
       expect({ gid: dir.gid, mode: (dir.mode & 0o7777).toString(8) }).toEqual({ gid: group, mode: "2770" });
       // and every file seen in it while the runs went on was the group's and nobody else's: the
-      // database and SQLite's -wal and -shm (which the last connection removes) 0660; and so is
-      // every file of the source mirror now: directories 2770, files as open to the group as to
-      // their owner
+      // database and SQLite's -wal and -shm (which the last connection removes) 0660
       const names = new Set(seen.map((s) => s.file));
       expect([...names]).toEqual(
-        expect.arrayContaining(["kubecontrol.db", "kubecontrol.db-shm", "kubecontrol.db-wal", "sources"]),
+        expect.arrayContaining(["kubecontrol.db", "kubecontrol.db-shm", "kubecontrol.db-wal"]),
       );
-      const mirror = snapshot(path.join(stateDir, "sources")).map((s) => ({
-        ...s,
-        file: `sources/${s.file}`,
-      }));
-      expect(mirror.length).toBeGreaterThan(10);
-      const wrong = [...seen, ...mirror].filter((s) => {
+      const wrong = seen.filter((s) => {
         if (s.gid !== group || (s.mode & 0o007) !== 0) return true;
         if (s.file.startsWith("kubecontrol.db")) return s.mode !== 0o660;
         if (s.dir) return s.mode !== 0o2770;
@@ -310,10 +322,49 @@ describe.skipIf(reason !== undefined)(
       });
       expect(
         wrong.map((s) => `${s.file} ${s.mode.toString(8)} gid ${s.gid}`),
-        `${seen.length + mirror.length} files seen`,
+        `${seen.length} files seen`,
       ).toEqual([]);
       // and the database is kcalice's (she made it): kcbob wrote to a file another user owns
       expect(statSync(path.join(stateDir, "kubecontrol.db")).uid).toBe(uid(ALICE));
+    }, 60_000);
+
+    it(`neither user can make the other's run execute anything: ${ALICE}'s planted git configuration and hooks never run in ${BOB}'s`, async () => {
+      const marker = path.join(base, "planted-ran");
+      const planted = `sh -c 'id -un >> ${marker}; exec git-upload-pack "$@"' --`;
+      // given kcalice planting, wherever she can write, what the old shared mirror would have
+      // run for the next user: a mirror of the remote in the shared state directory with an
+      // upload-pack of hers and a hook
+      // (at the very name kubecontrol once gave the shared mirror of this remote)
+      const name = `${createHash("sha256").update(remote).digest("hex").slice(0, 16)}.git`;
+      const shared = path.join(stateDir, "sources", name);
+      const asAlice = (...args: string[]) =>
+        spawnSync("runuser", ["-u", ALICE, "--", ...args], { encoding: "utf8", env: userEnv });
+      if (!existsSync(shared)) {
+        expect(asAlice("mkdir", "-p", path.dirname(shared)).status).toBe(0);
+        expect(asAlice("git", "clone", "--quiet", "--mirror", remote, shared).status).toBe(0);
+      }
+      expect(asAlice("git", "-C", shared, "config", "remote.origin.uploadpack", planted).status).toBe(0);
+      asAlice(
+        "sh",
+        "-c",
+        `printf '#!/bin/sh\nid -un >> ${marker}\n' > ${shared}/hooks/reference-transaction; chmod +x ${shared}/hooks/reference-transaction`,
+      );
+      // and trying kcbob's own mirror, which she cannot even read
+      const bobs = path.join(home(BOB), ".cache/kubecontrol/sources");
+      expect(asAlice("sh", "-c", `ls ${bobs}`).status).not.toBe(0);
+      const mine = readdirSync(bobs).filter((f) => f.endsWith(".git"))[0]!;
+      expect(
+        asAlice("git", "-C", path.join(bobs, mine), "config", "remote.origin.uploadpack", planted).status,
+      ).not.toBe(0);
+
+      // when kcbob's next run fetches the remote (a new commit to resolve)
+      gitIn(project.root, "commit", "-q", "--allow-empty", "-m", "another");
+      gitIn(project.root, "push", "-q", remote, "side");
+      const run = await as(BOB, ["create", project.app, "--version", "side", "--dry-run"]);
+
+      // then it worked, and nothing kcalice planted ran
+      expect(run.status, run.stderr).toBe(0);
+      expect(existsSync(marker), readFileSync(marker, { encoding: "utf8", flag: "a+" })).toBe(false);
     }, 60_000);
   },
 );

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
+import { SHARED_STATE_DIR } from "../../config/config.js";
 import { ExitCode } from "../exit-codes.js";
 import { action } from "../run-action.js";
 
@@ -25,9 +26,12 @@ export function registerCrontabCommand(program: Command): void {
 Each app whose spec sets deploy.schedule gets one line: blue-green apps run \`update\`, rolling
 ones \`rollout\`, at the head of the app's source, with --yes (cron has no terminal),
 --wait-lock (an engineer's run in progress is waited for, never raced: the app's lease decides)
-and --json, appending to <stateDir>/logs/<app>.log. Paths are absolute, so the lines work from
-cron's empty environment; AWS credentials come from the host (instance profile or
-~/.aws of the user cron runs as). Nothing is installed: review the output, then install it.
+and --json, appending to <stateDir>/logs/<app>.log (umask 007: the deployers group's). Paths are
+absolute and the configuration file in force is named with --config, so the lines work from
+cron's empty environment and share the engineers' store; a state directory or store given only
+in this shell's environment is refused (exit 3), as cron would not see it. AWS credentials come
+from the host (instance profile or ~/.aws of the user cron runs as). Nothing is installed:
+review the output, then install it.
 
 Examples:
   kubecontrol crontab
@@ -59,6 +63,29 @@ async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
       `--wait-lock: expected a duration such as "90s" or "30m", found "${o.waitLock}"`,
     );
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  // Cron's runs must share the engineers' store (their leases, their history): they get the
+  // configuration file in force, by path (never a credential in a cron line: /etc/cron.d is
+  // world-readable), and nothing of it may live only in this shell's environment.
+  const fromEnv = (["stateDir", "historyStore"] as const).flatMap((k) => {
+    const source = config.sources[k];
+    return source.kind === "env" ? [`${k} comes from $${source.name}`] : [];
+  });
+  if (fromEnv.length > 0)
+    throw new errors.KubecontrolError(
+      "CONFIG_INVALID",
+      `${fromEnv.join(" and ")}, which cron's runs would not see: they would use another store, outside the engineers' leases`,
+      {
+        hint: "put it in a configuration file (kubecontrol config shows the keys) and run: kubecontrol --config FILE crontab",
+      },
+    );
+  if (!config.file && o.user && config.values.stateDir !== SHARED_STATE_DIR)
+    throw new errors.KubecontrolError(
+      "CONFIG_INVALID",
+      `no configuration file names the state directory, so cron's runs as ${o.user} would use their own (not ${config.values.stateDir})`,
+      {
+        hint: `make the shared one (README, "The shared host"), or name it in a configuration file and run: kubecontrol --config FILE crontab --user ${o.user}`,
+      },
+    );
   const { apps, errors: broken } = await loadApps(appsDir, loadOptions);
   for (const e of broken) reportError(e, false);
   const bin = path.resolve(path.dirname(process.argv[1] ?? "kubecontrol"), "kubecontrol");
@@ -70,6 +97,7 @@ async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
       const run = [
         sh(process.execPath),
         sh(bin),
+        ...(config.file ? ["--config", sh(path.resolve(config.file))] : []),
         "--apps",
         sh(appsDir),
         "--json",
@@ -84,7 +112,8 @@ async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
         app: app.name,
         schedule: app.deploy.schedule!,
         command,
-        line: `${app.deploy.schedule} ${o.user ? `${o.user} ` : ""}mkdir -p ${sh(logs)} && cd ${sh(path.dirname(appsDir))} && ${run} >> ${log} 2>&1`,
+        // umask 007: the logs directory and files stay the deployers group's, whoever's run made them.
+        line: `${app.deploy.schedule} ${o.user ? `${o.user} ` : ""}umask 007 && mkdir -p ${sh(logs)} && cd ${sh(path.dirname(appsDir))} && ${run} >> ${log} 2>&1`,
       };
     })
     .sort((a, b) => a.app.localeCompare(b.app));

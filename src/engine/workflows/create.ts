@@ -1,6 +1,6 @@
 import path from "node:path";
 import { KubecontrolError } from "../../errors.js";
-import { resolveVersion } from "../../images/version.js";
+import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
@@ -46,7 +46,7 @@ export function teardownHint(app: string, colour: Colour): string {
  */
 export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
-    mirrorDir: path.join(i.stateDir, "sources"),
+    mirrorDir: userSourcesDir(),
   });
   const plan = planApp({ app: i.app, colour: i.colour, version: commit });
   const graph = (runId: string, callerArn: string): Step[] =>

@@ -1,10 +1,9 @@
-import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
 import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { findImage } from "../../images/find-image.js";
-import { resolveVersion } from "../../images/version.js";
+import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient, KubeResource } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { rollOutImagesStep } from "../../kube/rollout-step.js";
@@ -363,7 +362,7 @@ function refOf(o: { kind: string; metadata?: { name: string }; name?: string }):
  */
 export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
   const [commit, live] = await Promise.all([
-    resolveVersion(i.app, i.projectRoot, i.version, { mirrorDir: path.join(i.stateDir, "sources") }),
+    resolveVersion(i.app, i.projectRoot, i.version, { mirrorDir: userSourcesDir() }),
     liveColour(i.app, i.aws),
   ]);
   const colour = live.colour;

@@ -1,7 +1,6 @@
-import path from "node:path";
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import { resolveVersion } from "../../images/version.js";
+import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import { KubeApiError, KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -77,7 +76,7 @@ export function idleColourHint(app: string, colour: Colour, live: Colour): strin
  */
 export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
   const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
-    mirrorDir: path.join(i.stateDir, "sources"),
+    mirrorDir: userSourcesDir(),
   });
   const first = await decide(i, commit);
   const plan = planApp({ app: i.app, colour: first.target, version: commit });
