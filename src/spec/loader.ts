@@ -1,11 +1,10 @@
 import { existsSync, readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { KubecontrolError } from "../errors.js";
 import { specError } from "./problems.js";
 import type { ResolvedKubeApp, ResolveOptions } from "./resolve.js";
 import type { SpecProblem } from "./semantic.js";
+import { type Imported, importSpecs, packageEntry, specCacheDir } from "./spec-worker.js";
 import { validateKubeApp } from "./validate.js";
 
 /** A spec file that loaded and validated. */
@@ -42,17 +41,13 @@ type Importer = (file: string) => Promise<unknown>;
 
 let importer: Importer | undefined;
 
-/** The runtime TypeScript loader, created on first use so commands that never read specs don't pay for it. */
-async function specImporter(cache: boolean): Promise<Importer> {
+/** The in-process TypeScript loader for verify hooks, created on first use. */
+async function hookImporter(): Promise<Importer> {
   if (importer) return importer;
   const { createJiti } = await import("jiti");
-  const cacheRoot = process.env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache");
   const jiti = createJiti(import.meta.url, {
     alias: { kubecontrol: packageEntry() },
-    fsCache:
-      cache && process.env.KUBECONTROL_SPEC_CACHE !== "0"
-        ? path.join(cacheRoot, "kubecontrol", "specs")
-        : false,
+    fsCache: specCacheDir(true),
     moduleCache: false,
     interopDefault: false,
   });
@@ -60,38 +55,38 @@ async function specImporter(cache: boolean): Promise<Importer> {
   return importer;
 }
 
-/** This package's entry, so `import ... from "kubecontrol"` works from any apps directory. */
-function packageEntry(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const built = path.resolve(here, "../index.js");
-  return existsSync(built) ? built : path.resolve(here, "../index.ts");
-}
-
 /** Imports a module next to the specs (a verify hook) with the spec loader: TypeScript, `kubecontrol` resolved. */
 export async function importAppModule(file: string): Promise<unknown> {
-  return (await specImporter(true))(file);
+  return (await hookImporter())(file);
 }
 
 /** Loads one spec file: import, default export, validate, resolve defaults. Throws a coded error naming the file. */
 export async function loadSpecFile(file: string, options: LoadOptions = {}): Promise<LoadedApp> {
+  const [imported] = await importSpecs([file], { cache: options.cache ?? true });
+  return fromImported(imported!, options);
+}
+
+/** A spec's default export, validated and resolved; a coded error naming the file otherwise. */
+function fromImported(imported: Imported, options: LoadOptions): LoadedApp {
+  const file = imported.file;
   const display = path.relative(process.cwd(), file) || file;
-  const load = await specImporter(options.cache ?? true);
-  let mod: unknown;
-  try {
-    mod = await load(file);
-  } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    throw new KubecontrolError(
-      "SPEC_LOAD",
-      `${display}: could not load the spec: ${firstLines(text.replaceAll(file, display))}`,
-      {
-        hint: "fix the TypeScript error or the failing import named above",
-        details: { file: display },
-        cause: err,
-      },
-    );
+  if (!imported.ok) {
+    const what =
+      imported.reason === "failed"
+        ? `could not load the spec: ${firstLines(imported.message.replaceAll(file, display))}`
+        : imported.reason === "not-data"
+          ? `its default export is not plain data (a function or class instance in it?): ${imported.message}`
+          : `the spec ${imported.message}`;
+    throw new KubecontrolError("SPEC_LOAD", `${display}: ${what}`, {
+      hint:
+        imported.reason === "failed"
+          ? "fix the TypeScript error or the failing import named above"
+          : "a spec is code run with the deployer's rights: it must only build and export its KubeApp",
+      details: { file: display, reason: imported.reason },
+    });
   }
-  const value = (mod as { default?: unknown } | undefined)?.default;
+  const mod = { default: imported.value };
+  const value = mod.default;
   if (value === undefined || value === null || typeof value !== "object") {
     const problem: SpecProblem = {
       path: [],
@@ -103,6 +98,17 @@ export async function loadSpecFile(file: string, options: LoadOptions = {}): Pro
   const result = validateKubeApp(value, options);
   if (!result.ok) throw specError(display, result.problems);
   const hook = result.app.deploy.verify.hook;
+  // The hook is code run with the deployer's rights: from inside the project only.
+  const project = path.dirname(path.dirname(path.resolve(file)));
+  const hookFile = hook ? path.resolve(path.dirname(file), hook) : undefined;
+  if (hookFile && path.relative(project, hookFile).startsWith("..")) {
+    throw specError(display, [
+      {
+        path: ["deploy", "verify", "hook"],
+        message: `expected a file inside the project (${project}), found ${hook}`,
+      },
+    ]);
+  }
   if (hook && !existsSync(path.resolve(path.dirname(file), hook))) {
     throw specError(display, [
       {
@@ -130,7 +136,14 @@ function firstLines(text: string): string {
  */
 export async function loadApps(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
   const files = listSpecFiles(dir);
-  const settled = await Promise.allSettled(files.map((f) => loadSpecFile(f, options)));
+  const imported = await importSpecs(files, { cache: options.cache ?? true });
+  const settled = imported.map((i): PromiseSettledResult<LoadedApp> => {
+    try {
+      return { status: "fulfilled", value: fromImported(i, options) };
+    } catch (reason) {
+      return { status: "rejected", reason };
+    }
+  });
   const apps: LoadedApp[] = [];
   const errors: KubecontrolError[] = [];
   for (const s of settled) {
@@ -194,6 +207,15 @@ export async function loadApps(dir: string, options: LoadOptions = {}): Promise<
 
 /** Finds one app by name: `<dir>/<name>.ts` first (no need to load the rest), else every spec. */
 export async function loadApp(dir: string, name: string, options: LoadOptions = {}): Promise<LoadedApp> {
+  // Checked before it becomes a path: `plan ../../outside` must not load a file outside dir.
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name))
+    throw new KubecontrolError(
+      "USAGE",
+      `expected an app's name (a DNS label such as "webapp"), found "${name}"`,
+      {
+        hint: "kubecontrol list shows the apps",
+      },
+    );
   const direct = path.join(dir, `${name}.ts`);
   if (existsSync(direct)) {
     const loaded = await loadSpecFile(direct, options);

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { z } from "zod";
 import {
   CPU_QUANTITY,
@@ -242,6 +243,19 @@ const service = z.strictObject({
   loadBalancer: loadBalancer.optional(),
 });
 
+/** A relative path that stays inside the project (no absolute path, no `..` out of it). */
+function insideProject(what: string) {
+  return z
+    .string()
+    .refine(
+      (p) =>
+        p !== "" &&
+        !/^([/\\]|[A-Za-z]:)/.test(p) &&
+        !path.posix.normalize(p.replaceAll("\\", "/")).startsWith(".."),
+      { error: (iss) => `expected ${what} inside the project, found "${String(iss.input)}"` },
+    );
+}
+
 const httpCheck = z.strictObject({
   service: z.string(),
   path: z.string().startsWith("/", { error: 'expected a path starting with "/"' }),
@@ -293,8 +307,8 @@ export const kubeAppSchema = z.strictObject({
       .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, {
         error: "expected an ECR repository name",
       }),
-    context: z.string().default("."),
-    dockerfile: z.string().default("Dockerfile"),
+    context: insideProject("the build context, relative to the source").default("."),
+    dockerfile: insideProject("the Dockerfile, relative to the build context").default("Dockerfile"),
     source: z
       .union(
         [

@@ -142,6 +142,41 @@ describe("kubecontrol validate", () => {
     expect(d.stderr).toMatch(/two apps claim the DNS record "hello\.example\.com": .*one\.ts and .*two\.ts/);
   });
 
+  it("reports a spec that calls process.exit while loading, naming it (exit 3), and checks the others", () => {
+    const hello = readFileSync(path.join(repoRoot, "apps/hello.ts"), "utf8");
+    const apps = tempApps({
+      "quitter.ts": `process.exit(0);\n${hello.replace('name: "hello"', 'name: "quitter"')}`,
+      "hello.ts": hello,
+    });
+    const r = kubecontrol(["--apps", apps, "validate"]);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/quitter\.ts: the spec it called process\.exit\(0\) while loading/);
+    expect(r.stdout).toMatch(/hello\.ts: hello is valid/);
+  });
+
+  it("stops a spec that never finishes loading, naming it (exit 3)", () => {
+    const apps = tempApps({ "forever.ts": "while (true) {}\nexport default {};\n" });
+    const t0 = Date.now();
+    const r = kubecontrol(["--apps", apps, "validate"], { env: { KUBECONTROL_SPEC_TIMEOUT: "1" } });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/forever\.ts: the spec it did not finish loading within 1s/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it("refuses an app name that would lead outside the apps directory, before reading anything", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kc-outside-"));
+    const apps = path.join(dir, "project", "apps");
+    mkdirSync(apps, { recursive: true });
+    // a spec outside the apps directory that would say so if it ever ran
+    writeFileSync(path.join(dir, "outside.ts"), 'throw new Error("outside.ts was loaded");\n');
+    const r = kubecontrol(["--apps", apps, "plan", "../../outside"]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      'expected an app\'s name (a DNS label such as "webapp"), found "../../outside"',
+    );
+    expect(r.stderr).not.toContain("was loaded");
+  });
+
   it("exits 8 for an app that does not exist", () => {
     const r = kubecontrol(["validate", "nope"]);
     expect(r.status).toBe(8);
