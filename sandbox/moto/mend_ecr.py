@@ -1,12 +1,15 @@
 """ECR mends: repositories point at the sandbox registry, digests are the manifest's.
 
 moto 5.2.1 gives every repository the AWS host name `<account>.dkr.ecr.<region>.amazonaws.com`,
-an authorization token that expired in 2015 with that host as proxyEndpoint, and, when
+an authorization token that expired in 2015 with that host as proxyEndpoint (and whose password
+is the account id with "-auth-token": AWS's are opaque and random), and, when
 PutImage has no imageDigest, a digest made from the layer list (or a random number) instead
 of the SHA-256 of the manifest bytes that a registry and AWS report.
 """
 
+import base64
 import hashlib
+import secrets
 import time
 from datetime import datetime, timezone
 
@@ -32,13 +35,20 @@ def _create_digest(self):
 _original_token = ECRResponse.get_authorization_token
 
 
+# One opaque password per sandbox process, as AWS hands out: tests can plant it as a canary and
+# look for it wherever kubecontrol writes.
+_PASSWORD = secrets.token_urlsafe(48)
+
+
 def _get_authorization_token(self):
     result = _original_token(self)
     host = settings.get("registryHost")
+    token = base64.b64encode(f"AWS:{_PASSWORD}".encode("ascii")).decode()
     # Tokens live 12 hours on AWS; moto's expired in 2015, which clients refuse to cache.
     expires = datetime.fromtimestamp(time.time() + 12 * 3600, tz=timezone.utc)
     for data in result.result["authorizationData"]:
         data["expiresAt"] = expires
+        data["authorizationToken"] = token
         if host:
             data["proxyEndpoint"] = f"{settings.get('registryScheme')}://{host}"
     return result

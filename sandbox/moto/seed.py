@@ -35,13 +35,35 @@ def _key_pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
+def _private_dir(path):
+    """A directory only its owner may enter (0700), whatever the umask; kept so if it exists."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _write_private(path, data):
+    """Writes a key file that is its owner's alone (0600) from the moment it exists."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 def ensure_ca(ca_dir):
-    """The sandbox CA (created once): returns (cert, key) and leaves ca.pem/ca.key in ca_dir."""
+    """The sandbox CA (created once): returns (cert, key) and leaves ca.pem/ca.key in ca_dir.
+
+    Its key signs every certificate the sandbox's load balancers and registry present: the
+    directory is 0700 and the key files 0600 (a sandbox is one user's; see docs/sandbox.md).
+    """
     cert_path, key_path = os.path.join(ca_dir, "ca.pem"), os.path.join(ca_dir, "ca.key")
+    _private_dir(ca_dir)
+    if os.path.exists(key_path):
+        os.chmod(key_path, 0o600)
     if os.path.exists(cert_path) and os.path.exists(key_path):
         with open(cert_path, "rb") as c, open(key_path, "rb") as k:
             return x509.load_pem_x509_certificate(c.read()), serialization.load_pem_private_key(k.read(), None)
-    os.makedirs(ca_dir, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubecontrol sandbox CA")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -58,9 +80,7 @@ def ensure_ca(ca_dir):
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    with open(key_path, "wb") as f:
-        f.write(_key_pem(key))
-    os.chmod(key_path, 0o600)
+    _write_private(key_path, _key_pem(key))
     tmp = cert_path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
@@ -76,11 +96,13 @@ def issue(ca_dir, domain):
     safe = domain.replace("*", "_wildcard")
     cert_path = os.path.join(ca_dir, "certs", f"{safe}.pem")
     key_path = os.path.join(ca_dir, "certs", f"{safe}.key")
+    _private_dir(os.path.dirname(cert_path))
+    if os.path.exists(key_path):
+        os.chmod(key_path, 0o600)
     if os.path.exists(cert_path) and os.path.exists(key_path):
         with open(cert_path, "rb") as c, open(key_path, "rb") as k:
             return c.read(), k.read()
     ca_cert, ca_key = ensure_ca(ca_dir)
-    os.makedirs(os.path.dirname(cert_path), exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
@@ -97,8 +119,7 @@ def issue(ca_dir, domain):
         .sign(ca_key, hashes.SHA256())
     )
     cert_pem, key_pem = cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
-    with open(key_path, "wb") as f:
-        f.write(key_pem)
+    _write_private(key_path, key_pem)
     with open(cert_path, "wb") as f:
         f.write(cert_pem)
     return cert_pem, key_pem

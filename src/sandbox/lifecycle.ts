@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { KubecontrolError } from "../errors.js";
 import { adminCall } from "./admin-client.js";
 import { codeVersion } from "./code-version.js";
@@ -68,7 +68,10 @@ async function stopRecorded(
 export async function sandboxUp(options: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const paths = sandboxPaths(resolveSandboxDir(options.dir));
-  mkdirSync(paths.dir, { recursive: true });
+  // A sandbox is one user's: its CA key, cluster credentials and unauthenticated admin
+  // endpoints' ports are inside, so nobody else may enter (docs/sandbox.md).
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  chmodSync(paths.dir, 0o700);
   return withLock(paths.lockFile, async () => {
     const previous = readState(paths.stateFile);
     if (previous) {

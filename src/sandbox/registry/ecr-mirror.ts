@@ -19,7 +19,11 @@ export class EcrMirror {
     const m = /^Basic\s+(\S+)$/i.exec(authorization ?? "");
     if (!m) return false;
     const [user, ...rest] = Buffer.from(m[1]!, "base64").toString("utf8").split(":");
-    return user === "AWS" && rest.join(":") === (await this.currentPassword());
+    if (user !== "AWS") return false;
+    if (rest.join(":") === (await this.currentPassword())) return true;
+    // ECR's password changes when moto restarts: look again before refusing.
+    this.password = undefined;
+    return rest.join(":") === (await this.currentPassword());
   }
 
   private async currentPassword(): Promise<string> {

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { KubecontrolError } from "../../errors.js";
 
@@ -16,15 +16,20 @@ export async function loopbackCertificate(
 ): Promise<{ cert: string; key: string }> {
   const certFile = `${dir}/loopback.pem`;
   const keyFile = `${dir}/loopback.key`;
+  // The key is the sandbox's alone: 0700 directory, 0600 key (openssl writes it under the umask).
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  if (existsSync(keyFile)) await chmod(keyFile, 0o600);
   if (!existsSync(certFile) || !existsSync(keyFile)) {
-    await mkdir(dir, { recursive: true });
     const extFile = `${dir}/loopback.ext`;
     await writeFile(
       extFile,
       "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n",
     );
     try {
+      await writeFile(keyFile, "", { mode: 0o600 });
       await run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile]);
+      await chmod(keyFile, 0o600);
       await run("openssl", [
         "req",
         "-new",
