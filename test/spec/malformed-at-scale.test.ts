@@ -100,7 +100,8 @@ beforeAll(async () => {
   mkdirSync(apps);
   // the hand-written fixtures, each under a name of its own
   for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ts"))) {
-    const field = /^\/\/ expect-field: (.+)$/m.exec(readFileSync(path.join(fixtures, file), "utf8"))?.[1]!;
+    const field =
+      /^\/\/ expect-field: (.+)$/m.exec(readFileSync(path.join(fixtures, file), "utf8"))?.[1] ?? "(load)";
     const app = `f${file.slice(0, 2)}`;
     copyFileSync(path.join(fixtures, file), path.join(apps, `${app}.ts`));
     cases.push({ file: `${app}.ts`, app, field });
