@@ -15,11 +15,19 @@ import { callCounts, type TestSandbox, testAccessKeyId } from "../helpers/sandbo
 /** Sandbox pacing: moto answers at once, so polls need not wait seconds. */
 export const PACE = { pollMs: 50, maxPollMs: 500 };
 
-/** The webapp example under a name of its own (and its own repository), so tests never share resources. */
+/**
+ * The webapp example under a name of its own (its own repository and DNS record), so tests
+ * never share resources, with each other or with the example itself.
+ */
 export async function uniqueWebapp(): Promise<ResolvedKubeApp> {
   const app = await exampleApp("webapp");
   const name = `webapp-${randomBytes(3).toString("hex")}`;
-  return { ...app, name, image: { ...app.image, repository: name } };
+  return {
+    ...app,
+    name,
+    image: { ...app.image, repository: name },
+    ...(app.dns ? { dns: { ...app.dns, record: `${name}.${app.dns.zone}` } } : {}),
+  };
 }
 
 /** One test's view of AWS: its own access key id, so the proxy counts (and faults) its calls alone. */

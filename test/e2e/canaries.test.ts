@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsCli } from "../aws/stack-fixture.js";
@@ -86,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.cleanup();
   await git?.close();
+  rmSync(cacheHome, { recursive: true, force: true });
   await pg?.stop();
   if (secretName)
     await awsCli(p.sbx, [
@@ -97,7 +98,11 @@ afterAll(async () => {
     ]).catch(() => {});
 }, 240_000);
 
+// this test's own cache, so the mirrors read below are the ones its runs made
+const cacheHome = mkdtempSync(path.join(tmpdir(), "kc-canaries-cache-"));
+
 const env = () => ({
+  XDG_CACHE_HOME: cacheHome,
   AWS_SECRET_ACCESS_KEY: CANARY.awsSecretKey,
   AWS_SESSION_TOKEN: CANARY.awsSessionToken,
   ...(store ? { KUBECONTROL_HISTORY_STORE: store } : {}),
@@ -190,10 +195,8 @@ describe("canaries", () => {
     }
     outputs.push({ what: "cron log", text: readFileSync(logFile, "utf8") });
     // and what this user's git mirror of the source keeps
-    const mirrors = path.join(
-      process.env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"),
-      "kubecontrol/sources",
-    );
+    const mirrors = path.join(cacheHome, "kubecontrol/sources");
+    expect(readdirSync(mirrors).filter((f) => f.endsWith(".git"))).toHaveLength(1);
     for (const f of readdirSync(mirrors, { recursive: true, withFileTypes: true }))
       if (f.isFile() && ["config", "HEAD", "packed-refs", "FETCH_HEAD"].includes(f.name))
         outputs.push({

@@ -21,6 +21,7 @@ let stateDir: string;
 const kubecontrol = (args: string[]) =>
   spawnCli(["--apps", appsDir, ...args], {
     cwd: repoRoot,
+    timeoutMs: 200_000,
     env: { ...process.env, ...sbx.env, NO_COLOR: "1", KUBECONTROL_STATE_DIR: stateDir },
     accessKeyId: testAccessKeyId(),
   }).done;
@@ -64,6 +65,6 @@ describe("the examples in apps/", () => {
       expect(removed.status, removed.stderr).toBe(0);
       if (record) expect(await weightedRecords(sbx, record)).toEqual([]);
     },
-    300_000,
+    420_000,
   );
 });

@@ -60,6 +60,8 @@ function ensureUsers(): void {
     if (!exists("passwd", user))
       sh("useradd", ["--create-home", "--groups", GROUP, "--shell", "/bin/sh", user]);
     else if (!sh("id", ["-nG", user]).split(/\s+/).includes(GROUP)) sh("usermod", ["-aG", GROUP, user]);
+    // the users are kept between runs, their mirrors of earlier runs' remotes are not
+    rmSync(path.join(home(user), ".cache/kubecontrol/sources"), { recursive: true, force: true });
   }
 }
 

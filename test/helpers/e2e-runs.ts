@@ -36,6 +36,11 @@ export interface SpawnOptions {
   nodeArgs?: string[];
   /** Sees the stderr so far, as it comes. */
   onStderr?: (text: string) => void;
+  /**
+   * Ends the process (SIGTERM, then SIGKILL 5 s later) once it has run this long, so a test
+   * that waits on it fails with what it printed rather than at the test's own timeout.
+   */
+  timeoutMs?: number;
 }
 
 /** Starts bin/kubecontrol as a real process; resolves when it has exited. */
@@ -61,9 +66,18 @@ export function spawnCli(args: string[], o: SpawnOptions): { pid: number; done: 
     stderr += d;
     o.onStderr?.(stderr);
   });
+  const timer =
+    o.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          stderr += `\n[test] still running after ${o.timeoutMs} ms: sent SIGTERM\n`;
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+        }, o.timeoutMs);
   const done = new Promise<CliRun>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (code, signal) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
       resolve({
         status: code ?? (signal ? 128 : -1),
         signal,
@@ -72,8 +86,8 @@ export function spawnCli(args: string[], o: SpawnOptions): { pid: number; done: 
         pid: child.pid ?? -1,
         startedAt,
         finishedAt: Date.now(),
-      }),
-    );
+      });
+    });
   });
   return { pid: child.pid ?? -1, done };
 }
