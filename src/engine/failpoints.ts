@@ -1,9 +1,14 @@
 /**
  * Failpoints: named places in a run where a test can stop the process dead, to prove that a
  * re-run finishes the job. Named `<step>:<phase>`; switched on by KUBECONTROL_FAILPOINTS, a
- * comma-separated list (`*` for every step: `*:after-apply`). When the variable is unset a
- * failpoint is one comparison.
+ * comma-separated list (`*:after-apply` for every step's phase, `*` for every point). Two more
+ * variables let a harness walk every point a command reaches without knowing their names:
+ * KUBECONTROL_FAILPOINTS_SKIP, points that do not fire (the ones already killed at), and
+ * KUBECONTROL_FAILPOINTS_EVERY=`N:seed`, which arms about one point in N, chosen by a hash of
+ * the seed and the point's name (the same seed, the same points). When KUBECONTROL_FAILPOINTS
+ * is unset a failpoint is one comparison.
  */
+import { createHash } from "node:crypto";
 
 /** Where in a step: before its apply (its start journaled), after its apply (the AWS or Kubernetes call made, nothing journaled), after its end is journaled. */
 export const FAILPOINT_PHASES = ["before-apply", "after-apply", "after-journal"] as const;
@@ -28,7 +33,7 @@ const stopProcess: FailpointAction = (point) => {
 };
 
 type Armed = (point: string, phase: FailpointPhase) => boolean;
-let armed: Armed | undefined = fromList(parse(process.env.KUBECONTROL_FAILPOINTS));
+let armed: Armed | undefined = fromEnv(process.env);
 const defaultAction = (): FailpointAction =>
   process.env.KUBECONTROL_FAILPOINT_ACTION === "stop" ? stopProcess : killProcess;
 let action: FailpointAction = defaultAction();
@@ -43,7 +48,24 @@ function parse(text: string | undefined): string[] {
 function fromList(points: readonly string[]): Armed | undefined {
   if (points.length === 0) return undefined;
   const set = new Set(points);
-  return (point, phase) => set.has(point) || set.has(`*:${phase}`);
+  return (point, phase) => set.has("*") || set.has(point) || set.has(`*:${phase}`);
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Armed | undefined {
+  const listed = fromList(parse(env.KUBECONTROL_FAILPOINTS));
+  if (listed === undefined) return undefined;
+  const skip = new Set(parse(env.KUBECONTROL_FAILPOINTS_SKIP));
+  const sample = parseEvery(env.KUBECONTROL_FAILPOINTS_EVERY);
+  return (point, phase) => !skip.has(point) && (sample?.(point) ?? true) && listed(point, phase);
+}
+
+/** `N:seed`: a point is in the sample when the hash of the seed and its name is 0 modulo N. */
+function parseEvery(text: string | undefined): ((point: string) => boolean) | undefined {
+  const match = /^(\d+)(?::(.*))?$/.exec(text?.trim() ?? "");
+  if (!match) return undefined;
+  const n = Math.max(1, Number(match[1]));
+  const seed = match[2] ?? "";
+  return (point) => createHash("sha256").update(`${seed}\u0000${point}`).digest().readUInt32BE(0) % n === 0;
 }
 
 /** Stops here if `<step>:<phase>` (or `*:<phase>`) is armed. */

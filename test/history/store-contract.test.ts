@@ -392,23 +392,32 @@ describe.each(kinds)("the $name store", (kind) => {
         const store = await openStore(JSON.parse(process.argv[1]));
         try { await store.acquireLease("hello", { owner: "p" + process.pid, host: "deploy-1", pid: process.pid, ttlMs: 60000 }); console.log("acquired"); }
         catch (e) { console.log(e.code ?? e.message); }
-        await new Promise((r) => setTimeout(r, 500));
+        // the holder stays alive until all eight have tried (a dead holder's lease is taken over)
+        process.stdin.resume();
+        await new Promise((r) => process.stdin.on("end", r));
         await store.close();`;
+      const children = Array.from({ length: 8 }, () =>
+        spawn(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(config)]),
+      );
+      let tried = 0;
       const outputs = await Promise.all(
-        Array.from(
-          { length: 8 },
-          () =>
+        children.map(
+          (child) =>
             new Promise<string>((resolve) => {
-              const child = spawn(process.execPath, [
-                "--input-type=module",
-                "-e",
-                script,
-                JSON.stringify(config),
-              ]);
               let out = "";
+              let counted = false;
+              const seen = () => {
+                if (counted) return;
+                counted = true;
+                if (++tried === children.length) for (const c of children) c.stdin.end();
+              };
+              child.stdout.once("data", seen);
               child.stdout.on("data", (d: Buffer) => (out += d.toString()));
               child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-              child.on("close", () => resolve(out.trim()));
+              child.on("close", () => {
+                seen();
+                resolve(out.trim());
+              });
             }),
         ),
       );

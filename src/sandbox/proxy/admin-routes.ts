@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CallCounts } from "./call-counts.js";
+import type { CallLog } from "./call-log.js";
 import { type FaultRule, FaultRulesSchema } from "./faults.js";
 import { readBody, sendJson } from "./http-util.js";
 
@@ -8,10 +9,14 @@ const MAX_ADMIN_BODY = 1 << 20;
 /** What the admin API reads and changes. */
 export interface ProxyAdminState {
   counts: CallCounts;
+  log: CallLog;
   rules: FaultRule[];
 }
 
-/** Serves /_proxy/...: health, call counts (all or per access key id) and fault rules. */
+/**
+ * Serves /_proxy/...: health, call counts (all or per access key id), the call log of a key
+ * with fault rules of its own, and fault rules.
+ */
 export async function serveProxyAdmin(
   state: ProxyAdminState,
   req: IncomingMessage,
@@ -24,8 +29,13 @@ export async function serveProxyAdmin(
   if (path === "/_proxy/health" && method === "GET") return sendJson(res, 200, { ok: true });
   if (path === "/_proxy/calls" && method === "GET")
     return sendJson(res, 200, state.counts.snapshot(accessKeyId));
+  if (path === "/_proxy/log" && method === "GET") {
+    if (!accessKeyId) return sendJson(res, 400, { error: "/_proxy/log needs ?accessKeyId=" });
+    return sendJson(res, 200, { calls: state.log.calls(accessKeyId) });
+  }
   if (path === "/_proxy/calls/reset" && method === "POST") {
     state.counts.reset(accessKeyId);
+    state.log.reset(accessKeyId);
     return sendJson(res, 200, { ok: true });
   }
   if (path === "/_proxy/faults" && method === "GET") return sendJson(res, 200, { rules: state.rules });

@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { serveProxyAdmin } from "./admin-routes.js";
 import { CallCounts } from "./call-counts.js";
+import { CallLog } from "./call-log.js";
 import {
   accessKeyIdOf,
   type CallIdentity,
@@ -46,6 +47,8 @@ function sleep(ms: number, req: IncomingMessage): Promise<boolean> {
 /** The recording, fault-injecting HTTP proxy in front of moto. */
 export class SandboxProxy {
   readonly counts = new CallCounts();
+  /** The calls, in order, of every access key that has fault rules of its own. */
+  readonly log = new CallLog();
   /** The fault rules in force, in order (the admin API replaces them). */
   rules: FaultRule[] = [];
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -88,13 +91,22 @@ export class SandboxProxy {
       return this.forward(req, res, body);
 
     body ??= await readBody(req);
+    const resource = resourceKey(url, String(req.headers["content-type"] ?? ""), body);
+    const attempt = attemptOf(req.headers["amz-sdk-request"]);
     const rule = decideFault(this.rules, {
       service: call.service,
       operation: call.operation,
       accessKeyId,
-      resource: resourceKey(url, String(req.headers["content-type"] ?? ""), body),
-      attempt: attemptOf(req.headers["amz-sdk-request"]),
+      resource,
+      attempt,
     });
+    if (accessKeyId && this.rules.some((r) => r.accessKeyId === accessKeyId))
+      this.log.record(accessKeyId, {
+        op: `${call.service}:${call.operation}`,
+        resource,
+        attempt,
+        ...(rule ? { fault: rule.kind } : {}),
+      });
     if (!rule) return this.forward(req, res, body);
     this.counts.recordFault(call.service, call.operation, rule.kind, accessKeyId);
     return this.inject(rule, call, req, res, body);
