@@ -48,6 +48,7 @@ def main(argv=None):
 
     import mend_autoscaling
     import mend_codebuild
+    import mend_ec2
     import mend_ecr
     import mend_eks
     import mend_elbv2
@@ -55,6 +56,7 @@ def main(argv=None):
 
     mend_autoscaling.apply()
     mend_codebuild.apply()
+    mend_ec2.apply()
     mend_eks.apply()
     mend_ecr.apply()
     mend_elbv2.apply()

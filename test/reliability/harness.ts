@@ -103,7 +103,8 @@ export async function crashMatrix(p: E2eProject, args: string[], o: CrashOptions
       hit.push(point);
       continue;
     }
-    if (r.status !== 0) throw finding(args, `the run after ${hit.length} kill(s) failed`, r);
+    if (r.status !== 0)
+      throw finding(args, `the run after ${hit.length} kill(s) (${hit.join(" ")}) failed`, r);
     break;
   }
   const last = await p.kubecontrol(args, { env: o.env });
