@@ -56,6 +56,8 @@ def new_entry(backend, cluster, principal, groups=None, username=None, entry_typ
     if principal in cluster.sbx_access_entries:
         raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=None, message=NOT_IN_USE)
     partition, account, kind, name = match.groups()
+    if not _existing_principal(principal, partition, account, kind, name):
+        raise InvalidParameterException(message=f"The specified principalArn is invalid: invalid principal {principal}")
     if username is None:
         if entry_type.startswith("EC2") or entry_type == "HYBRID_LINUX":
             username = "system:node:{{EC2PrivateDNSName}}"
@@ -139,3 +141,18 @@ def for_admin(cluster):
             for r in cluster.sbx_access_entries.values()
         ],
     }
+
+
+def _existing_principal(principal, partition, account, kind, name):
+    """Whether `principal` is the exact ARN of an IAM role or user of the account, path included.
+
+    EKS refuses an access entry for anything else ("invalid principal"): a role's ARN without its
+    path (as an assumed-role session's ARN suggests), or a role or user that does not exist.
+    """
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account][partition]
+    if kind == "role":
+        return any(r.name == name and r.arn == principal for r in iam.roles.values())
+    user = iam.users.get(name)
+    return user is not None and user.arn == principal

@@ -46,16 +46,20 @@ def main(argv=None):
     seed_path = os.path.join(args.state_dir, "seed.json")
     ca_dir = os.path.join(args.state_dir, "ca")
 
+    import mend_acm
     import mend_autoscaling
     import mend_codebuild
+    import mend_core
     import mend_ec2
     import mend_ecr
     import mend_eks
     import mend_elbv2
     import mend_ssm
 
+    mend_acm.apply()
     mend_autoscaling.apply()
     mend_codebuild.apply()
+    mend_core.apply()
     mend_ec2.apply()
     mend_eks.apply()
     mend_ecr.apply()

@@ -130,7 +130,7 @@ def _clients(endpoint, region):
     kwargs = dict(
         endpoint_url=endpoint, region_name=region, aws_access_key_id="sandbox", aws_secret_access_key="sandbox", config=config
     )
-    return {name: boto3.client(name, **kwargs) for name in ("ec2", "route53", "acm", "secretsmanager")}
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "route53", "acm", "secretsmanager", "iam", "sts")}
 
 
 def _tags(pairs):
@@ -164,8 +164,13 @@ def _seed_zones(route53, zones):
             route53.create_hosted_zone(Name=zone, CallerReference=f"kubecontrol-sandbox-{zone}")
 
 
+ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+
+
 def _seed_certificates(acm, ca_dir, domains):
-    existing = {c["DomainName"] for c in acm.list_certificates()["CertificateSummaryList"]}
+    # the sandbox CA's certificates are ECDSA: ListCertificates shows them only when asked
+    listed = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES})["CertificateSummaryList"]
+    existing = {c["DomainName"] for c in listed}
     with open(os.path.join(ca_dir, "ca.pem"), "rb") as f:
         chain = f.read()
     for domain in domains:
@@ -173,6 +178,29 @@ def _seed_certificates(acm, ca_dir, domains):
             continue
         cert_pem, key_pem = issue(ca_dir, domain)
         acm.import_certificate(Certificate=cert_pem, PrivateKey=key_pem, CertificateChain=chain)
+
+
+def _seed_principals(iam, arns):
+    """The IAM roles and users the apps name (cluster.admins), with their paths: EKS refuses an
+    access entry for a principal that does not exist."""
+    for arn in arns:
+        kind_path = arn.split(":", 5)[5]
+        kind, _, rest = kind_path.partition("/")
+        path, _, name = rest.rpartition("/")
+        path = f"/{path}/" if path else "/"
+        try:
+            if kind == "role":
+                iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(_TRUST_ACCOUNT))
+            elif kind == "user":
+                iam.create_user(UserName=name, Path=path)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+
+
+_TRUST_ACCOUNT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def _seed_secrets(sm, secrets):
@@ -201,4 +229,7 @@ def apply(endpoint, region, ca_dir, requirements):
     _seed_zones(clients["route53"], requirements.get("hostedZones") or [])
     _seed_certificates(clients["acm"], ca_dir, requirements.get("certificateDomains") or [])
     _seed_secrets(clients["secretsmanager"], requirements.get("secrets") or [])
+    # whoever calls with the sandbox's own credentials (moto answers GetCallerIdentity with user/moto)
+    caller = clients["sts"].get_caller_identity()["Arn"].replace(":sts::", ":iam::")
+    _seed_principals(clients["iam"], [caller, *(requirements.get("iamPrincipals") or [])])
     return {"vpcIds": vpc_ids, "zones": zones}

@@ -62,19 +62,82 @@ export class AcmApi {
     );
   }
 
-  /** The ARN of an issued certificate for exactly this domain, or undefined. */
-  async certificateFor(domain: string): Promise<string | undefined> {
+  /**
+   * The ARN of the certificate a listener for `domain` should serve, or undefined: of the
+   * issued, unexpired certificates of every key type whose name or alternative names cover the
+   * domain as TLS does (exactly, or by a wildcard for one label), the one that expires last.
+   * ListCertificates returns only RSA-1024 and RSA-2048 certificates unless asked for the other
+   * key types; a summary without its alternative names (or with more than it lists) is
+   * described.
+   */
+  async certificateFor(domain: string, now: Date = new Date()): Promise<string | undefined> {
     const { m, client } = await this.sdk();
-    const all = await awsCall("acm", "ListCertificates", `certificate for ${domain}`, () =>
+    const what = `certificate for ${domain}`;
+    const all = await awsCall("acm", "ListCertificates", what, () =>
       allPages(async (NextToken) => {
         const r = await client.send(
-          new m.ListCertificatesCommand({ CertificateStatuses: ["ISSUED"], NextToken }),
+          new m.ListCertificatesCommand({
+            CertificateStatuses: ["ISSUED"],
+            Includes: { keyTypes: [...ACM_KEY_TYPES] },
+            NextToken,
+          }),
         );
         return { items: r.CertificateSummaryList, next: r.NextToken };
       }),
     );
-    return all.find((c) => c.DomainName === domain)?.CertificateArn;
+    const candidates: { arn: string; notAfter: number }[] = [];
+    const covers = (names: (string | undefined)[]) => names.some((n) => n && coversName(n, domain));
+    for (const c of all) {
+      if (!c.CertificateArn) continue;
+      let names = [c.DomainName, ...(c.SubjectAlternativeNameSummaries ?? [])];
+      const complete =
+        c.SubjectAlternativeNameSummaries !== undefined && !c.HasAdditionalSubjectAlternativeNames;
+      if (complete && !covers(names)) continue;
+      let { NotAfter: notAfter, Status: status = "ISSUED" } = c;
+      if (!complete || !notAfter) {
+        const d = await awsCall(
+          "acm",
+          "DescribeCertificate",
+          what,
+          async () =>
+            (await client.send(new m.DescribeCertificateCommand({ CertificateArn: c.CertificateArn })))
+              .Certificate,
+        );
+        names = [d?.DomainName, ...(d?.SubjectAlternativeNames ?? [])];
+        notAfter = d?.NotAfter ?? notAfter;
+        status = d?.Status ?? status;
+      }
+      if (status !== "ISSUED" || !covers(names)) continue;
+      if (notAfter && notAfter.getTime() <= now.getTime()) continue;
+      candidates.push({ arn: c.CertificateArn, notAfter: notAfter?.getTime() ?? 0 });
+    }
+    candidates.sort((a, b) => b.notAfter - a.notAfter);
+    return candidates[0]?.arn;
   }
+}
+
+/** Every key type ACM issues or imports (ListCertificates' default filter is RSA-1024 and RSA-2048 only). */
+export const ACM_KEY_TYPES = [
+  "RSA_1024",
+  "RSA_2048",
+  "RSA_3072",
+  "RSA_4096",
+  "EC_prime256v1",
+  "EC_secp384r1",
+  "EC_secp521r1",
+] as const;
+
+/**
+ * Whether a certificate name covers a host name as TLS checks it (RFC 6125): equal ignoring
+ * case, or a wildcard `*.` name standing for exactly one leftmost label (`*.example.com` covers
+ * `www.example.com`, not `example.com` nor `a.b.example.com`).
+ */
+export function coversName(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, "");
+  const h = host.toLowerCase().replace(/\.$/, "");
+  if (!p.startsWith("*.")) return p === h;
+  const dot = h.indexOf(".");
+  return dot > 0 && h.slice(dot + 1) === p.slice(2);
 }
 
 /**

@@ -34,8 +34,8 @@ export interface IngressRule {
   protocol: "tcp" | "-1";
   fromPort: number;
   toPort: number;
-  /** Another group (logical id) or a CIDR. */
-  source: { group: string } | { cidr: string } | { self: true };
+  /** Another group (logical id), a CIDR, the group itself, or the VPC's own CIDR blocks (found at run time). */
+  source: { group: string } | { cidr: string } | { self: true } | { vpc: true };
   description: string;
 }
 export type SecurityGroup = Base<
@@ -138,6 +138,8 @@ export type Listener = Base<
     port: number;
     protocol: "HTTP" | "HTTPS" | "TCP" | "TLS";
     certificateDomain?: string;
+    /** The listener's TLS policy (HTTPS and TLS listeners): TLS 1.2 and later, 1.3 preferred. */
+    sslPolicy?: string;
     targetGroup: string;
   }
 >;

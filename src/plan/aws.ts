@@ -27,6 +27,13 @@ export const POOL_LABEL = "kubecontrol.io/pool";
 /** The EKS access policy that makes a principal cluster admin. */
 export const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
+/**
+ * The TLS policy of HTTPS and TLS listeners: TLS 1.3 and 1.2 only, with forward-secret ciphers
+ * (AWS's recommended policy; without one, a listener gets ELBSecurityPolicy-2016-08, which
+ * still speaks TLS 1.0 and 1.1).
+ */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
 /** The desired AWS resources of one colour of an app, plus the app-scoped ones, in dependency order. */
 export function planAwsResources(
   app: ResolvedKubeApp,
@@ -209,6 +216,7 @@ export function planAwsResources(
           port: l.port,
           protocol: l.protocol,
           ...(l.certificate ? { certificateDomain: l.certificate } : {}),
+          ...(l.protocol === "HTTPS" || l.protocol === "TLS" ? { sslPolicy: TLS_POLICY } : {}),
           targetGroup: `target-group/${svcName}`,
         },
       };
@@ -321,7 +329,11 @@ function securityGroups(
           protocol: "tcp" as const,
           fromPort: l.port,
           toPort: l.port,
-          source: { cidr: lbService.loadBalancer!.scheme === "internet-facing" ? "0.0.0.0/0" : "10.0.0.0/8" },
+          // an internal load balancer's clients are in its VPC, whatever ranges the VPC has
+          source:
+            lbService.loadBalancer!.scheme === "internet-facing"
+              ? { cidr: "0.0.0.0/0" }
+              : { vpc: true as const },
           description: `clients to listener ${l.port}`,
         })),
       },

@@ -21,6 +21,8 @@ export interface SeedRequirements {
   secrets: { name: string; keys: string[] }[];
   /** Kubernetes versions whose EKS AMI parameters exist (besides the supported range). */
   kubernetesVersions: string[];
+  /** IAM roles and users (ARNs, paths included) the apps name as cluster admins. */
+  iamPrincipals: string[];
 }
 
 /** What every sandbox has, apps or not: the company's VPC and DNS zone in three zones. */
@@ -36,6 +38,7 @@ export function defaultSeedRequirements(
     certificateDomains: [],
     secrets: [],
     kubernetesVersions: [...KUBERNETES_VERSIONS],
+    iamPrincipals: [],
   };
 }
 
@@ -54,6 +57,7 @@ export function seedRequirementsFromApps(
     if ("tag" in app.network.vpc) addUnique(seed.vpcTags, app.network.vpc.tag);
     addUnique(seed.hostedZones, app.dns?.zone);
     addUnique(seed.kubernetesVersions, app.cluster.kubernetesVersion);
+    for (const admin of app.cluster.admins) addUnique(seed.iamPrincipals, admin);
     for (const service of Object.values(app.services)) {
       for (const listener of service.loadBalancer?.listeners ?? [])
         addUnique(seed.certificateDomains, listener.certificate);

@@ -108,3 +108,29 @@ export function callCounts(sbx: TestSandbox, accessKeyId: string) {
     faults: Record<string, Record<string, number>>;
   }>(`${sbx.proxyUrl}/_proxy/calls?accessKeyId=${accessKeyId}`);
 }
+
+/**
+ * Makes an IAM role (under `path`) in the sandbox unless it exists; its ARN. EKS, as on AWS,
+ * accepts access entries only for principals that exist.
+ */
+export async function ensureRole(sbx: TestSandbox, name: string, path = "/"): Promise<string> {
+  const { IAMClient, CreateRoleCommand, GetRoleCommand } = await import("@aws-sdk/client-iam");
+  const iam = new IAMClient(sdkConfig(sbx));
+  try {
+    return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+  } catch {
+    const trust = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }],
+    };
+    return (
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: name,
+          Path: path,
+          AssumeRolePolicyDocument: JSON.stringify(trust),
+        }),
+      )
+    ).Role!.Arn!;
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { POOL_LABEL, TAG } from "../../src/plan/aws.js";
-import type { AutoScalingGroup, TargetGroup } from "../../src/plan/aws-types.js";
+import { POOL_LABEL, TAG, TLS_POLICY } from "../../src/plan/aws.js";
+import type { AutoScalingGroup, Listener, SecurityGroup, TargetGroup } from "../../src/plan/aws-types.js";
 import { APP_LABEL } from "../../src/plan/kubernetes.js";
 import { NAME_LIMITS, resourceName } from "../../src/plan/names.js";
 import { planApp } from "../../src/plan/plan.js";
@@ -88,6 +88,23 @@ describe("the plan of webapp", async () => {
     });
   });
 
+  it("gives HTTPS listeners a TLS 1.2+ policy (1.3 preferred), and plain HTTP ones none", () => {
+    const listeners = plan.aws.filter((r): r is Listener => r.kind === "listener");
+    expect(listeners.map((l) => [l.properties.protocol, l.properties.sslPolicy])).toEqual([
+      ["HTTPS", TLS_POLICY],
+      ["HTTP", undefined],
+    ]);
+    expect(TLS_POLICY).toMatch(/^ELBSecurityPolicy-TLS13-1-2-/);
+  });
+
+  it("admits an internet-facing load balancer's clients from anywhere", () => {
+    const lb = plan.aws.find((r): r is SecurityGroup => r.id === "security-group/lb")!;
+    expect(lb.properties.ingress.map((i) => i.source)).toEqual([
+      { cidr: "0.0.0.0/0" },
+      { cidr: "0.0.0.0/0" },
+    ]);
+  });
+
   it("orders resources after what they depend on", () => {
     const position = new Map(plan.aws.map((r, i) => [r.id, i]));
     for (const r of plan.aws)
@@ -160,5 +177,21 @@ describe("names", () => {
       .map((o) => (o.spec as { ports: { nodePort: number }[] }).ports[0]!.nodePort);
     expect(new Set(ports).size).toBe(20);
     for (const p of ports) expect(p).toBeGreaterThanOrEqual(30000);
+  });
+});
+
+describe("an internal load balancer", async () => {
+  const webapp = await exampleApp("webapp");
+  const web = webapp.services.web!;
+  const app = {
+    ...webapp,
+    services: { web: { ...web, loadBalancer: { ...web.loadBalancer!, scheme: "internal" as const } } },
+  };
+
+  it("admits its clients from the VPC's own ranges (found at run time), not a guessed 10.0.0.0/8", () => {
+    const plan = planApp({ app, colour: "blue", version: SHA });
+    const lb = plan.aws.find((r): r is SecurityGroup => r.id === "security-group/lb")!;
+    expect(lb.properties.ingress.map((i) => i.source)).toEqual([{ vpc: true }, { vpc: true }]);
+    expect(JSON.stringify(plan.aws)).not.toContain("10.0.0.0/8");
   });
 });

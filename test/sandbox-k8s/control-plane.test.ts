@@ -8,7 +8,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
-import { sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";
+import { ensureRole, sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { coreApi, createEksCluster, eksKubeConfig, type SdkCluster, statusOf, waitFor } from "./helpers.js";
 
 let sbx: TestSandbox;
@@ -42,6 +42,7 @@ describe("a control plane per EKS cluster", () => {
     expect((await admin.listNamespace()).items.map((n) => n.metadata?.name)).toContain("kube-system");
 
     // given a role that has no access entry in the cluster
+    await ensureRole(sbx, "kc-test-stranger");
     const sts = new STSClient(sdkConfig(sbx));
     const assumed = await sts.send(
       new AssumeRoleCommand({

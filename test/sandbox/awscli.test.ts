@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
+import { ensureRole, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
 
 const run = promisify(execFile);
 let sbx: TestSandbox;
@@ -46,6 +46,7 @@ describe("the AWS CLI against the sandbox", () => {
     // CREATING until its control plane is up (part 2) or its minimum delay has passed
     const created = (await aws("eks", "describe-cluster", "--name", name)) as { cluster: { status: string } };
     expect(["CREATING", "ACTIVE"]).toContain(created.cluster.status);
+    await ensureRole(sbx, "kc-test-cli");
     const entry = (await aws(
       "eks",
       "create-access-entry",

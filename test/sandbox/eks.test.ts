@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-eks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminCall } from "../../src/sandbox/admin-client.js";
-import { sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
+import { ensureRole, sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
 
 let sbx: TestSandbox;
 let eks: EKSClient;
@@ -113,6 +113,7 @@ describe("EKS access entries", () => {
   const principal = "arn:aws:iam::123456789012:role/kc-test-deployers";
 
   beforeAll(async () => {
+    await ensureRole(sbx, "kc-test-deployers");
     cluster = await createCluster("API_AND_CONFIG_MAP");
   });
   afterAll(async () => {

@@ -60,7 +60,7 @@ export function colourSteps(
     plan: Plan;
     commit: string;
     runId: string;
-    callerArn: string;
+    deployerArn: string;
     dnsWeight: number;
     teardownHint: string;
   },
@@ -70,7 +70,7 @@ export function colourSteps(
     plan: o.plan,
     aws: i.aws,
     runId: o.runId,
-    callerArn: o.callerArn,
+    deployerArn: o.deployerArn,
     image: {
       projectRoot: i.projectRoot,
       version: o.commit,
@@ -94,7 +94,7 @@ export interface CreateGraphInput {
   aws: Aws;
   runId: string;
   /** Who runs the deployment (STS caller ARN): granted cluster access to apply the objects. */
-  callerArn: string;
+  deployerArn: string;
   image: Omit<EnsureImageOptions, "app" | "progress" | "signal">;
   /** AWS endpoint for EKS tokens and DescribeCluster (a sandbox); default: AWS's. */
   awsEndpoint?: string | undefined;
@@ -127,7 +127,7 @@ export function createSteps(g: CreateGraphInput): Step[] {
     ...(g.stack?.adopt ? { adopt: true } : {}),
   };
   const stack = colourStackSteps(plan, aws, g.runId, g.stack);
-  const deployer = deployerAccessEntry(plan, g.callerArn);
+  const deployer = deployerAccessEntry(plan, g.deployerArn);
   if (deployer) stack.push(ensureAccessEntryStep(deployer, env));
   const idsOf = (kind: string) => plan.aws.filter((r) => r.kind === kind).map((r) => ensureName(r.id));
   const ecr = idsOf("ecr-repository");

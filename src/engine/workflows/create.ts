@@ -49,12 +49,12 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
     mirrorDir: userSourcesDir(),
   });
   const plan = planApp({ app: i.app, colour: i.colour, version: commit });
-  const graph = (runId: string, callerArn: string): Step[] =>
+  const graph = (runId: string, deployerArn: string): Step[] =>
     colourSteps(i, {
       plan,
       commit,
       runId,
-      callerArn,
+      deployerArn,
       dnsWeight: 100,
       teardownHint: teardownHint(i.app.name, i.colour),
     });
@@ -68,7 +68,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
         action: "adopt or change",
         vpcId: pre.network.vpcId,
       });
-      const report = await runSteps(checksOnly(graph("dry-run", pre.callerArn)), {
+      const report = await runSteps(checksOnly(graph("dry-run", pre.deployerArn)), {
         concurrency: i.concurrency,
         emit: dryRunEvents(i.emit),
         signal: i.signal,
@@ -95,7 +95,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
         action: "adopt or change",
         vpcId: pre.network.vpcId,
       });
-      const report = await run.runGraph(graph(run.runId, pre.callerArn), {
+      const report = await run.runGraph(graph(run.runId, pre.deployerArn), {
         concurrency: i.concurrency,
         hint: `fix the cause and run the same command again to continue; DNS was not changed. ${teardownHint(i.app.name, i.colour)}`,
       });

@@ -85,9 +85,9 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
     return readOnly(async () => {
       // Read-only: no lease, no record; preflight and every check, nothing applied.
       announce(i, first, commit);
-      const callerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      const deployerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).deployerArn : "";
       await assertUpdateOwned(i, first, plan);
-      const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", callerArn)), {
+      const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", deployerArn)), {
         concurrency: i.concurrency,
         emit: dryRunEvents(i.emit),
         signal: i.signal,
@@ -122,10 +122,10 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
           { hint: "run the same update again: it starts from what is live now" },
         );
       announce(i, d, commit);
-      const callerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).callerArn : "";
+      const deployerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).deployerArn : "";
       // Nothing is made or removed while a resource with one of its names is not the app's.
       await assertUpdateOwned(i, d, plan);
-      const report = await run.runGraph(updateSteps(i, d, commit, run.runId, callerArn), {
+      const report = await run.runGraph(updateSteps(i, d, commit, run.runId, deployerArn), {
         concurrency: i.concurrency,
         hint:
           d.mode === "deploy"
@@ -176,7 +176,7 @@ export function updateSteps(
   d: UpdateDecision,
   commit: string,
   runId: string,
-  callerArn: string,
+  deployerArn: string,
 ): Step[] {
   const targetPlan = planApp({ app: i.app, colour: d.target, version: commit });
   const oldPlan = planApp({ app: i.app, colour: d.old, version: ANY_VERSION });
@@ -189,7 +189,7 @@ export function updateSteps(
       plan: targetPlan,
       commit,
       runId,
-      callerArn,
+      deployerArn,
       dnsWeight: 0,
       teardownHint: idleColourHint(i.app.name, d.target, d.live),
     }).filter((s) => s.name !== own);

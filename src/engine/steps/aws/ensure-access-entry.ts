@@ -1,3 +1,5 @@
+import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
+import { KubecontrolError } from "../../../errors.js";
 import type { AccessEntry } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
 import type { ClusterRef } from "./ensure-cluster.js";
@@ -67,12 +69,16 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
       if (!n!.exists) {
         await createOrAdopt(
           () =>
-            eks.createAccessEntry({
-              clusterName: cluster,
-              principalArn: arn,
-              type: p.type,
-              tags: creationTags(r.tags, env.runId),
-            }),
+            eks
+              .createAccessEntry({
+                clusterName: cluster,
+                principalArn: arn,
+                type: p.type,
+                tags: creationTags(r.tags, env.runId),
+              })
+              .catch((err: unknown) => {
+                throw refusedPrincipal(err, arn) ?? err;
+              }),
           ownedFind(
             () => eks.describeAccessEntry(cluster, arn),
             (e) => e.tags,
@@ -95,4 +101,22 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
       return { principalArn: arn };
     },
   });
+}
+
+/**
+ * EKS refuses an access entry whose principal is not the exact ARN of an existing IAM role or
+ * user ("The specified principalArn is invalid: invalid principal"). Waiting cannot mend that;
+ * say what the principal must be.
+ */
+function refusedPrincipal(err: unknown, arn: string): KubecontrolError | undefined {
+  if (!hasCode(err, "InvalidParameterException") || !/principal/i.test(awsErrorMessage(err)))
+    return undefined;
+  return new KubecontrolError(
+    "PRECONDITION",
+    `EKS refused ${arn} as an access entry's principal: ${awsErrorMessage(err)}`,
+    {
+      hint: "the principal must be the exact ARN of an existing IAM role or user, its path included (aws iam get-role --role-name <name> shows it; an IAM Identity Center role lives under /aws-reserved/sso.amazonaws.com/)",
+      cause: err,
+    },
+  );
 }

@@ -34,7 +34,8 @@ function differs(r: Listener, l: AwsListener, d: Desired): boolean {
   return (
     l.Protocol !== r.properties.protocol ||
     target !== d.targetGroupArn ||
-    (l.Certificates?.[0]?.CertificateArn ?? undefined) !== d.certificateArn
+    (l.Certificates?.[0]?.CertificateArn ?? undefined) !== d.certificateArn ||
+    (r.properties.sslPolicy !== undefined && l.SslPolicy !== r.properties.sslPolicy)
   );
 }
 
@@ -51,7 +52,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
     const certificateArn = await certificate;
     if (!certificateArn)
       throw new KubecontrolError("PRECONDITION", `no issued ACM certificate for ${p.certificateDomain}`, {
-        hint: `request (and validate) a certificate for ${p.certificateDomain} in ACM in this region`,
+        hint: `request (and validate) a certificate that covers ${p.certificateDomain} (by name, alternative name or wildcard) in ACM in this region`,
       });
     return { targetGroupArn, certificateArn };
   };
@@ -62,6 +63,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
   const settings = (d: Desired) => ({
     Protocol: p.protocol,
     ...(d.certificateArn ? { Certificates: [{ CertificateArn: d.certificateArn }] } : {}),
+    ...(p.sslPolicy ? { SslPolicy: p.sslPolicy } : {}),
     DefaultActions: [{ Type: "forward" as const, TargetGroupArn: d.targetGroupArn }],
   });
   return awsStep<Needed, { arn: string }>({

@@ -21,22 +21,25 @@ function ruleKey(protocol: string, from: number | undefined, to: number | undefi
   return protocol === "-1" ? `-1|${source}` : `${protocol}|${from}|${to}|${source}`;
 }
 
-/** The desired rules of a group, with groups resolved to ids. */
-function desiredRules(r: SecurityGroup, ctx: StepContext, selfId: string): RuleKeyed[] {
-  return r.properties.ingress.map((rule: IngressRule) => {
+/** The desired rules of a group, with groups resolved to ids and the VPC to its CIDR blocks. */
+function desiredRules(r: SecurityGroup, ctx: StepContext, selfId: string, net: Network): RuleKeyed[] {
+  return r.properties.ingress.flatMap((rule: IngressRule): RuleKeyed[] => {
     const base: IpPermission = { IpProtocol: rule.protocol };
     if (rule.protocol !== "-1") Object.assign(base, { FromPort: rule.fromPort, ToPort: rule.toPort });
-    if ("cidr" in rule.source) {
-      return {
-        key: ruleKey(rule.protocol, rule.fromPort, rule.toPort, rule.source.cidr),
-        permission: { ...base, IpRanges: [{ CidrIp: rule.source.cidr, Description: rule.description }] },
-      };
+    const source = rule.source;
+    if ("cidr" in source || "vpc" in source) {
+      return ("cidr" in source ? [source.cidr] : net.cidrBlocks).map((cidr) => ({
+        key: ruleKey(rule.protocol, rule.fromPort, rule.toPort, cidr),
+        permission: { ...base, IpRanges: [{ CidrIp: cidr, Description: rule.description }] },
+      }));
     }
-    const groupId = "self" in rule.source ? selfId : resultOf<SecurityGroupRef>(ctx, rule.source.group).id;
-    return {
-      key: ruleKey(rule.protocol, rule.fromPort, rule.toPort, groupId),
-      permission: { ...base, UserIdGroupPairs: [{ GroupId: groupId, Description: rule.description }] },
-    };
+    const groupId = "self" in source ? selfId : resultOf<SecurityGroupRef>(ctx, source.group).id;
+    return [
+      {
+        key: ruleKey(rule.protocol, rule.fromPort, rule.toPort, groupId),
+        permission: { ...base, UserIdGroupPairs: [{ GroupId: groupId, Description: rule.description }] },
+      },
+    ];
   });
 }
 
@@ -81,7 +84,7 @@ export function ensureSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
       const net = resultOf<Network>(ctx, FIND_NETWORK);
       const group = await findSecurityGroup(aws, net.vpcId, r.name);
       const actual = actualRules(group?.IpPermissions);
-      const desired = desiredRules(r, ctx, self.id);
+      const desired = desiredRules(r, ctx, self.id, net);
       const have = new Set(actual.map((a) => a.key));
       const want = new Set(desired.map((d) => d.key));
       const add = desired.filter((d) => !have.has(d.key)).map((d) => d.permission);

@@ -7,6 +7,8 @@ import { awsStep, FIND_NETWORK } from "./stack-env.js";
 /** The VPC and the role-tagged subnets a colour is placed in. */
 export interface Network {
   vpcId: string;
+  /** The VPC's associated IPv4 CIDR blocks (an internal load balancer admits its clients from them). */
+  cidrBlocks: string[];
   publicSubnets: string[];
   privateSubnets: string[];
   /** Zones of the private subnets (where nodes run). */
@@ -46,8 +48,12 @@ export async function findNetwork(aws: Aws, network: Plan["network"]): Promise<N
         hint: `tag the subnets the app should use with ${tag}`,
       });
   }
+  const associated = (vpcs[0]!.CidrBlockAssociationSet ?? [])
+    .filter((a) => a.CidrBlockState?.State === "associated" && a.CidrBlock)
+    .map((a) => a.CidrBlock!);
   return {
     vpcId,
+    cidrBlocks: associated.length > 0 ? associated : [vpcs[0]!.CidrBlock!],
     publicSubnets: publicSubnets.map((s) => s.SubnetId!).sort(),
     privateSubnets: privateSubnets.map((s) => s.SubnetId!).sort(),
     zones: [...new Set(privateSubnets.map((s) => s.AvailabilityZone!))].sort(),

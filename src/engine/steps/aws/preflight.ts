@@ -2,6 +2,7 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../../spec/resolve.js";
+import { deployerPrincipal } from "../../workflows/deployer-access.js";
 import { resolveSecretRefs, secretRefs } from "../env-secret.js";
 import { findNetwork, type Network } from "./find-network.js";
 
@@ -16,6 +17,8 @@ export interface PreflightProblem {
 export interface PreflightReport {
   account: string;
   callerArn: string;
+  /** The IAM principal the deployer's access entry names (an assumed role's real ARN, path included). */
+  deployerArn: string;
   network: Network;
 }
 
@@ -99,8 +102,13 @@ export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp):
     }
   }
   if (app) await checkSecrets(app, aws, plan.region, problems);
-  if (problems.length > 0 || !network) throw failed(problems);
-  return { account: identity.account, callerArn: identity.arn, network };
+  const deployerArn = await attempt(
+    "deployer",
+    "the deployer's role must be readable with iam:GetRole (its ARN, path included, names its access entry)",
+    () => deployerPrincipal(aws, identity.arn),
+  );
+  if (problems.length > 0 || !network || !deployerArn) throw failed(problems);
+  return { account: identity.account, callerArn: identity.arn, deployerArn, network };
 }
 
 /**
