@@ -87,7 +87,13 @@ const taint = z.strictObject({
   key: z.string().regex(/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
     error: "expected a taint key ([prefix/]name)",
   }),
-  value: z.string().max(63).optional(),
+  value: z
+    .string()
+    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, {
+      error:
+        "expected a taint value (≤ 63 characters: letters, digits, '-', '_', '.'), as the kubelet takes it",
+    })
+    .optional(),
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
     error: "expected NoSchedule, PreferNoSchedule or NoExecute",
   }),

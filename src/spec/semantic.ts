@@ -1,3 +1,4 @@
+import { kubeletRefusesLabel } from "./kubelet-labels.js";
 import { instanceTypeArch, nearest } from "./primitives.js";
 import type { KubeAppParsed } from "./schema.js";
 
@@ -21,6 +22,7 @@ export function semanticProblems(app: KubeAppParsed): SpecProblem[] {
 
   checkName(app, add);
   checkPools(app, add);
+  checkCluster(app, add);
   checkComponents(app, add);
   checkServices(app, add);
   checkDeploy(app, add);
@@ -86,14 +88,40 @@ function checkPools(app: KubeAppParsed, add: Add): void {
       }
     });
     for (const key of Object.keys(pool.labels)) {
-      if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p)) || key.startsWith("node.kubernetes.io/")) {
+      const refused = kubeletRefusesLabel(key);
+      if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p)))
+        add([...at, "labels", key], `expected a label of your own, found "${key}", which kubecontrol sets`);
+      else if (refused)
         add(
           [...at, "labels", key],
-          `expected a label of your own, found "${key}", which kubecontrol or the kubelet sets`,
+          `expected a node label the kubelet accepts, found "${key}": ${refused}`,
+          "use a label of your own namespace (e.g. example.com/role), or one under node.kubernetes.io/",
         );
-      }
     }
   }
+  // CoreDNS and the metrics agent tolerate no taints: they need a pool whose nodes have none
+  const pools = Object.entries(app.hardware);
+  const hard = (t: { effect: string }) => t.effect === "NoSchedule" || t.effect === "NoExecute";
+  if (pools.length > 0 && pools.every(([, pool]) => pool.taints.some(hard)))
+    add(
+      ["hardware"],
+      `expected at least one pool without NoSchedule or NoExecute taints, found every pool tainted (${pools.map(([n]) => n).join(", ")}): the cluster's own add-ons (CoreDNS, the metrics agent) tolerate no taints and would never be scheduled`,
+      "add a small untainted pool, or drop the taints of one pool",
+    );
+}
+
+/**
+ * kubecontrol reaches the cluster's API server from where it runs (the host an engineer or cron
+ * uses), over the public endpoint: a private-only endpoint admits the nodes alone (the cluster
+ * security group allows 443 from them), so every deploy would stop at the first Kubernetes step.
+ */
+function checkCluster(app: KubeAppParsed, add: Add): void {
+  if (app.cluster.endpointAccess === "private")
+    add(
+      ["cluster", "endpointAccess"],
+      `expected "public" or "public-and-private", found "private": kubecontrol talks to the API server from the host it runs on, and a private-only endpoint admits the cluster's nodes alone`,
+      'use "public-and-private" (the nodes keep the private endpoint)',
+    );
 }
 
 function checkComponents(app: KubeAppParsed, add: Add): void {
