@@ -67,10 +67,24 @@ export function toAwsError(
   resource: string,
 ): KubecontrolError {
   if (err instanceof KubecontrolError) return err;
-  const code = awsErrorCode(err) ?? "Unknown";
-  const message = err instanceof Error ? err.message : String(err);
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const retryable = Boolean((err as { $retryable?: unknown })?.$retryable) || (status ?? 0) >= 500;
+  const raw = err instanceof Error ? err.message : String(err);
+  // The SDK could not parse the answer (a body cut short or garbled on the way): whether the call
+  // took effect is unknown, and the next run's checks find out.
+  const unreadable =
+    /Deserialization error/.test(raw) ||
+    (err instanceof Error && (err.name === "SyntaxError" || "$responseBodyText" in err));
+  const code = unreadable ? "UnreadableResponse" : (awsErrorCode(err) ?? "Unknown");
+  const message = unreadable
+    ? `AWS's answer could not be read (${
+        raw
+          .split("\n")
+          .find((l) => l.trim() && !/Deserialization error/.test(l))
+          ?.trim() ?? raw.trim()
+      }); whether the call took effect is unknown`
+    : raw;
+  const retryable =
+    unreadable || Boolean((err as { $retryable?: unknown })?.$retryable) || (status ?? 0) >= 500;
   return new KubecontrolError("AWS", `${service}:${operation} on ${resource} failed: ${code}: ${message}`, {
     kind: USER_CODES.has(code) ? "user" : "system",
     retryable,

@@ -39,7 +39,7 @@ export interface CrashRow {
   command: string;
   /** Failpoints the command reached, each killed once (the point names, as the runs said them). */
   points: string[];
-  /** Runs SIGKILLed at a seeded random time (a run that finished first is not counted). */
+  /** Runs SIGKILLed at a seeded random time between failpoints (a run that got further first is not counted). */
   randomKills: number;
   /** Re-runs that were `resume` rather than the command itself. */
   resumes: number;
@@ -51,9 +51,9 @@ export interface CrashRow {
 
 export interface CrashOptions {
   seed: string;
-  /** Runs to SIGKILL at a seeded random time before the walk over the failpoints. */
+  /** Runs of the walk (every third) that also get a SIGKILL at a seeded random time. */
   randomKills: number;
-  /** Up to how long after its start a random kill comes. */
+  /** Up to how long after a run's start its random kill comes. */
   randomWithinMs: number;
   /** Arms about one point in `every` (the short form); every point when unset. */
   every?: number;
@@ -63,44 +63,50 @@ export interface CrashOptions {
 }
 
 /**
- * Runs `args` until it completes, first SIGKILLing it at `randomKills` seeded random times,
- * then at every failpoint it reaches, one new point per run: every point not yet hit is armed
- * (KUBECONTROL_FAILPOINTS=* with the hit ones skipped), so each run stops at the next new one,
- * until a run reaches none and completes; the command is run once more at the end, and must
- * complete too. A run that fails instead is a finding: it throws, with the run's output.
+ * Runs `args` until it completes, SIGKILLing it at every failpoint it reaches, one new point per
+ * run: every point not yet hit is armed (KUBECONTROL_FAILPOINTS=* with the hit ones skipped), so
+ * each run stops at the next new one, until a run reaches none and completes. Some of these runs
+ * also get a timer that SIGKILLs them at a seeded random time first (a kill between points, while
+ * the run is doing real work). The command is run once more at the end, and must complete too. A
+ * run that fails instead is a finding: it throws, with the run's output and the points so far.
  */
 export async function crashMatrix(p: E2eProject, args: string[], o: CrashOptions): Promise<CrashRow> {
   const random = seeded(`${o.seed}:${args.join(" ")}`);
-  const env = { ...p.env, ...o.env };
   let runs = 0;
   let randomKills = 0;
+  let randomLeft = o.randomKills;
   let resumes = 0;
-  for (let i = 0; i < o.randomKills; i++) {
-    const cli = spawnCli(args, { cwd: p.root, env, accessKeyId: testAccessKeyId() });
-    const timer = setTimeout(() => process.kill(cli.pid, "SIGKILL"), Math.round(random() * o.randomWithinMs));
-    const r = await cli.done;
-    clearTimeout(timer);
-    runs++;
-    if (r.signal === "SIGKILL") randomKills++;
-    else if (r.status !== 0) throw finding(args, "a run between random kills failed", r);
-  }
   const hit: string[] = [];
   for (;;) {
     if (runs > 600) throw new Error(`${args.join(" ")}: more than 600 runs without completing`);
-    const viaResume = o.resume === true && hit.length % 2 === 1 && runs > o.randomKills;
-    const r = await p.kubecontrol(viaResume ? ["resume", p.app, "--yes"] : args, {
+    const viaResume = o.resume === true && hit.length % 2 === 1;
+    const withTimer = randomLeft > 0 && runs % 3 === 1;
+    const cli = spawnCli(viaResume ? ["resume", p.app, "--yes"] : args, {
+      cwd: p.root,
       env: {
+        ...p.env,
         ...o.env,
         KUBECONTROL_FAILPOINTS: "*",
         KUBECONTROL_FAILPOINTS_SKIP: hit.join(","),
         ...(o.every ? { KUBECONTROL_FAILPOINTS_EVERY: `${o.every}:${o.seed}` } : {}),
       },
+      accessKeyId: testAccessKeyId(),
     });
+    const timer = withTimer
+      ? setTimeout(() => process.kill(cli.pid, "SIGKILL"), 300 + Math.round(random() * o.randomWithinMs))
+      : undefined;
+    const r = await cli.done;
+    clearTimeout(timer);
     runs++;
     if (viaResume) resumes++;
+    if (withTimer) randomLeft--;
     const point = KILLED.exec(r.stderr)?.[1];
     if (r.signal === "SIGKILL" && point) {
       hit.push(point);
+      continue;
+    }
+    if (r.signal === "SIGKILL" && withTimer) {
+      randomKills++;
       continue;
     }
     if (r.status !== 0)
