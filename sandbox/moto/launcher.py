@@ -55,6 +55,7 @@ def main(argv=None):
     import mend_eks
     import mend_elbv2
     import mend_ssm
+    import mend_subnets
 
     mend_acm.apply()
     mend_autoscaling.apply()
@@ -65,6 +66,7 @@ def main(argv=None):
     mend_ecr.apply()
     mend_elbv2.apply()
     mend_elbv2.set_loopback_base(args.state_dir)
+    mend_subnets.apply()
     mend_ssm.apply(seed.read(seed_path).get("kubernetesVersions"))
 
     from moto.moto_api._internal.models import moto_api_backend

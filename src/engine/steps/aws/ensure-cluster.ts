@@ -155,7 +155,7 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
           version: p.kubernetesVersion,
           roleArn: role.arn,
           resourcesVpcConfig: {
-            subnetIds: [...net.privateSubnets, ...net.publicSubnets],
+            subnetIds: net.clusterSubnets,
             securityGroupIds: groups,
             endpointPublicAccess: p.endpointPublicAccess,
             endpointPrivateAccess: p.endpointPrivateAccess,

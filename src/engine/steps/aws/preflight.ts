@@ -56,6 +56,7 @@ export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp):
   const network = await attempt("network", "fix network.vpc in the spec", () =>
     findNetwork(aws, plan.network),
   );
+  for (const p of network?.problems ?? []) problems.push({ check: "network", ...p });
 
   for (const r of plan.aws) {
     if (r.kind === "auto-scaling-group" && network) {
