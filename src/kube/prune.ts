@@ -13,6 +13,8 @@ export const PRUNE_KINDS: readonly { apiVersion: string; kind: string }[] = [
   { apiVersion: "apps/v1", kind: "Deployment" },
   { apiVersion: "v1", kind: "Secret" },
   { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" },
   { apiVersion: "v1", kind: "ServiceAccount" },
 ];
 

@@ -37,6 +37,8 @@ export function envSecretName(app: string): string {
 export const APPLY_ORDER = [
   "Namespace",
   "ServiceAccount",
+  "Role",
+  "RoleBinding",
   "ConfigMap",
   "Secret",
   "Deployment",
@@ -293,8 +295,10 @@ function addonObjects(
       })),
     ],
   }));
+  const rbac = addon.rbac ? addonRbac(addon.name, ns, labels, addon.rbac) : [];
   const podSpec = {
-    serviceAccountName: app.name,
+    serviceAccountName: addon.rbac ? addon.name : app.name,
+    ...(addon.rbac ? { automountServiceAccountToken: true } : {}),
     ...(addon.kind === "DaemonSet"
       ? { tolerations: [{ operator: "Exists" }] }
       : { nodeSelector: { [POOL_LABEL]: addon.component.pool } }),
@@ -329,6 +333,7 @@ function addonObjects(
           },
         };
   return [
+    ...rbac,
     {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -336,5 +341,26 @@ function addonObjects(
       data: addon.config,
     },
     workload,
+  ];
+}
+
+/** An add-on's own ServiceAccount, a Role of `rules` in the app's namespace, and their binding. */
+function addonRbac(
+  name: string,
+  ns: string,
+  labels: Record<string, string>,
+  rules: NonNullable<AddonWorkload["rbac"]>,
+): KubeObject[] {
+  const metadata = { name, namespace: ns, labels };
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: ns }],
+    },
   ];
 }

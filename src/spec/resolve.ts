@@ -38,9 +38,14 @@ export function resolveApp(app: KubeAppParsed, options: ResolveOptions = {}): Re
     ]),
   );
   const firstPool = Object.keys(app.hardware)[0]!;
+  // a Deployment add-on runs where nothing needs tolerating (validation requires such a pool)
+  const untainted =
+    Object.entries(app.hardware).find(([, pool]) =>
+      pool.taints.every((t) => t.effect !== "NoSchedule" && t.effect !== "NoExecute"),
+    )?.[0] ?? firstPool;
   const addonWorkloads: AddonWorkload[] = [];
   if (app.addons.logging) addonWorkloads.push(loggingAddon(app.name, region, firstPool));
-  if (app.addons.metrics) addonWorkloads.push(metricsAddon(app.name, region, firstPool));
+  if (app.addons.metrics) addonWorkloads.push(metricsAddon(app.name, region, untainted));
   return {
     ...app,
     region,

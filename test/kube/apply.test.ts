@@ -174,7 +174,7 @@ describe("ensureKubeObjects and waitForWorkloads steps", () => {
     expect(first.ok, String(first.steps.find((s) => s.error)?.error)).toBe(true);
     const checked = events.find((e) => e.type === "step.checked") as { satisfied: boolean; reason: string };
     expect(checked).toMatchObject({ satisfied: false, reason: "change deployment/hello/web" });
-    expect(first.steps[0]!.summary).toBe("0 created, 1 changed, 8 unchanged, 0 pruned");
+    expect(first.steps[0]!.summary).toBe("0 created, 1 changed, 11 unchanged, 0 pruned");
     expect(first.steps[1]!.summary).toMatch(/^all \d+ ready$/);
     // when run again: nothing to apply, and readiness is judged again (and holds)
     const again: KubecontrolEvent[] = [];

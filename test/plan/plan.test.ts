@@ -195,3 +195,39 @@ describe("an internal load balancer", async () => {
     expect(JSON.stringify(plan.aws)).not.toContain("10.0.0.0/8");
   });
 });
+
+describe("the metrics agent", async () => {
+  const webapp = await exampleApp("webapp");
+
+  it("finds the app's pods through the API as a ServiceAccount of its own, allowed to read pods and nothing else", () => {
+    const plan = planApp({ app: webapp, colour: "blue", version: SHA });
+    const of = (kind: string) =>
+      plan.kubernetes.filter((o) => o.kind === kind && o.metadata.name === "metrics-agent");
+    expect(of("ServiceAccount")).toHaveLength(1);
+    expect(of("Role")[0]).toMatchObject({
+      rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+    });
+    expect(of("RoleBinding")[0]).toMatchObject({
+      roleRef: { kind: "Role", name: "metrics-agent" },
+      subjects: [{ kind: "ServiceAccount", name: "metrics-agent", namespace: "webapp" }],
+    });
+    const pod = (of("Deployment")[0] as unknown as { spec: { template: { spec: Record<string, unknown> } } })
+      .spec.template.spec;
+    expect(pod).toMatchObject({ serviceAccountName: "metrics-agent", automountServiceAccountToken: true });
+    // the app's own ServiceAccount still mounts no token
+    const own = plan.kubernetes.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "webapp");
+    expect(own).toMatchObject({ automountServiceAccountToken: false });
+  });
+
+  it("runs on a pool without taints, even when the first pool has some", () => {
+    const { worker, web } = webapp.hardware;
+    const resolvedApp = resolved(baseSpec({ name: "taints", hardware: { worker: worker!, web: web! } }));
+    const plan = planApp({ app: resolvedApp, colour: "blue", version: SHA });
+    const agent = plan.kubernetes.find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "metrics-agent",
+    ) as unknown as {
+      spec: { template: { spec: { nodeSelector: Record<string, string> } } };
+    };
+    expect(agent.spec.template.spec.nodeSelector[POOL_LABEL]).toBe("web");
+  });
+});

@@ -26,7 +26,7 @@ const group = uniqueName("kc-nodes-asg");
 let templateId: string | undefined;
 
 /** AL2023 user data: a nodeadm NodeConfig in a MIME multipart document, as EKS launch templates carry it. */
-function nodeadmUserData(clusterName: string): string {
+function nodeadmUserData(clusterName: string, labels = "kubecontrol.io/pool=web,team=payments"): string {
   return [
     "MIME-Version: 1.0",
     'Content-Type: multipart/mixed; boundary="//"',
@@ -40,7 +40,7 @@ function nodeadmUserData(clusterName: string): string {
     `  cluster: { name: ${clusterName}, apiServerEndpoint: "https://example", certificateAuthority: "Y2E=", cidr: 10.100.0.0/16 }`,
     "  kubelet:",
     "    flags:",
-    "      - --node-labels=kubecontrol.io/pool=web,team=payments",
+    `      - --node-labels=${labels}`,
     "      - --register-with-taints=dedicated=web:NoSchedule",
     "",
     "--//--",
@@ -145,6 +145,54 @@ describe("nodes from Auto Scaling Groups", () => {
       const left = await nodes();
       return left.length === 1 && !left.some((n) => n.spec?.providerID?.endsWith(`/${victim}`));
     });
+  });
+});
+
+describe("a kubelet given a label it refuses", () => {
+  const refusedGroup = uniqueName("kc-nodes-refused");
+  let refusedTemplate: string | undefined;
+  afterAll(async () => {
+    await asg
+      ?.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: refusedGroup, ForceDelete: true }))
+      .catch(() => {});
+    if (refusedTemplate)
+      await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: refusedTemplate })).catch(() => {});
+  });
+
+  it("never registers its node, while the group counts the instance, as on AWS", async () => {
+    // given user data asking for node-role.kubernetes.io/worker, which the kubelet refuses
+    const template = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: uniqueName("kc-nodes-lt"),
+        LaunchTemplateData: {
+          ImageId: "ami-12345678",
+          InstanceType: "m5.large",
+          UserData: Buffer.from(
+            nodeadmUserData(cluster.name, "kubecontrol.io/pool=refused,node-role.kubernetes.io/worker="),
+          ).toString("base64"),
+        },
+      }),
+    );
+    refusedTemplate = template.LaunchTemplate!.LaunchTemplateId!;
+    await asg.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: refusedGroup,
+        MinSize: 0,
+        MaxSize: 2,
+        DesiredCapacity: 1,
+        AvailabilityZones: [`${sbx.region}a`],
+        LaunchTemplate: { LaunchTemplateId: refusedTemplate, Version: "$Latest" },
+        Tags: [{ Key: `kubernetes.io/cluster/${cluster.name}`, Value: "owned", PropagateAtLaunch: true }],
+      }),
+    );
+    const out = await asg.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [refusedGroup] }),
+    );
+    const [instance] = (out.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!);
+    expect(instance).toBeDefined();
+    // then, several sync passes later, no node carries the instance
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await nodes()).filter((n) => n.spec?.providerID?.endsWith(`/${instance}`))).toEqual([]);
   });
 });
 

@@ -90,7 +90,7 @@ function evidence(state: PoolNodes[]): string {
     .filter((s) => s.ready < s.wanted)
     .map(
       (s) =>
-        `pool ${s.pool}: ${s.ready} of ${s.wanted} nodes Ready, ${s.registered} registered, ${s.instances} instance(s) in its Auto Scaling Group${s.notReady.length ? `; ${s.notReady.slice(0, 5).join(", ")}` : ""}`,
+        `pool ${s.pool}: ${s.ready} of ${s.wanted} nodes Ready, ${s.registered} registered, ${s.instances} instance(s) in its Auto Scaling Group${s.notReady.length ? `; ${s.notReady.slice(0, 5).join(", ")}` : ""}${s.instances > s.registered ? `; ${s.instances - s.registered} instance(s) never registered: their kubelet did not start or could not join (a node label or taint it refuses, the node role's access entry, the cluster's endpoint from the subnets)` : ""}`,
     )
     .join("; ");
 }

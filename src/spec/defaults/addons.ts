@@ -10,6 +10,11 @@ export interface AddonWorkload {
   config: Record<string, string>;
   /** Host paths mounted read-only (log files on the node). */
   hostPaths: Record<string, string>;
+  /**
+   * What the add-on may read through the Kubernetes API, in the app's namespace: it then runs as
+   * a ServiceAccount of its own (named after it) with a token, bound to a Role of these rules.
+   */
+  rbac?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
 }
 
 /** The logging DaemonSet: ships container logs from every node to CloudWatch Logs, group /kubecontrol/<app>. */
@@ -61,13 +66,17 @@ export function loggingAddon(app: string, region: string, firstPool: string): Ad
   };
 }
 
-/** The metrics agent: scrapes the app's pods and sends to the company's metrics backend. */
-export function metricsAddon(app: string, region: string, firstPool: string): AddonWorkload {
+/**
+ * The metrics agent: scrapes the app's pods, found through the Kubernetes API, and sends to the
+ * company's metrics backend. It runs on `pool`, one whose nodes have no taints it would need to
+ * tolerate.
+ */
+export function metricsAddon(app: string, region: string, pool: string): AddonWorkload {
   return {
     name: "metrics-agent",
     kind: "Deployment",
     component: {
-      pool: firstPool,
+      pool,
       replicas: 1,
       maxSurge: 1,
       maxUnavailable: 0,
@@ -92,7 +101,7 @@ export function metricsAddon(app: string, region: string, firstPool: string): Ad
         "    config:",
         "      scrape_configs:",
         `        - job_name: ${app}`,
-        "          kubernetes_sd_configs: [{ role: pod }]",
+        `          kubernetes_sd_configs: [{ role: pod, namespaces: { names: [${app}] } }]`,
         "extensions:",
         "  health_check: {}",
         "exporters:",
@@ -107,5 +116,7 @@ export function metricsAddon(app: string, region: string, firstPool: string): Ad
       ].join("\n"),
     },
     hostPaths: {},
+    // pod discovery lists and watches the app's pods
+    rbac: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
   };
 }

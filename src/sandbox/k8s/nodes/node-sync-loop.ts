@@ -20,6 +20,8 @@ export interface NodeSyncOptions {
 /** Turns Auto Scaling Group instances into nodes of their clusters, one pass per call. */
 export class NodeSync {
   private readonly userDataCache = new Map<string, string | undefined>();
+  /** Instances whose kubelet refused its flags, logged once each. */
+  private readonly refusedLogged = new Set<string>();
   private readonly apis = new Map<string, CoreV1Api>();
 
   constructor(private readonly options: NodeSyncOptions) {}
@@ -53,8 +55,14 @@ export class NodeSync {
           5000,
           `cluster ${cluster}`,
         );
-        if (changed.created.length + changed.deleted.length > 0)
-          this.options.log("nodes.synced", { cluster, ...changed });
+        const { refused, ...synced } = changed;
+        if (synced.created.length + synced.deleted.length > 0)
+          this.options.log("nodes.synced", { cluster, ...synced });
+        for (const why of refused)
+          if (!this.refusedLogged.has(why)) {
+            this.refusedLogged.add(why);
+            this.options.log("nodes.refused", { cluster, instance: why });
+          }
       } catch (err) {
         errors.push(`${cluster}: ${String(err)}`);
       }

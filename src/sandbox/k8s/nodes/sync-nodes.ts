@@ -12,13 +12,14 @@ export function coreApiFor(kubeconfigPath: string): CoreV1Api {
 /**
  * Makes one cluster's sandbox nodes match its instances: a node for each live instance (created
  * as its kubelet would register it), and no node for an instance that is gone. Nodes the
- * sandbox did not make (no instance annotation) are left alone. Returns what changed.
+ * sandbox did not make (no instance annotation) are left alone. Returns what changed, and the
+ * instances whose kubelet would refuse its flags (they get no node).
  */
 export async function syncClusterNodes(
   api: CoreV1Api,
   instances: ClusterInstance[],
   kubeVersion: string,
-): Promise<{ created: string[]; deleted: string[] }> {
+): Promise<{ created: string[]; deleted: string[]; refused: string[] }> {
   const existing = (await api.listNode()).items;
   const ours = new Map<string, V1Node>();
   for (const node of existing) {
@@ -28,8 +29,14 @@ export async function syncClusterNodes(
   const names = new Set(existing.map((n) => n.metadata?.name));
   const created: string[] = [];
   const deleted: string[] = [];
+  const refused: string[] = [];
   for (const instance of instances) {
     if (ours.has(instance.instanceId) || names.has(instance.privateDnsName)) continue;
+    // a kubelet that refuses its flags never starts, so it never registers (the instance runs on)
+    if (instance.registration.refused) {
+      refused.push(`${instance.instanceId}: ${instance.registration.refused}`);
+      continue;
+    }
     const body = nodeFor(instance, instance.registration, kubeVersion) as V1Node;
     await api.createNode({ body });
     created.push(instance.privateDnsName);
@@ -42,5 +49,5 @@ export async function syncClusterNodes(
     });
     deleted.push(node.metadata.name);
   }
-  return { created, deleted };
+  return { created, deleted, refused };
 }

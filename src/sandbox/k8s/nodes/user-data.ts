@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { kubeletRefusesLabel } from "../../../spec/kubelet-labels.js";
 
 /** A taint as the kubelet registers it from --register-with-taints. */
 export interface Taint {
@@ -11,6 +12,8 @@ export interface Taint {
 export interface KubeletRegistration {
   labels: Record<string, string>;
   taints: Taint[];
+  /** Why this kubelet would not start (a node label it refuses), if it would not. */
+  refused?: string;
 }
 
 /**
@@ -29,6 +32,8 @@ export function kubeletRegistrationFromUserData(userDataBase64: string | undefin
       applyFlags(part.body, result);
     }
   }
+  const refused = Object.keys(result.labels).find((key) => kubeletRefusesLabel(key));
+  if (refused) result.refused = `--node-labels ${refused}: ${kubeletRefusesLabel(refused)}`;
   return result;
 }
 
