@@ -61,7 +61,7 @@ async function crashes(): Promise<string> {
       const row = await crashMatrix(p, args, {
         seed: SEED,
         randomKills: 3,
-        randomWithinMs: 10_000,
+        randomWithinMs: 4_000,
         resume: true,
       });
       rows.push({ ...row, after: await after() });

@@ -65,9 +65,10 @@ export interface CrashOptions {
 /**
  * Runs `args` until it completes, SIGKILLing it at every failpoint it reaches, one new point per
  * run: every point not yet hit is armed (KUBECONTROL_FAILPOINTS=* with the hit ones skipped), so
- * each run stops at the next new one, until a run reaches none and completes. Some of these runs
- * also get a timer that SIGKILLs them at a seeded random time first (a kill between points, while
- * the run is doing real work). The command is run once more at the end, and must complete too. A
+ * each run stops at the next new one, until a run reaches none and completes. Every third run,
+ * while random kills are left, has no failpoint armed and is SIGKILLed by a timer at a seeded
+ * random time instead (a kill between points, while the run does real work; one that completes
+ * first ends the walk). The command is run once more at the end, and must complete too. A
  * run that fails instead is a finding: it throws, with the run's output and the points so far.
  */
 export async function crashMatrix(p: E2eProject, args: string[], o: CrashOptions): Promise<CrashRow> {
@@ -77,18 +78,26 @@ export async function crashMatrix(p: E2eProject, args: string[], o: CrashOptions
   let randomLeft = o.randomKills;
   let resumes = 0;
   const hit: string[] = [];
+  // a run killed before it was recorded (destroy lists what is live first) leaves resume nothing
+  let nothingToResume = false;
   for (;;) {
     if (runs > 600) throw new Error(`${args.join(" ")}: more than 600 runs without completing`);
-    const viaResume = o.resume === true && hit.length % 2 === 1;
+    const viaResume = o.resume === true && hit.length % 2 === 1 && !nothingToResume;
+    nothingToResume = false;
     const withTimer = randomLeft > 0 && runs % 3 === 1;
+    // a timer run has no failpoint armed: only the timer kills it, wherever it has got to
     const cli = spawnCli(viaResume ? ["resume", p.app, "--yes"] : args, {
       cwd: p.root,
       env: {
         ...p.env,
         ...o.env,
-        KUBECONTROL_FAILPOINTS: "*",
-        KUBECONTROL_FAILPOINTS_SKIP: hit.join(","),
-        ...(o.every ? { KUBECONTROL_FAILPOINTS_EVERY: `${o.every}:${o.seed}` } : {}),
+        ...(withTimer
+          ? {}
+          : {
+              KUBECONTROL_FAILPOINTS: "*",
+              KUBECONTROL_FAILPOINTS_SKIP: hit.join(","),
+              ...(o.every ? { KUBECONTROL_FAILPOINTS_EVERY: `${o.every}:${o.seed}` } : {}),
+            }),
       },
       accessKeyId: testAccessKeyId(),
     });
@@ -111,6 +120,11 @@ export async function crashMatrix(p: E2eProject, args: string[], o: CrashOptions
     }
     if (r.status !== 0)
       throw finding(args, `the run after ${hit.length} kill(s) (${hit.join(" ")}) failed`, r);
+    if (viaResume && /nothing to resume/.test(r.stderr)) {
+      resumes--;
+      nothingToResume = true;
+      continue;
+    }
     break;
   }
   const last = await p.kubecontrol(args, { env: o.env });

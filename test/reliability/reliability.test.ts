@@ -42,7 +42,7 @@ describe("the reliability harness, short form", () => {
       const row = await crashMatrix(p, args, {
         seed: SEED,
         randomKills: 1,
-        randomWithinMs: 6_000,
+        randomWithinMs: 3_000,
         every: 12,
         resume: true,
       });

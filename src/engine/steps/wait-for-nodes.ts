@@ -85,7 +85,8 @@ export function nodesWaitingFor(state: PoolNodes[]): string | undefined {
     .join("; ");
 }
 
-function evidence(state: PoolNodes[]): string {
+/** What each pool short of Ready nodes has, for the timeout's message. */
+export function nodesEvidence(state: PoolNodes[]): string {
   return state
     .filter((s) => s.ready < s.wanted)
     .map(
@@ -171,7 +172,7 @@ export function waitForNodesStep(
         if (!(err instanceof KubecontrolError) || err.code !== "TIMEOUT" || !last) throw err;
         throw new KubecontrolError(
           "TIMEOUT",
-          `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${evidence(last)}`,
+          `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${nodesEvidence(last)}`,
           {
             cause: err,
             retryable: true,
