@@ -65,8 +65,11 @@ export async function createControlPlane(
   await writeFile(webhookFile, webhookKubeconfig(`${host.webhookBaseUrl}/${encodeURIComponent(name)}`));
   const configFile = `${dir}/kwokctl.yaml`;
   // kwokctl scans for free ports downward from 32767 in each process, so two clusters created at
-  // once pick the same ones; ports the kernel hands out are distinct.
-  const [apiserverPort, etcdPort, etcdPeerPort, kwokPort] = await freePorts(4);
+  // once pick the same ones; ports the kernel hands out are distinct. That goes for the scheduler
+  // and the controller manager too: one that loses the race for its port exits, and the cluster
+  // then never schedules a pod (or never makes its default ServiceAccount).
+  const [apiserverPort, etcdPort, etcdPeerPort, kwokPort, schedulerPort, controllerManagerPort] =
+    await freePorts(6);
   const config = {
     binaries: binariesIn(host.binDir),
     webhookConfigFile: webhookFile,
@@ -105,6 +108,10 @@ export async function createControlPlane(
         String(etcdPort),
         "--controller-port",
         String(kwokPort),
+        "--kube-scheduler-port",
+        String(schedulerPort),
+        "--kube-controller-manager-port",
+        String(controllerManagerPort),
         "--wait",
         "60s",
       ],
