@@ -92,7 +92,8 @@ export function spawnCli(args: string[], o: SpawnOptions): { pid: number; done: 
   return { pid: child.pid ?? -1, done };
 }
 
-const READ_ONLY = /^(Describe|List|Get|BatchGet|BatchCheck)/;
+/** AWS operations that only read. */
+export const READ_ONLY = /^(Describe|List|Get|BatchGet|BatchCheck)/;
 
 /** The operations (`service:Operation`) the proxy saw from `accessKeyId` that change something. */
 export async function mutatingCalls(sbx: TestSandbox, accessKeyId: string): Promise<Record<string, number>> {

@@ -6,8 +6,8 @@ import type { LoggedCall } from "../../src/sandbox/proxy/call-log.js";
 import { loadApp } from "../../src/spec/loader.js";
 import { inventory } from "../aws/inventory.js";
 import type { E2eProject } from "../helpers/e2e-project.js";
-import { type CliRun, type HistoryRun, spawnCli } from "../helpers/e2e-runs.js";
-import { callCounts, testAccessKeyId } from "../helpers/sandbox.js";
+import { type CliRun, type HistoryRun, mutatingCalls, READ_ONLY, spawnCli } from "../helpers/e2e-runs.js";
+import { testAccessKeyId } from "../helpers/sandbox.js";
 
 /**
  * The reliability harness: the promises "a run can die anywhere and nothing is lost or leaked",
@@ -190,8 +190,6 @@ export interface Contender {
   run: CliRun;
 }
 
-const READ_ONLY = /^(Describe|List|Get|BatchGet|BatchCheck)/;
-
 /**
  * Starts every command at once (each under its own access key) and waits for them all. A
  * process acted when the proxy saw a request from its key that changes something.
@@ -208,8 +206,7 @@ export async function releaseTogether(
   const done = await Promise.all(started.map((s) => s.done));
   return Promise.all(
     done.map(async (run, i) => {
-      const calls = (await callCounts(p.sbx, keys[i]!)).calls;
-      const acted = Object.keys(calls).some((op) => !READ_ONLY.test(op.split(":")[1] ?? ""));
+      const acted = Object.keys(await mutatingCalls(p.sbx, keys[i]!)).length > 0;
       return { args: commands[i]!, status: run.status, acted, run };
     }),
   );

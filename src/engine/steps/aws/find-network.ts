@@ -103,14 +103,12 @@ export async function findNetwork(aws: Aws, network: Plan["network"]): Promise<N
       message: `EKS places no control plane in ${listed(unserved)}, and the other subnets are in fewer than two zones`,
       hint: "tag subnets in two zones EKS serves (aws eks: UnsupportedAvailabilityZoneException lists them)",
     });
+  const associated = (vpcs[0]!.CidrBlockAssociationSet ?? [])
+    .filter((a) => a.CidrBlockState?.State === "associated" && a.CidrBlock)
+    .map((a) => a.CidrBlock!);
   return {
     vpcId,
-    cidrBlocks: (() => {
-      const associated = (vpcs[0]!.CidrBlockAssociationSet ?? [])
-        .filter((a) => a.CidrBlockState?.State === "associated" && a.CidrBlock)
-        .map((a) => a.CidrBlock!);
-      return associated.length > 0 ? associated : [vpcs[0]!.CidrBlock!];
-    })(),
+    cidrBlocks: associated.length > 0 ? associated : [vpcs[0]!.CidrBlock!],
     publicSubnets: publicSubnets.map((s) => s.SubnetId!),
     privateSubnets: privateSubnets.map((s) => s.SubnetId!),
     zones: privateSubnets.map((s) => s.AvailabilityZone!),
