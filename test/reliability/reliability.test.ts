@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
+import { spawnCli } from "../helpers/e2e-runs.js";
 import { testAccessKeyId } from "../helpers/sandbox.js";
 import {
   accountFaults,
@@ -190,7 +191,9 @@ describe("an AWS storm", () => {
       const key = testAccessKeyId();
       await addFaults(p, stormRules(key, `${SEED}-${args[0]}`));
       try {
-        const r = await p.kubecontrol([...args], { accessKeyId: key });
+        // a run that hangs ends with its log, well inside the test's timeout
+        const r = await spawnCli([...args], { cwd: p.root, env: p.env, accessKeyId: key, timeoutMs: 150_000 })
+          .done;
         expect(r.status, r.stderr).toBe(0);
         const log = await callLog(p, key);
         const faults = accountFaults(log);
