@@ -54,6 +54,7 @@ def main(argv=None):
     import mend_ecr
     import mend_eks
     import mend_elbv2
+    import mend_route53
     import mend_ssm
     import mend_subnets
 
@@ -66,6 +67,7 @@ def main(argv=None):
     mend_ecr.apply()
     mend_elbv2.apply()
     mend_elbv2.set_loopback_base(args.state_dir)
+    mend_route53.apply()
     mend_subnets.apply()
     mend_ssm.apply(seed.read(seed_path).get("kubernetesVersions"))
 

@@ -6,6 +6,11 @@ import { assertOwnRecordSet, changeAndWait, rrType, zoneIdOf } from "./dns-recor
 import { awsStep, type StackEnv } from "./stack-env.js";
 
 const trim = (s: string | undefined) => (s ?? "").toLowerCase().replace(/\.$/, "");
+/**
+ * An alias target's name as compared: Route 53 reads an alias to an Application or Classic Load
+ * Balancer back as `dualstack.<name>`, which resolves to the same load balancer.
+ */
+const aliasName = (s: string | undefined) => trim(s).replace(/^dualstack\./, "");
 
 /** The colour's member of the weighted set as it should be, pointing at the colour's load balancer. */
 export function desiredSet(
@@ -33,7 +38,7 @@ export function same(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
     a.Weight === b.Weight &&
     (a.TTL ?? 0) === (b.TTL ?? 0) &&
     trim(a.ResourceRecords?.[0]?.Value) === trim(b.ResourceRecords?.[0]?.Value) &&
-    trim(a.AliasTarget?.DNSName) === trim(b.AliasTarget?.DNSName)
+    aliasName(a.AliasTarget?.DNSName) === aliasName(b.AliasTarget?.DNSName)
   );
 }
 
