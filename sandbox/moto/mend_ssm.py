@@ -12,17 +12,19 @@ from moto.ssm.models import Parameter, ParameterDict
 
 PREFIX = "/aws/service/eks/optimized-ami"
 VERSIONS = ["1.31", "1.32", "1.33", "1.34", "1.35"]
-ARCHES = {"x86_64": "x86_64", "arm64": "arm64"}
+# (architecture, variant) pairs EKS publishes for AL2023: plain, NVIDIA GPUs, AWS Neuron (x86 only).
+VARIANTS = [("x86_64", "standard"), ("arm64", "standard"), ("x86_64", "nvidia"), ("arm64", "nvidia"), ("x86_64", "neuron")]
 _original_check = ParameterDict._check_loading_status
 extra_versions = []
 
 
-def ami_id(region, version, arch):
-    """A stable AMI id per region, Kubernetes version and architecture."""
-    return "ami-" + hashlib.sha256(f"{region}/{version}/{arch}".encode()).hexdigest()[:17]
+def ami_id(region, version, arch, variant="standard"):
+    """A stable AMI id per region, Kubernetes version, architecture and variant."""
+    key = f"{region}/{version}/{arch}" + ("" if variant == "standard" else f"/{variant}")
+    return "ami-" + hashlib.sha256(key.encode()).hexdigest()[:17]
 
 
-def _register_ami(account_id, region, image_id, version, arch):
+def _register_ami(account_id, region, image_id, version, arch, variant):
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.amis import Ami
 
@@ -32,7 +34,7 @@ def _register_ami(account_id, region, image_id, version, arch):
     ec2.amis[image_id] = Ami(
         ec2,
         ami_id=image_id,
-        name=f"amazon-eks-node-al2023-{arch}-standard-{version}-v20251101",
+        name=f"amazon-eks-node-al2023-{arch}-{variant}-{version}-v20251101",
         description=f"EKS-optimized Kubernetes node based on Amazon Linux 2023, ({version}) {arch}",
         owner_id="602401143452",
         owner_alias="amazon",
@@ -47,10 +49,10 @@ def _register_ami(account_id, region, image_id, version, arch):
 
 def _load_eks_amis(store):
     for version in sorted(set(VERSIONS + extra_versions)):
-        for arch in ARCHES:
-            name = f"{PREFIX}/{version}/amazon-linux-2023/{arch}/standard/recommended/image_id"
-            image_id = ami_id(store.region_name, version, arch)
-            _register_ami(store.account_id, store.region_name, image_id, version, arch)
+        for arch, variant in VARIANTS:
+            name = f"{PREFIX}/{version}/amazon-linux-2023/{arch}/{variant}/recommended/image_id"
+            image_id = ami_id(store.region_name, version, arch, variant)
+            _register_ami(store.account_id, store.region_name, image_id, version, arch, variant)
             if not dict.__contains__(store, name):
                 dict.__setitem__(store, name, [
                     Parameter(

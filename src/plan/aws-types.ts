@@ -74,7 +74,7 @@ export type LaunchTemplate = Base<
   {
     pool: string;
     cluster: string;
-    /** SSM parameter that names the EKS-optimized AMI for this Kubernetes version and architecture. */
+    /** SSM parameter that names the EKS-optimized AMI for this Kubernetes version, architecture and variant. */
     amiParameter: string;
     arch: "x86_64" | "arm64";
     diskGiB: number;

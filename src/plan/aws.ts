@@ -1,3 +1,4 @@
+import { type Accelerator, instanceTypeAccelerator } from "../spec/primitives.js";
 import type { ResolvedKubeApp } from "../spec/resolve.js";
 import type {
   AccessEntry,
@@ -33,6 +34,14 @@ export const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/Amaz
  * still speaks TLS 1.0 and 1.1).
  */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * The EKS-optimized AL2023 variant a pool's nodes boot: `nvidia` or `neuron` for accelerated
+ * types (validation keeps a pool's types to one kind), `standard` otherwise.
+ */
+export function amiVariant(instanceTypes: readonly string[]): "standard" | Accelerator {
+  return instanceTypes.map(instanceTypeAccelerator).find((a) => a !== undefined) ?? "standard";
+}
 
 /** The desired AWS resources of one colour of an app, plus the app-scoped ones, in dependency order. */
 export function planAwsResources(
@@ -148,7 +157,7 @@ export function planAwsResources(
       properties: {
         pool,
         cluster: "eks-cluster/main",
-        amiParameter: `/aws/service/eks/optimized-ami/${app.cluster.kubernetesVersion}/amazon-linux-2023/${spec.arch}/standard/recommended/image_id`,
+        amiParameter: `/aws/service/eks/optimized-ami/${app.cluster.kubernetesVersion}/amazon-linux-2023/${spec.arch}/${amiVariant(spec.instanceTypes)}/recommended/image_id`,
         arch: spec.arch,
         diskGiB: spec.diskGiB,
         instanceProfile: "iam-instance-profile/node",

@@ -52,6 +52,24 @@ export function instanceTypeArch(type: string): "arm64" | "x86_64" | undefined {
   return "x86_64";
 }
 
+/** The EKS-optimized AMI variant an accelerated instance family needs. */
+export type Accelerator = "nvidia" | "neuron";
+
+/**
+ * The accelerator an instance type carries, by family: NVIDIA GPUs (p, g and gr families; g4ad
+ * has AMD GPUs, which no EKS AMI variant serves), AWS Inferentia and Trainium (inf, trn, served
+ * by the Neuron variant). Undefined for plain types.
+ */
+export function instanceTypeAccelerator(type: string): Accelerator | undefined {
+  const m = INSTANCE_TYPE.exec(type);
+  if (!m) return undefined;
+  const [, family, , attributes] = m;
+  if (family === "inf" || family === "trn") return "neuron";
+  if ((family === "p" || family === "g" || family === "gr") && !(attributes ?? "").includes("a"))
+    return "nvidia";
+  return undefined;
+}
+
 /** Kubernetes CPU quantity: millicores or decimal cores. */
 export const CPU_QUANTITY = /^(\d+m|\d+(\.\d{1,3})?)$/;
 /** Kubernetes memory quantity with a binary or decimal suffix. */

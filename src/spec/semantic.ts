@@ -1,5 +1,5 @@
 import { kubeletRefusesLabel } from "./kubelet-labels.js";
-import { instanceTypeArch, nearest } from "./primitives.js";
+import { instanceTypeAccelerator, instanceTypeArch, nearest } from "./primitives.js";
 import type { KubeAppParsed } from "./schema.js";
 
 /** A problem found in a spec: where (field path), what was expected, what was found, what to do. */
@@ -87,6 +87,17 @@ function checkPools(app: KubeAppParsed, add: Add): void {
         );
       }
     });
+    const accelerated = pool.instanceTypes.map((type) => instanceTypeAccelerator(type) ?? "plain");
+    const first = accelerated[0];
+    const other = accelerated.findIndex((kind) => kind !== first);
+    if (first !== undefined && other >= 0) {
+      const what = (kind: string) => (kind === "plain" ? "a type without accelerators" : `a ${kind} type`);
+      add(
+        [...at, "instanceTypes", other],
+        `expected every instance type of a pool to need the same node image, found "${pool.instanceTypes[0]}" (${what(first)}) and "${pool.instanceTypes[other]}" (${what(accelerated[other]!)})`,
+        "put accelerated types in a pool of their own: each pool has one node image (standard, nvidia or neuron)",
+      );
+    }
     for (const key of Object.keys(pool.labels)) {
       const refused = kubeletRefusesLabel(key);
       if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p)))

@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { POOL_LABEL, TAG, TLS_POLICY } from "../../src/plan/aws.js";
-import type { AutoScalingGroup, Listener, SecurityGroup, TargetGroup } from "../../src/plan/aws-types.js";
+import type {
+  AutoScalingGroup,
+  LaunchTemplate,
+  Listener,
+  SecurityGroup,
+  TargetGroup,
+} from "../../src/plan/aws-types.js";
 import { APP_LABEL } from "../../src/plan/kubernetes.js";
 import { NAME_LIMITS, resourceName } from "../../src/plan/names.js";
 import { planApp } from "../../src/plan/plan.js";
+import { instanceTypeAccelerator } from "../../src/spec/primitives.js";
 import { baseSpec, exampleApp, resolved } from "../helpers/apps.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -229,5 +236,36 @@ describe("the metrics agent", async () => {
       spec: { template: { spec: { nodeSelector: Record<string, string> } } };
     };
     expect(agent.spec.template.spec.nodeSelector[POOL_LABEL]).toBe("web");
+  });
+});
+
+describe("node images of accelerated pools", () => {
+  const parameterOf = (pool: Record<string, unknown>) => {
+    const spec = baseSpec();
+    const app = resolved({ ...spec, hardware: { web: { min: 1, max: 2, ...pool } as never } });
+    const lt = planApp({ app, colour: "blue", version: SHA }).aws.find((r) => r.kind === "launch-template");
+    return (lt as LaunchTemplate).properties.amiParameter;
+  };
+
+  it("boots NVIDIA types on the nvidia variant, Inferentia and Trainium on neuron, others on standard", () => {
+    expect(parameterOf({ instanceTypes: ["g5.xlarge", "p4d.24xlarge"] })).toMatch(
+      /\/x86_64\/nvidia\/recommended\/image_id$/,
+    );
+    expect(parameterOf({ instanceTypes: ["g5g.xlarge"], arch: "arm64" })).toMatch(
+      /\/arm64\/nvidia\/recommended\//,
+    );
+    expect(parameterOf({ instanceTypes: ["inf2.xlarge", "trn1.2xlarge"] })).toMatch(
+      /\/x86_64\/neuron\/recommended\//,
+    );
+    expect(parameterOf({ instanceTypes: ["m6i.large", "c6i.large"] })).toMatch(
+      /\/x86_64\/standard\/recommended\//,
+    );
+  });
+
+  it("treats AMD GPU and plain families sharing a letter as plain", () => {
+    expect(instanceTypeAccelerator("g4ad.xlarge")).toBeUndefined();
+    expect(instanceTypeAccelerator("m6g.large")).toBeUndefined();
+    expect(instanceTypeAccelerator("gr6.4xlarge")).toBe("nvidia");
+    expect(instanceTypeAccelerator("trn1n.32xlarge")).toBe("neuron");
   });
 });

@@ -89,23 +89,23 @@ describe("the seeded account", () => {
     expect(Object.keys(JSON.parse(secret.SecretString!))).toContain("password");
   });
 
-  it("has the EKS-optimized AMI parameters for every supported version and both architectures", async () => {
+  it("has the EKS-optimized AMI parameters for every supported version, architecture and variant", async () => {
     const ssm = new SSMClient(config);
+    const ec2 = new EC2Client(config);
+    const variants = ["x86_64/standard", "arm64/standard", "x86_64/nvidia", "arm64/nvidia", "x86_64/neuron"];
     for (const version of ["1.31", "1.32", "1.33", "1.34", "1.35"]) {
-      for (const arch of ["x86_64", "arm64"]) {
-        const name = `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${arch}/standard/recommended/image_id`;
+      for (const variant of variants) {
+        const name = `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${variant}/recommended/image_id`;
         const value = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
         expect(value).toMatch(/^ami-[0-9a-f]{17}$/);
+        const image = await ec2.send(new DescribeImagesCommand({ ImageIds: [value!] }));
+        expect(image.Images?.[0]?.Name).toContain(`-${variant.replace("/", "-")}-${version}-`);
       }
     }
     const byPath = await ssm.send(
       new GetParametersByPathCommand({ Path: "/aws/service/eks/optimized-ami/1.34", Recursive: true }),
     );
-    expect(byPath.Parameters?.length).toBe(2);
-    const image = await new EC2Client(config).send(
-      new DescribeImagesCommand({ ImageIds: [byPath.Parameters![0]!.Value!] }),
-    );
-    expect(image.Images?.[0]?.Name).toMatch(/^amazon-eks-node-al2023-/);
+    expect(byPath.Parameters?.length).toBe(5);
   });
 });
 
