@@ -22,6 +22,9 @@ DEFAULTS = {
     # True once part 2 serves load balancers: each new load balancer's DNSName is a loopback
     # address of its own (127.a.b.n, a range per sandbox directory) instead of moto's unresolvable amazonaws.com name.
     "loadBalancerLoopback": False,
+    # Seconds before a new IAM role can be assumed by a service (CodeBuild refuses a project
+    # naming a younger role): AWS takes seconds to a minute to propagate IAM changes.
+    "iamPropagationSeconds": 2.0,
 }
 
 _lock = threading.Lock()

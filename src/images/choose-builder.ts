@@ -34,6 +34,9 @@ export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSetti
     return codeBuildBuilder({
       api: await sdkCodeBuildApi(settings.aws),
       ensureServiceRole: (name, signal) => ensureImageBuildRole(name, app.owner, settings.aws, signal),
+      ...(app.image.codeBuild?.sourceCredentials
+        ? { sourceCredentials: app.image.codeBuild.sourceCredentials }
+        : {}),
     });
   }
   const { buildahBuilder } = await import("./buildah-builder.js");

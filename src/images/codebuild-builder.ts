@@ -1,4 +1,6 @@
-import type { Build, CreateProjectInput } from "@aws-sdk/client-codebuild";
+import type { Build, CreateProjectInput, SourceAuth } from "@aws-sdk/client-codebuild";
+import { stringify } from "yaml";
+import { hasCode } from "../aws/errors.js";
 import { waitUntil } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
 import { resourceName } from "../plan/names.js";
@@ -16,6 +18,13 @@ export interface CodeBuildOptions {
    * (src/images/image-build-role.ts); without it the role must already be there.
    */
   ensureServiceRole?: (app: string, signal?: AbortSignal) => Promise<string>;
+  /**
+   * How CodeBuild reads a private repository: the ARN of a CodeConnections connection, or of a
+   * Secrets Manager secret holding a token (the spec's `image.codeBuild.sourceCredentials`).
+   */
+  sourceCredentials?: string;
+  /** How long CreateProject may wait for IAM to let CodeBuild assume a new role (default 2 min). */
+  rolePropagationMs?: number;
   /** How long to follow a build before giving up on it (it keeps running in CodeBuild). */
   timeoutMs?: number;
   pollInitialMs?: number;
@@ -108,18 +117,62 @@ async function ensureProject(o: CodeBuildOptions, req: BuildRequest, name: strin
   }
   if (!existing) {
     req.progress(`codebuild: creating project ${name}`);
-    await o.api.createProject(desired);
+    await onceRoleAssumable(o, req, desired.serviceRole, () => o.api.createProject(desired));
     return;
   }
   const drifted =
     existing.source?.location !== desired.source.location ||
     existing.source?.buildspec !== desired.source.buildspec ||
+    existing.source?.auth?.type !== desired.source.auth?.type ||
+    existing.source?.auth?.resource !== desired.source.auth?.resource ||
     existing.environment?.image !== desired.environment.image ||
     existing.serviceRole !== desired.serviceRole;
   if (drifted) {
     req.progress(`codebuild: updating project ${name}`);
-    await o.api.updateProject(desired);
+    await onceRoleAssumable(o, req, desired.serviceRole, () => o.api.updateProject(desired));
   }
+}
+
+/**
+ * Runs a project change, trying again while CodeBuild answers that it may not assume the service
+ * role: a role made a moment ago (ensureServiceRole) takes seconds to a minute to reach CodeBuild.
+ */
+async function onceRoleAssumable(
+  o: CodeBuildOptions,
+  req: BuildRequest,
+  role: string | undefined,
+  change: () => Promise<void>,
+): Promise<void> {
+  const refused = (err: unknown) =>
+    hasCode(err, "InvalidInputException") && /not authorized to perform:? sts:AssumeRole/i.test(String(err));
+  let told = false;
+  await waitUntil(
+    async () => {
+      try {
+        await change();
+        return { done: true, value: undefined };
+      } catch (err) {
+        if (!refused(err)) throw err;
+        if (!told) req.progress(`codebuild: waiting for IAM to let CodeBuild assume ${role}`);
+        told = true;
+        return { done: false, state: `CodeBuild may not assume ${role} yet` };
+      }
+    },
+    {
+      what: `CodeBuild to be allowed to assume ${role}`,
+      timeoutMs: o.rolePropagationMs ?? 120_000,
+      initialDelayMs: 1000,
+      maxDelayMs: 10_000,
+      ...(req.signal ? { signal: req.signal } : {}),
+    },
+  ).catch((err: unknown) => {
+    if (err instanceof KubecontrolError && err.code === "TIMEOUT")
+      throw new KubecontrolError("PRECONDITION", `CodeBuild may not assume the build role ${role}`, {
+        hint: "the role must exist and trust codebuild.amazonaws.com (sts:AssumeRole); IAM changes can take a minute to reach CodeBuild, so run the command again",
+        cause: err,
+      });
+    throw err;
+  });
 }
 
 function projectDefinition(
@@ -139,14 +192,27 @@ function projectDefinition(
       },
     );
   }
+  const location = splitRemote(req.remote).url;
+  const https = httpsForm(location);
+  if (https !== undefined) {
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `CodeBuild cannot fetch ${req.app}'s source over SSH (${location})`,
+      {
+        hint: `give the source as ${https}${o.sourceCredentials ? "" : " (a private repository also needs image.codeBuild.sourceCredentials)"}, or use builder: buildah`,
+      },
+    );
+  }
   return {
     name,
     description: `kubecontrol image builds of ${req.app}`,
-    // Credentials never go into the project (AWS keeps its source location, and shows it).
+    // Credentials never go into the project (AWS keeps its source location, and shows it): a
+    // private repository is read through a connection or a secret the project names.
     source: {
       type: sourceType(req.remote),
-      location: splitRemote(req.remote).url,
+      location,
       buildspec: buildspec(req),
+      ...(o.sourceCredentials ? { auth: sourceAuth(o.sourceCredentials) } : {}),
     },
     artifacts: { type: "NO_ARTIFACTS" },
     environment: {
@@ -165,33 +231,56 @@ function projectDefinition(
   };
 }
 
-/** The buildspec: log in to ECR, build at the context, push, export the pushed digest. */
-function buildspec(req: BuildRequest): string {
+/**
+ * The buildspec: log in to ECR, build at the context, push, export the pushed digest. Built as
+ * data and written by a YAML library, so a build argument with `: `, `#` or a newline stays one
+ * argument of one command; each value is quoted for the shell that runs the command.
+ */
+export function buildspec(req: Pick<BuildRequest, "context" | "dockerfile" | "buildArgs">): string {
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  const ctx = q(req.context);
-  const file = q(`${req.context}/${req.dockerfile}`);
-  const args = Object.entries(req.buildArgs)
-    .map(([k, v]) => ` --build-arg ${q(`${k}=${v}`)}`)
-    .join("");
-  return [
-    "version: 0.2",
-    "env:",
-    "  exported-variables: [IMAGE_DIGEST]",
-    "phases:",
-    "  pre_build:",
-    "    commands:",
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-    '      - aws ecr get-login-password | docker login --username AWS --password-stdin "${IMAGE_URI%%/*}"',
-    "  build:",
-    "    on-failure: ABORT",
-    "    commands:",
-    `      - docker build -f ${file} -t "$IMAGE_URI:$IMAGE_TAG"${args} ${ctx}`,
-    "  post_build:",
-    "    commands:",
-    '      - docker push "$IMAGE_URI:$IMAGE_TAG"',
-    `      - IMAGE_DIGEST=$(docker inspect --format '{{index .RepoDigests 0}}' "$IMAGE_URI:$IMAGE_TAG" | cut -d@ -f2)`,
-    "",
-  ].join("\n");
+  const args = Object.entries(req.buildArgs).map(([k, v]) => ` --build-arg ${q(`${k}=${v}`)}`);
+  const spec = {
+    version: 0.2,
+    env: { "exported-variables": ["IMAGE_DIGEST"] },
+    phases: {
+      pre_build: {
+        commands: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+          'aws ecr get-login-password | docker login --username AWS --password-stdin "${IMAGE_URI%%/*}"',
+        ],
+      },
+      build: {
+        "on-failure": "ABORT",
+        commands: [
+          `docker build -f ${q(`${req.context}/${req.dockerfile}`)} -t "$IMAGE_URI:$IMAGE_TAG"${args.join("")} ${q(req.context)}`,
+        ],
+      },
+      post_build: {
+        commands: [
+          'docker push "$IMAGE_URI:$IMAGE_TAG"',
+          `IMAGE_DIGEST=$(docker inspect --format '{{index .RepoDigests 0}}' "$IMAGE_URI:$IMAGE_TAG" | cut -d@ -f2)`,
+        ],
+      },
+    },
+  };
+  return stringify(spec, { lineWidth: 0 });
+}
+
+/** The https form of an SSH git remote (`git@host:path`, `ssh://[user@]host[:port]/path`); undefined for others. */
+export function httpsForm(remote: string): string | undefined {
+  const url = /^(?:ssh|git\+ssh):\/\/(?:[^@/]+@)?([^:/]+)(?::\d+)?\/(.+)$/i.exec(remote);
+  if (url) return `https://${url[1]}/${url[2]}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) return undefined;
+  const scp = /^(?:[^@/]+@)?([^:/]+):\/*(.+)$/.exec(remote);
+  return scp ? `https://${scp[1]}/${scp[2]}` : undefined;
+}
+
+/** The project's source auth for a connection or secret ARN. */
+function sourceAuth(arn: string): SourceAuth {
+  return {
+    type: /^arn:[^:]+:secretsmanager:/.test(arn) ? "SECRETS_MANAGER" : "CODECONNECTIONS",
+    resource: arn,
+  };
 }
 
 function sourceType(remote: string): "GITHUB" | "BITBUCKET" | "CODECOMMIT" | "GITLAB" {

@@ -326,6 +326,18 @@ export const kubeAppSchema = z.strictObject({
       .default({ path: "." }),
     builder: z.enum(["buildah", "codebuild"], { error: "expected buildah or codebuild" }).optional(),
     buildArgs: stringMap("build argument").default({}),
+    codeBuild: z
+      .strictObject({
+        /** How CodeBuild reads a private repository: a connection, or a secret holding a token. */
+        sourceCredentials: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+            { error: "expected the ARN of a CodeConnections connection or of a Secrets Manager secret" },
+          )
+          .optional(),
+      })
+      .optional(),
   }),
   components: z
     .record(label("a component name", 40), component, { error: "expected an object of components" })

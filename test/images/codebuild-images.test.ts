@@ -1,10 +1,17 @@
 import { execFileSync } from "node:child_process";
 import type { Build, CreateProjectInput, Project } from "@aws-sdk/client-codebuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import type { KubecontrolError } from "../../src/errors.js";
 import { builderName } from "../../src/images/choose-builder.js";
 import { type CodeBuildApi, sdkCodeBuildApi } from "../../src/images/codebuild-api.js";
-import { codeBuildBuilder, codeBuildProjectName } from "../../src/images/codebuild-builder.js";
+import {
+  buildspec,
+  type CodeBuildOptions,
+  codeBuildBuilder,
+  codeBuildProjectName,
+  httpsForm,
+} from "../../src/images/codebuild-builder.js";
 import { ensureImage } from "../../src/images/ensure-image.js";
 import { ensureImageBuildRole } from "../../src/images/image-build-role.js";
 import { awsCli } from "../aws/stack-fixture.js";
@@ -30,24 +37,35 @@ beforeAll(async () => {
 
 afterAll(() => project?.dispose());
 
-function ensureWith(api: CodeBuildApi, version: string, progress: string[] = [], timeoutMs?: number) {
+/** Ensures the image of the app `<repository>-app` with CodeBuild through `api`, as a deploy would. */
+function ensureWith(
+  api: CodeBuildApi,
+  version: string,
+  progress: string[] = [],
+  o: Partial<CodeBuildOptions> = {},
+) {
   return ensureImage({
     app: { ...project.app, name: `${project.repository}-app` },
     projectRoot: project.root,
     version,
     stateDir: project.stateDir,
     ecr: project.ecr,
-    builder: async () =>
-      codeBuildBuilder({ api, pollInitialMs: 20, pollMaxMs: 50, ...(timeoutMs ? { timeoutMs } : {}) }),
+    builder: async () => codeBuildBuilder({ api, pollInitialMs: 20, pollMaxMs: 50, ...o }),
     progress: (m) => progress.push(m),
   });
 }
+
+/** Makes (or finds) the app's build role in the sandbox, as the CodeBuild builder of a deploy does. */
+const ensureRole = (app: string, signal?: AbortSignal) =>
+  ensureImageBuildRole(app, "team-test", project.aws, signal);
 
 describe("images built by CodeBuild, against moto", () => {
   it("given a missing image, when built, then the app's project builds at the commit, and a build that pushed nothing fails", async () => {
     const api = await sdkCodeBuildApi(project.aws);
     const progress: string[] = [];
-    const err = await ensureWith(api, project.initialCommit, progress).catch((e: unknown) => e);
+    const err = await ensureWith(api, project.initialCommit, progress, {
+      ensureServiceRole: ensureRole,
+    }).catch((e: unknown) => e);
     // moto reports SUCCEEDED on the first poll and builds nothing: ECR, checked after, has no image.
     expect((err as KubecontrolError).code).toBe("STEP_FAILED");
     expect((err as KubecontrolError).message).toContain("codebuild reported success but ECR has no image");
@@ -60,15 +78,113 @@ describe("images built by CodeBuild, against moto", () => {
     expect(build?.sourceVersion).toBe(project.initialCommit);
     expect(build?.buildStatus).toBe("SUCCEEDED");
     expect(progress).toContain(`codebuild: creating project ${name}`);
+    // the role was made a moment before: CodeBuild may not assume it until IAM has caught up
+    expect(
+      progress.filter((m) => m.startsWith("codebuild: waiting for IAM to let CodeBuild assume")),
+    ).toHaveLength(1);
     expect(progress).toContain("codebuild: BUILD SUCCEEDED");
   });
 
   it("given the project exists, when built again, then it is adopted, not created twice", async () => {
     const api = await sdkCodeBuildApi(project.aws);
     const progress: string[] = [];
-    await ensureWith(api, project.initialCommit, progress).catch(() => undefined);
+    await ensureWith(api, project.initialCommit, progress, { ensureServiceRole: ensureRole }).catch(
+      () => undefined,
+    );
     expect(progress.some((m) => m.startsWith("codebuild: creating project"))).toBe(false);
     expect(progress.some((m) => m.startsWith("codebuild: started build"))).toBe(true);
+  });
+
+  it("given source credentials, then the project reads the repository with them (the project is updated)", async () => {
+    const api = await sdkCodeBuildApi(project.aws);
+    const secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf";
+    const progress: string[] = [];
+    await ensureWith(api, project.initialCommit, progress, {
+      ensureServiceRole: ensureRole,
+      sourceCredentials: secret,
+    }).catch(() => undefined);
+    const name = codeBuildProjectName(`${project.repository}-app`);
+    expect(progress).toContain(`codebuild: updating project ${name}`);
+    const made = (await api.getProject(name)) as Project;
+    expect(made.source?.auth).toEqual({ type: "SECRETS_MANAGER", resource: secret });
+    expect(made.source?.location).toBe("https://github.com/example/hello.git");
+  });
+});
+
+describe("the project's source", () => {
+  it("refuses an SSH remote before any CodeBuild call, giving its https form", async () => {
+    const { api, calls } = standInCodeBuild([{ buildStatus: "SUCCEEDED" }]);
+    const err = (await codeBuildBuilder({ api, serviceRole: "arn:aws:iam::123456789012:role/build" })
+      .build({
+        app: "private",
+        repository: {
+          name: "private",
+          uri: "127.0.0.1:1/private",
+          accountId: "123456789012",
+          region: "us-east-1",
+        },
+        commit: project.initialCommit,
+        gitDir: project.root,
+        remote: "git@github.com:example/private.git",
+        context: ".",
+        dockerfile: "Dockerfile",
+        buildArgs: {},
+        registryAuth: () => Promise.reject(new Error("not needed")),
+        progress: () => {},
+      })
+      .catch((e: unknown) => e)) as KubecontrolError;
+    expect(err.code).toBe("PRECONDITION");
+    expect(err.message).toContain("over SSH (git@github.com:example/private.git)");
+    expect(err.hint).toContain("https://github.com/example/private.git");
+    expect(calls).toEqual({ startBuild: 0, createProject: 0 });
+  });
+
+  it("knows the https form of each SSH form, and none for others", () => {
+    expect(httpsForm("git@github.com:example/hello.git")).toBe("https://github.com/example/hello.git");
+    expect(httpsForm("ssh://git@gitlab.com:2222/group/sub/app.git")).toBe(
+      "https://gitlab.com/group/sub/app.git",
+    );
+    expect(httpsForm("git+ssh://bitbucket.org/team/app")).toBe("https://bitbucket.org/team/app");
+    expect(httpsForm("https://github.com/example/hello.git")).toBeUndefined();
+    expect(httpsForm("/srv/git/hello.git")).toBeUndefined();
+  });
+});
+
+describe("the buildspec", () => {
+  it("keeps a build argument with ': ', '#', a quote or a newline one argument of one command", () => {
+    const buildArgs = {
+      PLAIN: "1",
+      COLON: "a: b",
+      HASH: "x # not a comment",
+      QUOTE: "it's",
+      LINES: "one\ntwo",
+    };
+    const spec = parse(buildspec({ context: "apps/hello", dockerfile: "Dockerfile", buildArgs })) as {
+      version: number;
+      phases: Record<string, { commands: string[] }>;
+    };
+    expect(spec.version).toBe(0.2);
+    const commands = spec.phases.build!.commands;
+    expect(commands).toHaveLength(1);
+    // what the shell CodeBuild runs the command with hands to docker, one argument per line
+    const argv = execFileSync(
+      "sh",
+      ["-c", `docker() { printf '<%s>\\n' "$@"; }; IMAGE_URI=r IMAGE_TAG=t; ${commands[0]}`],
+      { encoding: "utf8" },
+    );
+    expect(argv).toBe(
+      [
+        "build",
+        "-f",
+        "apps/hello/Dockerfile",
+        "-t",
+        "r:t",
+        ...Object.entries(buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+        "apps/hello",
+      ]
+        .map((a) => `<${a}>\n`)
+        .join(""),
+    );
   });
 });
 
@@ -188,7 +304,7 @@ describe("images built by CodeBuild, failures (stand-in for CodeBuild)", () => {
 
   it("given a build that outlasts the wait, then it fails with TIMEOUT saying it keeps running", async () => {
     const { api } = standInCodeBuild([{ buildStatus: "IN_PROGRESS", currentPhase: "BUILD" }]);
-    const err = (await ensureWith(api, project.initialCommit, [], 300).catch(
+    const err = (await ensureWith(api, project.initialCommit, [], { timeoutMs: 300 }).catch(
       (e: unknown) => e,
     )) as KubecontrolError;
     expect(err.code).toBe("TIMEOUT");
