@@ -42,6 +42,18 @@ const TRUST = JSON.stringify({
   ],
 });
 
+/** Runs `call` until it succeeds, for at most 20 s. */
+async function sandboxRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let deadline = Date.now() + 20_000; ; ) {
+    try {
+      return await call();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 beforeAll(async () => {
   project = await e2eProject("gone");
   ({ sbx, app } = project);
@@ -51,22 +63,6 @@ beforeAll(async () => {
   // What other tools made for the app: the CodeBuild project the CodeBuild builder makes, and a
   // build role tagged for the app with an inline policy; and a role under the app's name prefix
   // tagged for another app, which must survive.
-  await cli([
-    "codebuild",
-    "create-project",
-    "--name",
-    `kc-${app}-image`,
-    "--source",
-    "type=GITHUB,location=https://github.com/example/hello.git,buildspec=version: 0.2",
-    "--artifacts",
-    "type=NO_ARTIFACTS",
-    "--environment",
-    "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
-    "--service-role",
-    `arn:aws:iam::123456789012:role/kc-${app}-image-build`,
-    "--tags",
-    `key=kubecontrol:app,value=${app}`,
-  ]);
   for (const [role, owner] of [
     [`kc-${app}-image-build`, app],
     [decoy(), `${app}-other`],
@@ -94,6 +90,25 @@ beforeAll(async () => {
       Statement: [{ Effect: "Allow", Action: "ecr:*", Resource: "*" }],
     }),
   ]);
+  // CodeBuild may assume a new role only once IAM has caught up (the sandbox's iamPropagationSeconds).
+  await sandboxRetry(() =>
+    cli([
+      "codebuild",
+      "create-project",
+      "--name",
+      `kc-${app}-image`,
+      "--source",
+      "type=GITHUB,location=https://github.com/example/hello.git,buildspec=version: 0.2",
+      "--artifacts",
+      "type=NO_ARTIFACTS",
+      "--environment",
+      "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
+      "--service-role",
+      `arn:aws:iam::123456789012:role/kc-${app}-image-build`,
+      "--tags",
+      `key=kubecontrol:app,value=${app}`,
+    ]),
+  );
 }, 240_000);
 
 afterAll(async () => {
