@@ -54,6 +54,7 @@ def main(argv=None):
     import mend_ecr
     import mend_eks
     import mend_elbv2
+    import mend_quotas
     import mend_ssm
     import mend_subnets
 
@@ -67,6 +68,7 @@ def main(argv=None):
     mend_elbv2.apply()
     mend_elbv2.set_loopback_base(args.state_dir)
     mend_subnets.apply()
+    mend_quotas.apply()  # after mend_subnets: wraps its CreateLoadBalancer and CreateCluster
     mend_ssm.apply(seed.read(seed_path).get("kubernetesVersions"))
 
     from moto.moto_api._internal.models import moto_api_backend
