@@ -12,9 +12,11 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { toAwsError } from "../../src/aws/errors.js";
 import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
 import { scalingEvidence } from "../../src/engine/steps/wait-for-nodes.js";
 import { KubecontrolError } from "../../src/errors.js";
+import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";
 import { sandboxDown } from "../../src/sandbox/lifecycle.js";
 import { sandboxAt, sdkConfig, type TestSandbox, uniqueName } from "../helpers/sandbox.js";
@@ -129,6 +131,38 @@ describe("preflight reads the quotas a deployment would reach", () => {
       ["spotVcpus", 10],
     ]);
     expect(report.quotas.find((q) => q.key === "alb")!.limit).toBe(50);
+  });
+});
+
+describe("a caller that may not read Service Quotas", () => {
+  it("is not refused: each quota is skipped with a warning naming it and what it would need", async () => {
+    // Given credentials without servicequotas:GetServiceQuota (the proxy cannot answer
+    // AccessDenied, so the quota client alone is replaced, and throws as the SDK would)
+    await setQuotas({ "L-1216C47A": 0 });
+    const app = await uniqueWebapp();
+    const t = testAws(sbx);
+    const denied = Object.assign(
+      new Error("User is not authorized to perform servicequotas:GetServiceQuota"),
+      {
+        name: "AccessDeniedException",
+        $metadata: { httpStatusCode: 400 },
+      },
+    );
+    t.aws.quotas.quota = async () => {
+      throw toAwsError(denied, "servicequotas", "GetServiceQuota", "quota");
+    };
+    const events: KubecontrolEvent[] = [];
+
+    // When preflight runs
+    const report = await preflightAws(planFor(app), t.aws, app, (e) => events.push(e));
+
+    // Then it passes, and says which quotas it could not check
+    expect(report.quotas).toEqual([]);
+    expect(report.notes).toHaveLength(4);
+    const warnings = events.flatMap((e) => (e.type === "log" && e.level === "warn" ? [e.message] : []));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^quota ec2 L-1216C47A .* not checked: .* needs 4 more$/),
+    );
   });
 });
 

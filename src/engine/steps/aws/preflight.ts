@@ -1,5 +1,6 @@
 import type { Aws } from "../../../aws/create-aws.js";
 import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
+import type { EventSink } from "../../../io/events.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../../spec/resolve.js";
 import { deployerPrincipal } from "../../workflows/deployer-access.js";
@@ -37,9 +38,14 @@ function describe(err: unknown): string {
  * envFromSecrets reads (each exists and holds every referenced JSON key; a value is read to
  * look for its keys and never reported), and the quotas the colour would pass (load balancers,
  * EKS clusters, on-demand and spot vCPUs: in use plus what the plan adds, over the limit).
- * Throws PREFLIGHT_FAILED listing every problem.
+ * Throws PREFLIGHT_FAILED listing every problem; what it could not check is emitted as a warning.
  */
-export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp): Promise<PreflightReport> {
+export async function preflightAws(
+  plan: Plan,
+  aws: Aws,
+  app?: ResolvedKubeApp,
+  emit?: EventSink,
+): Promise<PreflightReport> {
   const problems: PreflightProblem[] = [];
   const attempt = async <T>(check: string, hint: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -113,6 +119,7 @@ export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp):
   const quotas = await attempt("quotas", "check read access to EC2, ELB, EKS and Service Quotas", () =>
     checkQuotas(plan, aws),
   );
+  for (const message of quotas?.notes ?? []) emit?.({ type: "log", at: Date.now(), level: "warn", message });
   for (const u of exceeded(quotas?.uses ?? []))
     problems.push({ check: "quotas", message: describeUse(u), hint: increaseHint(u) });
   const deployerArn = await attempt(
