@@ -55,6 +55,7 @@ def main(argv=None):
     import mend_eks
     import mend_elbv2
     import mend_route53
+    import mend_quotas
     import mend_ssm
     import mend_subnets
 
@@ -69,6 +70,7 @@ def main(argv=None):
     mend_elbv2.set_loopback_base(args.state_dir)
     mend_route53.apply()
     mend_subnets.apply()
+    mend_quotas.apply()  # after mend_subnets: wraps its CreateLoadBalancer and CreateCluster
     mend_ssm.apply(seed.read(seed_path).get("kubernetesVersions"))
 
     from moto.moto_api._internal.models import moto_api_backend

@@ -4,14 +4,22 @@ moto 5.2.1 computes the spot/on-demand split with truncation and then launches o
 `on_demand + spot` instances rounded down (base 1, 25% above base, desired 3 gives 2), takes
 every instance's type from the launch template even when the policy's overrides name the
 types, never marks spot instances, puts every instance in the first subnet, and
-UpdateAutoScalingGroup without a MixedInstancesPolicy erases the stored one.
+UpdateAutoScalingGroup without a MixedInstancesPolicy erases the stored one. It records no
+scaling activities (DescribeScalingActivities answers an empty list); here each launch is one,
+Successful, or Failed with EC2's message when it would pass the vCPU quota (mend_quotas).
 """
 
 import copy
 import math
+import uuid
 
 from moto.autoscaling.models import ASG_NAME_TAG, FakeAutoScalingGroup, InstanceState
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.ec2.models.instances import Instance
+
+import mend_quotas
 
 
 def capacity_split(policy, desired):
@@ -77,7 +85,33 @@ def _pick_type(group, spot):
     return min(types, key=lambda t: used[t])
 
 
+def _record(group, status, description, message=None):
+    """A scaling activity of the group, newest first as DescribeScalingActivities lists them."""
+    now = utcnow()
+    activity = {
+        "ActivityId": str(uuid.uuid4()),
+        "AutoScalingGroupName": group.name,
+        "AutoScalingGroupARN": group.arn,
+        "Description": description,
+        "Cause": f"At {now:%Y-%m-%dT%H:%M:%SZ} an instance was started in response to a difference between desired and actual capacity.",
+        "StartTime": now,
+        "EndTime": now,
+        "StatusCode": status,
+        "Progress": 100,
+        "Details": "{}",
+    }
+    if message:
+        activity["StatusMessage"] = message
+    group.__dict__.setdefault("kc_activities", []).insert(0, activity)
+
+
 def _launch_one(group, spot):
+    instance_type = _pick_type(group, spot)
+    refusal = mend_quotas.vcpu_refusal(mend_quotas.ec2_for(group), instance_type, spot)
+    if refusal:
+        # As on AWS: the launch fails, the group stays short of its desired capacity.
+        _record(group, "Failed", "Launching a new EC2 instance.  Status Reason: " + refusal, refusal)
+        return
     tags = group.get_propagated_tags()
     tags[ASG_NAME_TAG] = group.name
     tags.update(group.instance_tags)
@@ -90,7 +124,7 @@ def _launch_one(group, spot):
         1,
         group.user_data,
         group.security_groups,
-        instance_type=_pick_type(group, spot),
+        instance_type=instance_type,
         tags={"instance": tags},
         placement=zone,
         launch_config=group.launch_config,
@@ -101,6 +135,7 @@ def _launch_one(group, spot):
         instance_market_options={"MarketType": "spot"} if spot else None,
     )
     for instance in reservation.instances:
+        _record(group, "Successful", f"Launching a new EC2 instance: {instance.id}")
         instance.autoscaling_group = group
         group.instance_states.append(
             InstanceState(instance, protected_from_scale_in=group.new_instances_protected_from_scale_in)
@@ -166,8 +201,19 @@ def update(self, *args, **kwargs):
     return _original_update(self, *args, **kwargs)
 
 
+def describe_scaling_activities(self):
+    name = self._get_param("AutoScalingGroupName")
+    ids = self._get_param("ActivityIds", [])
+    groups = self.autoscaling_backend.autoscaling_groups
+    activities = [a for g in groups.values() if not name or g.name == name for a in g.__dict__.get("kc_activities", [])]
+    if ids:
+        activities = [a for a in activities if a["ActivityId"] in ids]
+    return ActionResult({"Activities": activities[: int(self._get_param("MaxRecords") or 100)]})
+
+
 def apply():
     """Installs the Auto Scaling mends on moto's classes."""
+    AutoScalingResponse.describe_scaling_activities = describe_scaling_activities
     FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
     FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances
     FakeAutoScalingGroup.update = update

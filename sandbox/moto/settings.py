@@ -25,6 +25,9 @@ DEFAULTS = {
     # Seconds before a new IAM role can be assumed by a service (CodeBuild refuses a project
     # naming a younger role): AWS takes seconds to a minute to propagate IAM changes.
     "iamPropagationSeconds": 2.0,
+    # Quota code -> value: what Service Quotas' GetServiceQuota answers as applied, and what the
+    # sandbox enforces (mend_quotas). Empty: AWS's defaults.
+    "quotas": {},
 }
 
 _lock = threading.Lock()
@@ -54,6 +57,8 @@ def update(changes):
         elif key in ("requireControlPlane", "loadBalancerLoopback"):
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be true or false")
+        elif key == "quotas":
+            value = _quotas(value)
         elif key == "registryScheme":
             if value not in ("http", "https"):
                 raise ValueError("registryScheme must be http or https")
@@ -61,6 +66,23 @@ def update(changes):
             raise ValueError(f"{key} must be a string or null")
         clean[key] = value
     with _lock:
+        if "quotas" in clean:
+            # Merged per code; null drops an override.
+            merged = {**_values["quotas"], **clean["quotas"]}
+            clean["quotas"] = {k: v for k, v in merged.items() if v is not None}
         _values.update(clean)
         current = dict(_values)
     return current
+
+
+def _quotas(value):
+    if not isinstance(value, dict):
+        raise ValueError('quotas must be an object of quota codes to values, e.g. {"L-53DA6B97": 1}')
+    import mend_quotas  # here: mend_quotas reads these settings
+
+    for code, limit in value.items():
+        if code not in mend_quotas.QUOTAS:
+            raise ValueError(f"unknown quota {code!r}; the sandbox serves {', '.join(sorted(mend_quotas.QUOTAS))}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
+            raise ValueError(f"quotas.{code} must be a number >= 0, or null to restore the default")
+    return value

@@ -44,6 +44,16 @@ export class AutoScaling {
     );
   }
 
+  /** The group's most recent scaling activities, newest first (launches, with why one failed). */
+  async scalingActivities(name: string, max = 10): Promise<Sdk.Activity[]> {
+    return this.run("DescribeScalingActivities", `auto scaling group ${name}`, async (m, c) => {
+      const r = await c.send(
+        new m.DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: max }),
+      );
+      return r.Activities ?? [];
+    });
+  }
+
   /** Creates a group. */
   async createGroup(input: Sdk.CreateAutoScalingGroupCommandInput): Promise<void> {
     await this.runOnce("CreateAutoScalingGroup", `auto scaling group ${input.AutoScalingGroupName}`, (m, c) =>

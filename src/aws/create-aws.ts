@@ -7,6 +7,7 @@ import { Eks } from "./eks.js";
 import { Elbv2 } from "./elbv2.js";
 import { Iam } from "./iam.js";
 import { Route53 } from "./route53.js";
+import { ServiceQuotas } from "./service-quotas.js";
 
 export type { AwsOptions } from "./client-config.js";
 
@@ -24,6 +25,7 @@ export interface Aws {
   ssm: SsmApi;
   acm: AcmApi;
   secrets: SecretsApi;
+  quotas: ServiceQuotas;
 }
 
 /** Builds the AWS clients for one region; credentials and profile come from the SDK's chain. */
@@ -42,5 +44,6 @@ export function createAws(options: AwsOptions = {}): Aws {
     ssm: new SsmApi(options),
     acm: new AcmApi(options),
     secrets: new SecretsApi(options),
+    quotas: new ServiceQuotas(options),
   };
 }

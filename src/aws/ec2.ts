@@ -183,4 +183,32 @@ export class Ec2 {
       }),
     );
   }
+
+  /** Pending and running instances of the region (vCPU quotas count both). */
+  liveInstances(): Promise<Sdk.Instance[]> {
+    return this.run("DescribeInstances", "running instances", (m, c) =>
+      allPages(async (NextToken) => {
+        const r = await c.send(
+          new m.DescribeInstancesCommand({
+            Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }],
+            NextToken,
+          }),
+        );
+        return { items: r.Reservations?.flatMap((res) => res.Instances ?? []), next: r.NextToken };
+      }),
+    );
+  }
+
+  /** Default vCPUs of each instance type (VCpuInfo.DefaultVCpus). */
+  async vcpus(types: string[]): Promise<Map<string, number>> {
+    const infos = await this.run("DescribeInstanceTypes", `instance types ${types.join(", ")}`, (m, c) =>
+      allPages(async (NextToken) => {
+        const r = await c.send(
+          new m.DescribeInstanceTypesCommand({ InstanceTypes: types as Sdk._InstanceType[], NextToken }),
+        );
+        return { items: r.InstanceTypes, next: r.NextToken };
+      }),
+    );
+    return new Map(infos.map((t) => [t.InstanceType!, t.VCpuInfo?.DefaultVCpus ?? 0]));
+  }
 }

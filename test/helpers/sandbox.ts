@@ -44,14 +44,21 @@ const DIRS: Record<TestSandboxKind, string> = {
 
 /** Brings a test sandbox up (or finds it up), seeded from this repo's apps/, with EKS delays at 0. */
 export async function ensureTestSandbox(kind: TestSandboxKind = "sandbox"): Promise<TestSandbox> {
+  return sandboxAt(DIRS[kind], kind === "awsSandbox" ? ["moto", "proxy"] : undefined);
+}
+
+/**
+ * A sandbox in `dir` (brought up, or found up), seeded from this repo's apps/, with EKS delays
+ * at 0. A test that changes what the whole account sees (a lowered quota) runs AWS alone in a
+ * directory of its own, and stops it with sandboxDown.
+ */
+export async function sandboxAt(dir: string, only?: string[]): Promise<TestSandbox> {
   const region = "us-east-1";
   const { apps } = await loadApps(path.join(root, "apps"));
   const seed = seedRequirementsFromApps(
     apps.map((a) => a.app),
     defaultSeedRequirements(region),
   );
-  const dir = DIRS[kind];
-  const only = kind === "awsSandbox" ? ["moto", "proxy"] : undefined;
   const result = await sandboxUp({ dir, region, seed, only });
   const state = requireUp(dir);
   const motoUrl = state.components.moto!.address!;

@@ -78,6 +78,29 @@ Examples:
       ),
     );
 
+  sandbox
+    .command("quotas")
+    .description(
+      "lower (or restore) the quotas the sandbox's Service Quotas answers and enforces; shows those set",
+    )
+    .argument("[settings...]", "CODE=VALUE, or CODE=default")
+    .option("--dir <dir>", DIR_HELP)
+    .addHelpText(
+      "after",
+      `
+Codes: L-53DA6B97 (Application Load Balancers), L-69A177A2 (Network Load Balancers),
+L-1194D53C (EKS clusters), L-1216C47A (On-Demand standard vCPUs), L-34B43A08 (Spot standard vCPUs).
+
+Examples:
+  kubecontrol sandbox quotas L-53DA6B97=1 L-1216C47A=2   # preflight then refuses more
+  kubecontrol sandbox quotas L-53DA6B97=default          # back to AWS's default`,
+    )
+    .action(
+      action(async (cmd, settings: string[]) =>
+        (await import("./sandbox-quotas.js")).sandboxQuotasCommand(cmd, settings),
+      ),
+    );
+
   const faults = sandbox
     .command("faults")
     .description("show, add, replace or clear the proxy's fault rules")

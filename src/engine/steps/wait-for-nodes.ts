@@ -96,6 +96,29 @@ export function nodesEvidence(state: PoolNodes[]): string {
     .join("; ");
 }
 
+/**
+ * The groups' recent scaling activities that did not succeed, newest first: where AWS says why
+ * an instance was not launched (a vCPU quota, no spot capacity, a bad launch template). Empty
+ * when every recent launch succeeded; a failure to read them is said, never thrown over the timeout.
+ */
+export async function scalingEvidence(aws: Aws, groups: string[]): Promise<string> {
+  const lines = await Promise.all(
+    groups.map(async (group) => {
+      try {
+        const failed = (await aws.autoscaling.scalingActivities(group)).filter(
+          (a) => a.StatusCode !== "Successful",
+        );
+        return failed
+          .slice(0, 3)
+          .map((a) => `group ${group}: ${a.StatusCode}: ${a.StatusMessage ?? a.Description ?? ""}`.trim());
+      } catch (err) {
+        return [`group ${group}: scaling activities could not be read (${(err as Error).message})`];
+      }
+    }),
+  );
+  return lines.flat().join("; ");
+}
+
 /** Cluster errors while nodes join (access not yet in effect, API restarting) are waited out. */
 function transient(err: unknown): boolean {
   return err instanceof KubecontrolError && err.code === "KUBE";
@@ -170,9 +193,14 @@ export function waitForNodesStep(
         );
       } catch (err) {
         if (!(err instanceof KubecontrolError) || err.code !== "TIMEOUT" || !last) throw err;
+        const short = new Set(last.filter((s) => s.ready < s.wanted).map((s) => s.pool));
+        const activities = await scalingEvidence(
+          o.aws,
+          pools.filter((p) => short.has(p.pool)).map((p) => p.group),
+        );
         throw new KubecontrolError(
           "TIMEOUT",
-          `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${nodesEvidence(last)}`,
+          `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${nodesEvidence(last)}${activities ? `; scaling activities: ${activities}` : ""}`,
           {
             cause: err,
             retryable: true,

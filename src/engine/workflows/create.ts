@@ -62,7 +62,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   if (i.dryRun) {
     // Read-only: no lease, no record; preflight and every check, nothing applied.
     return readOnly(async () => {
-      const pre = await preflightAws(plan, i.aws, i.app);
+      const pre = await preflightAws(plan, i.aws, i.app, i.emit);
       await assertPlanOwned(i.aws, plan, plan.aws, {
         adopt: i.adopt === true,
         action: "adopt or change",
@@ -88,7 +88,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
       ...(i.adopt ? { options: { adopt: true } } : {}),
     }),
     async (run) => {
-      const pre = await preflightAws(plan, i.aws, i.app);
+      const pre = await preflightAws(plan, i.aws, i.app, i.emit);
       // Nothing is made while a resource with one of its names is not the app's.
       await assertPlanOwned(i.aws, plan, plan.aws, {
         adopt: i.adopt === true,

@@ -85,7 +85,8 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
     return readOnly(async () => {
       // Read-only: no lease, no record; preflight and every check, nothing applied.
       announce(i, first, commit);
-      const deployerArn = first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).deployerArn : "";
+      const deployerArn =
+        first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app, i.emit)).deployerArn : "";
       await assertUpdateOwned(i, first, plan);
       const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", deployerArn)), {
         concurrency: i.concurrency,
@@ -122,7 +123,8 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
           { hint: "run the same update again: it starts from what is live now" },
         );
       announce(i, d, commit);
-      const deployerArn = d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app)).deployerArn : "";
+      const deployerArn =
+        d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app, i.emit)).deployerArn : "";
       // Nothing is made or removed while a resource with one of its names is not the app's.
       await assertUpdateOwned(i, d, plan);
       const report = await run.runGraph(updateSteps(i, d, commit, run.runId, deployerArn), {

@@ -1,10 +1,12 @@
 import type { Aws } from "../../../aws/create-aws.js";
 import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
+import type { EventSink } from "../../../io/events.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../../spec/resolve.js";
 import { deployerPrincipal } from "../../workflows/deployer-access.js";
 import { resolveSecretRefs, secretRefs } from "../env-secret.js";
 import { findNetwork, type Network } from "./find-network.js";
+import { checkQuotas, describeUse, exceeded, increaseHint, type QuotaUse } from "./quotas.js";
 
 /** One thing preflight found wrong, and what to do about it. */
 export interface PreflightProblem {
@@ -20,6 +22,10 @@ export interface PreflightReport {
   /** The IAM principal the deployer's access entry names (an assumed role's real ARN, path included). */
   deployerArn: string;
   network: Network;
+  /** The quotas the deployment needs more of: limit, in use, needed. */
+  quotas: QuotaUse[];
+  /** What preflight could not check, and why (a quota the caller may not read). */
+  notes: string[];
 }
 
 function describe(err: unknown): string {
@@ -30,9 +36,16 @@ function describe(err: unknown): string {
  * Read-only checks before any change: credentials, VPC and subnets, the pools' instance types
  * in the nodes' zones, the AMI parameters, the hosted zone, the certificates, and the secrets
  * envFromSecrets reads (each exists and holds every referenced JSON key; a value is read to
- * look for its keys and never reported). Throws PREFLIGHT_FAILED listing every problem.
+ * look for its keys and never reported), and the quotas the colour would pass (load balancers,
+ * EKS clusters, on-demand and spot vCPUs: in use plus what the plan adds, over the limit).
+ * Throws PREFLIGHT_FAILED listing every problem; what it could not check is emitted as a warning.
  */
-export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp): Promise<PreflightReport> {
+export async function preflightAws(
+  plan: Plan,
+  aws: Aws,
+  app?: ResolvedKubeApp,
+  emit?: EventSink,
+): Promise<PreflightReport> {
   const problems: PreflightProblem[] = [];
   const attempt = async <T>(check: string, hint: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -103,13 +116,26 @@ export async function preflightAws(plan: Plan, aws: Aws, app?: ResolvedKubeApp):
     }
   }
   if (app) await checkSecrets(app, aws, plan.region, problems);
+  const quotas = await attempt("quotas", "check read access to EC2, ELB, EKS and Service Quotas", () =>
+    checkQuotas(plan, aws),
+  );
+  for (const message of quotas?.notes ?? []) emit?.({ type: "log", at: Date.now(), level: "warn", message });
+  for (const u of exceeded(quotas?.uses ?? []))
+    problems.push({ check: "quotas", message: describeUse(u), hint: increaseHint(u) });
   const deployerArn = await attempt(
     "deployer",
     "the deployer's role must be readable with iam:GetRole (its ARN, path included, names its access entry)",
     () => deployerPrincipal(aws, identity.arn),
   );
   if (problems.length > 0 || !network || !deployerArn) throw failed(problems);
-  return { account: identity.account, callerArn: identity.arn, deployerArn, network };
+  return {
+    account: identity.account,
+    callerArn: identity.arn,
+    deployerArn,
+    network,
+    quotas: quotas?.uses ?? [],
+    notes: quotas?.notes ?? [],
+  };
 }
 
 /**
