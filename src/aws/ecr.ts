@@ -1,6 +1,7 @@
 import type * as Sdk from "@aws-sdk/client-ecr";
+import { KubecontrolError } from "../errors.js";
 import type { AwsOptions } from "./client-config.js";
-import { awsCall, orAbsent } from "./errors.js";
+import { awsCall, hasCode, orAbsent } from "./errors.js";
 import { allPages, lazyClient } from "./lazy.js";
 
 type M = typeof Sdk;
@@ -34,6 +35,74 @@ export class Ecr {
         const r = await c.send(new m.DescribeRepositoriesCommand({ nextToken }));
         return { items: r.repositories, next: r.nextToken };
       }),
+    );
+  }
+
+  /** The tags of a repository's images (ListImages), or undefined when the repository is gone. */
+  imageTags(repository: string): Promise<{ digest: string; tag: string }[] | undefined> {
+    return orAbsent(
+      () =>
+        this.run("ListImages", `repository ${repository}`, async (m, c) => {
+          const ids = await allPages(async (nextToken) => {
+            const r = await c.send(
+              new m.ListImagesCommand({
+                repositoryName: repository,
+                nextToken,
+                filter: { tagStatus: "TAGGED" },
+              }),
+            );
+            return { items: r.imageIds, next: r.nextToken };
+          });
+          return ids.flatMap((i) =>
+            i.imageDigest && i.imageTag ? [{ digest: i.imageDigest, tag: i.imageTag }] : [],
+          );
+        }),
+      "RepositoryNotFoundException",
+    );
+  }
+
+  /**
+   * Gives an image one more tag: its manifest put again under the tag, as ECR documents
+   * (BatchGetImage, then PutImage). A tag it already has is left as it is.
+   */
+  async addImageTag(repository: string, digest: string, tag: string): Promise<void> {
+    const what = `image ${repository}@${digest}`;
+    const image = await this.run("BatchGetImage", what, async (m, c) => {
+      return (
+        await c.send(
+          new m.BatchGetImageCommand({ repositoryName: repository, imageIds: [{ imageDigest: digest }] }),
+        )
+      ).images?.[0];
+    });
+    if (!image?.imageManifest)
+      throw new KubecontrolError("NOT_FOUND", `${what} is not in ECR`, {
+        hint: "the image was removed from the repository; run the deployment again to build it",
+      });
+    await this.run("PutImage", what, (m, c) =>
+      c.send(
+        new m.PutImageCommand({
+          repositoryName: repository,
+          imageManifest: image.imageManifest,
+          ...(image.imageManifestMediaType ? { imageManifestMediaType: image.imageManifestMediaType } : {}),
+          imageTag: tag,
+          imageDigest: digest,
+        }),
+      ),
+    ).catch((err: unknown) => {
+      if (!hasCode(err, "ImageAlreadyExistsException")) throw err;
+    });
+  }
+
+  /** Takes tags off their images (an image with no tag left is removed, as ECR does). */
+  async removeImageTags(repository: string, tags: string[]): Promise<void> {
+    if (!tags.length) return;
+    await this.run("BatchDeleteImage", `tags of ${repository}`, (m, c) =>
+      c.send(
+        new m.BatchDeleteImageCommand({
+          repositoryName: repository,
+          imageIds: tags.map((imageTag) => ({ imageTag })),
+        }),
+      ),
     );
   }
 

@@ -22,6 +22,7 @@ import {
   withEnvSecret,
   withoutSecretValues,
 } from "../steps/env-secret.js";
+import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { VERIFY_CHECKS, verifyChecksStep } from "../steps/verify-checks.js";
 import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
@@ -218,12 +219,26 @@ export function createSteps(g: CreateGraphInput): Step[] {
     nodes,
     kube,
     { ...workloads, timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000) },
+    keepLiveImageStep({
+      aws,
+      repository: repositoryOf(plan),
+      colour: plan.colour,
+      imageStep: IMAGE,
+      dependsOn: [VERIFY_WORKLOADS],
+    }),
     asVerification(verify, g.teardownHint),
     checks,
   ];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
     steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
   return steps;
+}
+
+/** The name of the app's ECR repository in a plan. */
+export function repositoryOf(plan: Plan): string {
+  const repo = plan.aws.find((r) => r.kind === "ecr-repository");
+  if (!repo) throw new KubecontrolError("INTERNAL", `the plan of ${plan.app} has no ECR repository`);
+  return repo.name;
 }
 
 /** Failures while waiting (workloads never available, targets never healthy) are verification failures. */

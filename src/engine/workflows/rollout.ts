@@ -14,9 +14,10 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step, StepContext } from "../step.js";
 import { rrType } from "../steps/aws/dns-record.js";
+import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { verifyChecksStep } from "../steps/verify-checks.js";
 import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
-import type { ColourSource } from "./create-graph.js";
+import { type ColourSource, repositoryOf } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
 import { readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
@@ -268,10 +269,18 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>, timeoutMs: 
     timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs, Service: timeoutMs },
     hint,
   });
-  if (!plan.aws.some((r) => r.kind === "target-group")) return [workloads];
+  const keep = keepLiveImageStep({
+    aws: i.aws,
+    repository: repositoryOf(plan),
+    colour: g.colour,
+    imageStep: ROLLOUT_STEPS.image,
+    dependsOn: [VERIFY_WORKLOADS],
+  });
+  if (!plan.aws.some((r) => r.kind === "target-group")) return [workloads, keep];
   const verifyMs = progressDeadlineOf(i.app) * 1000;
   return [
     workloads,
+    keep,
     verifyTargetsStep(plan, i.aws, [VERIFY_WORKLOADS], verifyMs),
     verifyChecksStep(i.app, plan, i.aws, [VERIFY_TARGETS], {
       hookFile: i.verifyHookFile,

@@ -1,5 +1,6 @@
 import type { EcrRepository } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
+import { LIVE_TAG_PREFIX } from "../keep-live-image.js";
 import {
   awsStep,
   claimTags,
@@ -27,12 +28,27 @@ interface Needed {
   tags: Record<string, string>;
 }
 
-/** The lifecycle policy that keeps the newest `keep` images. */
+/**
+ * The lifecycle policy: the images standing colours run (tagged `kc-live-…` by keepLiveImage)
+ * are selected by a rule of their own that never expires them (ECR never lets a lower-priority
+ * rule expire an image a higher one selects); of the others, the newest `keep` stay.
+ */
 export function lifecyclePolicy(keep: number): string {
   return JSON.stringify({
     rules: [
       {
         rulePriority: 1,
+        description: "keep the images standing colours run",
+        selection: {
+          tagStatus: "tagged",
+          tagPrefixList: [LIVE_TAG_PREFIX],
+          countType: "imageCountMoreThan",
+          countNumber: LIVE_IMAGES_LIMIT,
+        },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
         description: `keep the last ${keep} images`,
         selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
         action: { type: "expire" },
@@ -40,6 +56,9 @@ export function lifecyclePolicy(keep: number): string {
     ],
   });
 }
+
+/** More images than two colours can ever mark: the live rule's count exists only because ECR wants one. */
+const LIVE_IMAGES_LIMIT = 1000;
 
 function sameJson(a: string | undefined, b: string): boolean {
   try {

@@ -2,6 +2,7 @@ import type { Aws } from "../../../aws/create-aws.js";
 import type { AwsResource } from "../../../plan/aws-types.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { Step } from "../../step.js";
+import { releaseLiveImageStep } from "../keep-live-image.js";
 import type { StackOptions } from "./colour-stack.js";
 import { deleteAccessEntryStep } from "./delete-access-entry.js";
 import { deleteAutoScalingGroupStep } from "./delete-auto-scaling-group.js";
@@ -84,5 +85,16 @@ export function teardownSteps(plan: Plan, aws: Aws, runId: string, options: Tear
       steps.push({ ...step, dependsOn: after });
     }
   }
+  const repository = plan.aws.find((r) => r.kind === "ecr-repository");
+  const cluster = plan.aws.find((r) => r.kind === "eks-cluster");
+  if (repository)
+    steps.push(
+      releaseLiveImageStep({
+        aws,
+        repository: repository.name,
+        colour: plan.colour,
+        dependsOn: cluster ? [deleteName(cluster.id)] : [],
+      }),
+    );
   return steps;
 }
