@@ -5,7 +5,7 @@ import { allPages, lazyClient } from "./lazy.js";
 
 type M = typeof Sdk;
 
-/** The EC2 calls kubecontrol makes: network lookup, security groups, launch templates, offerings. */
+/** The EC2 calls kubecontrol makes: network lookup, security groups and the interfaces that hold them, launch templates, offerings. */
 export class Ec2 {
   private readonly sdk;
   constructor(options: AwsOptions) {
@@ -71,6 +71,28 @@ export class Ec2 {
   async deleteSecurityGroup(groupId: string, what: string): Promise<void> {
     await this.run("DeleteSecurityGroup", what, (m, c) =>
       c.send(new m.DeleteSecurityGroupCommand({ GroupId: groupId })),
+    );
+  }
+
+  /** Network interfaces that use a security group, attached or not. */
+  networkInterfacesUsing(groupId: string, what: string): Promise<Sdk.NetworkInterface[]> {
+    return this.run("DescribeNetworkInterfaces", what, (m, c) =>
+      allPages(async (NextToken) => {
+        const r = await c.send(
+          new m.DescribeNetworkInterfacesCommand({
+            Filters: [{ Name: "group-id", Values: [groupId] }],
+            NextToken,
+          }),
+        );
+        return { items: r.NetworkInterfaces, next: r.NextToken };
+      }),
+    );
+  }
+
+  /** Deletes a network interface (refused while it is attached: InvalidNetworkInterface.InUse). */
+  async deleteNetworkInterface(interfaceId: string, what: string): Promise<void> {
+    await this.run("DeleteNetworkInterface", what, (m, c) =>
+      c.send(new m.DeleteNetworkInterfaceCommand({ NetworkInterfaceId: interfaceId })),
     );
   }
 

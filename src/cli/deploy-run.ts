@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { leaseTiming, type ResolvedConfig } from "../config/config.js";
+import { interfaceWaitMs, leaseTiming, type ResolvedConfig } from "../config/config.js";
 import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
@@ -89,6 +89,11 @@ export function awsOptionsFor(
   region: string,
 ): { region: string; requestTimeoutMs: number } {
   return { region, requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs };
+}
+
+/** The operator's settings for removing a colour (teardown, destroy, and update's old colour). */
+export function teardownOptionsFor(config: ResolvedConfig): { interfaceWaitMs: number } {
+  return { interfaceWaitMs: interfaceWaitMs(config.values) };
 }
 
 /**

@@ -28,6 +28,7 @@ const configSchema = z.strictObject({
   resolverCache: z.string().regex(/^(ttl|\d+(s|m|h))$/, {
     error: 'expected "ttl" (the record\'s own TTL) or a duration such as "0s" or "5m"',
   }),
+  interfaceWait: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "10m"' }),
 });
 
 export type OperatorConfig = z.output<typeof configSchema>;
@@ -56,6 +57,7 @@ export const CONFIG_ENV: Record<ConfigKey, string[]> = {
   lockTimeout: ["KUBECONTROL_LOCK_TIMEOUT"],
   requestTimeout: ["KUBECONTROL_REQUEST_TIMEOUT"],
   resolverCache: ["KUBECONTROL_RESOLVER_CACHE"],
+  interfaceWait: ["KUBECONTROL_INTERFACE_WAIT"],
 };
 
 /** What each key means, for `kubecontrol config` and the README. */
@@ -72,6 +74,8 @@ export const CONFIG_HELP: Record<ConfigKey, string> = {
     "how long one AWS or Kubernetes request may take; a run stops changing things once its lease is valid for less than this (plus connecting and 2s)",
   resolverCache:
     'how long DNS resolvers may keep an old answer: "ttl" (the record\'s TTL) or a duration; update waits this long after switching DNS before removing the old colour',
+  interfaceWait:
+    "how long removing a colour waits for network interfaces to let go of its security groups (a load balancer's linger for minutes after it is deleted)",
 };
 
 /** The state directory everyone on a kubecontrol host shares (setgid, group deployers). */
@@ -91,6 +95,7 @@ function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
     lockTimeout: "2m",
     requestTimeout: "30s",
     resolverCache: "ttl",
+    interfaceWait: "10m",
   };
 }
 
@@ -191,6 +196,11 @@ export function leaseTiming(values: Pick<OperatorConfig, "lockTimeout" | "reques
   const requestTimeoutMs = (parseDuration(values.requestTimeout) ?? 30) * 1000;
   const marginMs = requestTimeoutMs + Math.min(5_000, requestTimeoutMs) + 2_000;
   return { ttlMs: (parseDuration(values.lockTimeout) ?? 120) * 1000, marginMs, requestTimeoutMs };
+}
+
+/** How long removing a colour waits for network interfaces to let go of its security groups, in ms. */
+export function interfaceWaitMs(values: Pick<OperatorConfig, "interfaceWait">): number {
+  return (parseDuration(values.interfaceWait) ?? 600) * 1000;
 }
 
 /**

@@ -44,7 +44,7 @@ describe("the orphan sweep", () => {
 
     // When asked to delete them
     const swept = await run(
-      orphanDeletionSteps(t.aws, orphans, { app: app.name, livePlans: [green], record }, PACE),
+      orphanDeletionSteps(t.aws, orphans, { app: app.name, livePlans: [green], record }, { pace: PACE }),
     );
     expect(failures(swept.report)).toEqual([]);
 

@@ -274,6 +274,7 @@ describe("kubecontrol config", () => {
       source: { kind: "env", name: "KUBECONTROL_REGION" },
     });
     expect(settings.historyStore).toMatchObject({ value: "sqlite", source: { kind: "default" } });
+    expect(settings.interfaceWait).toMatchObject({ value: "10m", source: { kind: "default" } });
   });
 
   it("exits 3 on a bad setting, naming where it came from", () => {

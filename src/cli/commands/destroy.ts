@@ -171,6 +171,7 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
         app,
         aws,
         awsOptions,
+        stack: run.teardownOptionsFor(config),
         ...ctx,
       }),
   );

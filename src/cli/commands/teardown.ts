@@ -69,6 +69,7 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
         force: o.force,
         dryRun: o.dryRun === true,
         aws: createAws(run.awsOptionsFor(config, app.region)),
+        stack: run.teardownOptionsFor(config),
         ...ctx,
       }),
   );

@@ -119,6 +119,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         keepOld: o.keepOld,
         adopt: o.adopt === true,
         drainMs: drainSeconds * 1000,
+        stack: run.teardownOptionsFor(config),
         ...ctx,
       }),
   );

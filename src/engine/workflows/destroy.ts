@@ -122,14 +122,14 @@ function destroyGraph(
   codebuild: CodeBuildApi,
   runId: string,
 ): { steps: Step[]; targets: Map<string, Target> } {
-  const pace = i.stack?.pace;
+  const stack = i.stack ?? {};
   const targets = new Map<string, Target>();
   const steps: Step[] = [findNetworkStep(i.aws, d.plans[0]!)];
   const before: string[] = [];
 
   for (const plan of d.plans) {
     const byStep = new Map(plan.aws.map((r) => [deleteName(r.id), r]));
-    for (const s of teardownSteps(plan, i.aws, runId, pace ? { pace } : {})) {
+    for (const s of teardownSteps(plan, i.aws, runId, stack)) {
       if (s.name === FIND_NETWORK) continue;
       const name = colourStepName(s.name, plan.colour);
       steps.push({ ...s, name, dependsOn: (s.dependsOn ?? []).map((x) => colourStepName(x, plan.colour)) });
@@ -139,7 +139,7 @@ function destroyGraph(
     }
   }
 
-  for (const s of orphanDeletionSteps(i.aws, d.orphans, d.sweep, pace)) {
+  for (const s of orphanDeletionSteps(i.aws, d.orphans, d.sweep, stack)) {
     steps.push(s);
     before.push(s.name);
   }
@@ -152,7 +152,7 @@ function destroyGraph(
 
   const plan = d.plans[0]!;
   const appScoped = new Map(plan.aws.filter((r) => r.scope === "app").map((r) => [deleteName(r.id), r]));
-  for (const s of teardownSteps(plan, i.aws, runId, { destroy: true, ...(pace ? { pace } : {}) })) {
+  for (const s of teardownSteps(plan, i.aws, runId, { ...stack, destroy: true })) {
     const r = appScoped.get(s.name);
     if (!r) continue;
     const within = (s.dependsOn ?? []).filter((x) => appScoped.has(x));
@@ -160,7 +160,7 @@ function destroyGraph(
     targets.set(s.name, { kind: r.kind, name: r.name, colour: undefined });
   }
 
-  const env: StackEnv = { plan, aws: i.aws, runId, ...(pace ? { pace } : {}) };
+  const env: StackEnv = { plan, aws: i.aws, runId, ...(stack.pace ? { pace: stack.pace } : {}) };
   for (const s of appScopedExtraSteps(i.aws, codebuild, d.extras, env))
     steps.push({ ...s, dependsOn: before });
   for (const e of d.extras) targets.set(extraStepName(e), { kind: e.kind, name: e.name, colour: undefined });

@@ -50,6 +50,8 @@ function ensureSteps(r: AwsResource, env: StackEnv): Step[] {
 /** Options for a colour's graphs. */
 export interface StackOptions {
   pace?: StackEnv["pace"];
+  /** Teardown: how long a security group waits for network interfaces to let go of it. */
+  interfaceWaitMs?: number;
   /** Take over resources found by name without kubecontrol's tags (`--adopt`). */
   adopt?: boolean;
 }

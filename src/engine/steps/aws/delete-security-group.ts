@@ -5,6 +5,7 @@ import { deletionStep, plannedOwner } from "./deletion-step.js";
 import { findSecurityGroup } from "./ensure-security-group.js";
 import { actualRules } from "./ensure-security-group-rules.js";
 import type { Network } from "./find-network.js";
+import { deleteGroupOnceReleased, heldGroupTimeoutMs } from "./group-interfaces.js";
 import { deleteName, FIND_NETWORK, resultOf, type StackEnv, tagRecord } from "./stack-env.js";
 
 /** The step that revokes a group's rules that name other groups. */
@@ -44,22 +45,21 @@ export function revokeSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
   return { ...step, name: revokeRulesStepName(r.id) };
 }
 
-/** Deletes a colour's security group once nothing uses it (network interfaces linger after their owners). */
+/**
+ * Deletes a colour's security group once nothing uses it: network interfaces linger after their
+ * owners (a load balancer's are waited out; those the colour's VPC CNI leaked are deleted).
+ */
 export function deleteSecurityGroupStep(r: SecurityGroup, env: StackEnv): Step {
   const { aws } = env;
+  const what = `security group ${r.name}`;
   return deletionStep({
     id: r.id,
-    description: `security group ${r.name}`,
+    description: what,
     env,
+    timeoutMs: heldGroupTimeoutMs(env),
     find: (ctx) => findSecurityGroup(aws, resultOf<Network>(ctx, FIND_NETWORK).vpcId, r.name),
     owner: { want: plannedOwner(r), tags: async (group) => tagRecord(group.Tags) },
-    async remove(group) {
-      try {
-        await aws.ec2.deleteSecurityGroup(group.GroupId!, `security group ${r.name}`);
-      } catch (err) {
-        if (!hasCode(err, "InvalidGroup.NotFound")) throw err;
-      }
-    },
-    transient: (err) => hasCode(err, "DependencyViolation"),
+    remove: (group, ctx) =>
+      deleteGroupOnceReleased(aws, { groupId: group.GroupId!, what, cluster: env.plan.cluster, env }, ctx),
   });
 }

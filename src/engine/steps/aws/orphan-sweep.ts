@@ -9,6 +9,7 @@ import type { Step } from "../../step.js";
 import { deletionStep } from "./deletion-step.js";
 import { changeAndWait, findColourRecord, rrType } from "./dns-record.js";
 import { actualRules } from "./ensure-security-group-rules.js";
+import { deleteGroupOnceReleased, heldGroupTimeoutMs } from "./group-interfaces.js";
 import { deleteName, type StackEnv, tagRecord } from "./stack-env.js";
 
 /** A resource tagged for an app that no live colour's plan accounts for. */
@@ -112,9 +113,8 @@ export function orphanDeletionSteps(
   aws: Aws,
   orphans: Orphan[],
   input: SweepInput,
-  pace?: StackEnv["pace"],
+  env: Pick<StackEnv, "pace" | "interfaceWaitMs"> = {},
 ): Step[] {
-  const env = pace ? { pace } : {};
   const steps: Step[] = [];
   let previous: string[] = [];
   for (const kind of PHASES) {
@@ -165,7 +165,12 @@ function revokeCrossReferences(aws: Aws, groups: Orphan[], after: string[]): Ste
   };
 }
 
-function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, "pace">): Step {
+function orphanStep(
+  aws: Aws,
+  o: Orphan,
+  input: SweepInput,
+  env: Pick<StackEnv, "pace" | "interfaceWaitMs">,
+): Step {
   const id = `orphan-${o.kind}/${o.name}`;
   const base = { id, env, description: `orphaned ${o.kind} ${o.name}` };
   // An orphan is the app's (any colour) by its tags, read again right before it is deleted.
@@ -211,8 +216,19 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
         find: async () =>
           (await aws.ec2.describeSecurityGroups([{ Name: "group-id", Values: [o.ref] }], o.name))[0],
         owner: { want, tags: async (g) => tagRecord(g.Tags) },
-        remove: () => aws.ec2.deleteSecurityGroup(o.ref, `security group ${o.name}`),
-        transient: (err) => hasCode(err, "DependencyViolation"),
+        // An orphaned colour's leaked interfaces are its cluster's: the colour tag names it.
+        remove: (_g, ctx) =>
+          deleteGroupOnceReleased(
+            aws,
+            {
+              groupId: o.ref,
+              what: `security group ${o.name}`,
+              cluster: clusterOf(input.app, o.colour),
+              env,
+            },
+            ctx,
+          ),
+        timeoutMs: heldGroupTimeoutMs(env),
       });
     case "load-balancer":
       return deletionStep({
@@ -250,3 +266,9 @@ function orphanStep(aws: Aws, o: Orphan, input: SweepInput, env: Pick<StackEnv, 
 
 /** The name a sweep step has, for reports. */
 export const orphanStepName = (o: Orphan) => deleteName(`orphan-${o.kind}/${o.name}`);
+
+/** The cluster of an app's colour, by the colour a resource's tags name (none for another value). */
+function clusterOf(app: string, colour: string | undefined): string | undefined {
+  const c = COLOURS.find((x) => x === colour);
+  return c ? namesFor(app, c).cluster : undefined;
+}

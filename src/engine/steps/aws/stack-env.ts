@@ -18,6 +18,8 @@ export interface StackEnv {
   runId: string;
   /** Poll and retry pacing; tests shorten it, real AWS needs the defaults. */
   pace?: { pollMs?: number; maxPollMs?: number };
+  /** How long a security group's deletion waits for network interfaces to let go of it (default 10 min). */
+  interfaceWaitMs?: number;
   /** Take over resources found by name without kubecontrol's tags (`--adopt`); never another app's. */
   adopt?: boolean;
 }

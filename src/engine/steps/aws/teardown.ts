@@ -64,7 +64,13 @@ export interface TeardownOptions extends StackOptions {
  * App-scoped resources are kept unless destroying.
  */
 export function teardownSteps(plan: Plan, aws: Aws, runId: string, options: TeardownOptions = {}): Step[] {
-  const env: StackEnv = { plan, aws, runId, ...(options.pace ? { pace: options.pace } : {}) };
+  const env: StackEnv = {
+    plan,
+    aws,
+    runId,
+    ...(options.pace ? { pace: options.pace } : {}),
+    ...(options.interfaceWaitMs !== undefined ? { interfaceWaitMs: options.interfaceWaitMs } : {}),
+  };
   const doomed = plan.aws.filter((r) => options.destroy || r.scope === "colour");
   const dependants = (id: string) =>
     doomed.filter((x) => x.dependsOn.includes(id)).map((x) => deleteName(x.id));
