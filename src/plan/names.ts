@@ -3,6 +3,11 @@ import { createHash } from "node:crypto";
 export type Colour = "blue" | "green";
 export const COLOURS: readonly Colour[] = ["blue", "green"];
 
+/** The colour that is not `c`. */
+export function other(c: Colour): Colour {
+  return c === "blue" ? "green" : "blue";
+}
+
 /** AWS name length limits for the resources kubecontrol names. */
 export const NAME_LIMITS = {
   iamRole: 64,

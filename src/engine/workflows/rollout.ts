@@ -7,13 +7,13 @@ import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient, KubeResource } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { rollOutImagesStep } from "../../kube/rollout-step.js";
-import type { DnsRecord } from "../../plan/aws-types.js";
 import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
-import { COLOURS, type Colour } from "../../plan/names.js";
+import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
+import { observeApp } from "../observe/live-state.js";
 import type { Step, StepContext } from "../step.js";
-import { rrType } from "../steps/aws/dns-record.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { verifyChecksStep } from "../steps/verify-checks.js";
 import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
@@ -68,53 +68,20 @@ export interface RolloutOutcome extends WorkflowOutcome {
 }
 
 /**
- * The colour live traffic goes to: the one whose weighted DNS record has weight > 0. Reads the
- * app's weighted set once (both colours' records share a name). NOT_FOUND when no colour has
- * weight (nothing to roll onto); PRECONDITION when both have (a blue/green shift is under way).
+ * The colour a rollout patches: the one that serves alone (decideLiveColour). NOT_FOUND when none
+ * serves; PRECONDITION while traffic is split (a blue/green update is under way) or when DNS
+ * points at a colour without a cluster.
  */
 export async function liveColour(
   app: ResolvedKubeApp,
   aws: Aws,
 ): Promise<{ colour: Colour; weight: number }> {
-  const plans = COLOURS.map((c) => planApp({ app, colour: c, version: "live" }));
-  const records = plans.map((p) => p.aws.find((r): r is DnsRecord => r.kind === "route53-record"));
-  const first = records[0];
-  if (!first) {
-    // No DNS name (no load-balanced service): the live colour is the one whose cluster exists.
-    const present: Colour[] = [];
-    for (const [i, c] of COLOURS.entries())
-      if (await aws.eks.describeCluster(plans[i]!.cluster)) present.push(c);
-    if (present.length === 1) return { colour: present[0]!, weight: 0 };
-    if (present.length === 0)
-      throw new KubecontrolError("NOT_FOUND", `${app.name} has no live colour: it has no cluster`, {
-        hint: `deploy it first: kubecontrol create ${app.name}`,
-      });
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `${app.name} has no DNS name and two colours (blue and green): which one is live is unclear`,
-      { hint: `remove the one that should not run: kubecontrol teardown ${app.name} --colour <colour>` },
-    );
-  }
-  const zone = await aws.route53.findHostedZone(first.properties.zone);
-  const sets = zone ? await aws.route53.recordSets(zone.Id!, first.properties.record, rrType(first)) : [];
-  const weights = records.map(
-    (r) => sets.find((s) => s.SetIdentifier === r?.properties.setIdentifier)?.Weight ?? 0,
-  );
-  const live = COLOURS.filter((_, i) => weights[i]! > 0);
-  if (live.length === 0)
-    throw new KubecontrolError(
-      "NOT_FOUND",
-      `${app.name} has no live colour: DNS ${first.properties.record} gives no colour any weight`,
-      { hint: `deploy it first: kubecontrol create ${app.name}` },
-    );
-  if (live.length > 1)
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `DNS ${first.properties.record} sends traffic to both colours (${COLOURS.map((c, i) => `${c} ${weights[i]}`).join(", ")}): a blue/green update is under way`,
-      { hint: `let the update finish (kubecontrol history ${app.name}), then roll out` },
-    );
-  const i = COLOURS.indexOf(live[0]!);
-  return { colour: live[0]!, weight: weights[i]! };
+  const live = requireLiveColour(app.name, decideLiveColour(await observeApp(app, aws)), {
+    command: "roll out",
+    shifting: false,
+    clusterMissing: false,
+  });
+  return { colour: live.colour, weight: live.weight };
 }
 
 /** The planned images of every Deployment and DaemonSet (container name → image). */

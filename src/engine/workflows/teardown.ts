@@ -1,12 +1,11 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { DnsRecord } from "../../plan/aws-types.js";
-import { COLOURS, type Colour } from "../../plan/names.js";
-import { type Plan, planApp } from "../../plan/plan.js";
+import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { colourToTearDown } from "../decide/live-colour.js";
+import { colourPlans, observeApp } from "../observe/live-state.js";
 import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
-import { findColourRecord, zoneIdOf } from "../steps/aws/dns-record.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
@@ -26,31 +25,9 @@ export interface TeardownInput extends RunContext {
   stack?: StackOptions;
 }
 
-// Names and tags do not depend on the version: any one plans the same resources to delete.
-const ANY_VERSION = "teardown";
-
-function planOf(app: ResolvedKubeApp, colour: Colour): Plan {
-  return planApp({ app, colour, version: ANY_VERSION });
-}
-
-/** The weight DNS gives a colour (0 when it has no record). */
-export async function colourWeight(aws: Aws, plan: Plan): Promise<number> {
-  const r = plan.aws.find((x): x is DnsRecord => x.kind === "route53-record");
-  if (!r) return 0;
-  const zone = await aws.route53.findHostedZone(r.properties.zone);
-  if (!zone) return 0;
-  const set = await findColourRecord(aws, await zoneIdOf(aws, r), r);
-  return set?.Weight ?? 0;
-}
-
-async function chooseColour(app: ResolvedKubeApp, aws: Aws): Promise<Colour> {
-  const present: Colour[] = [];
-  for (const c of COLOURS) if (await aws.eks.describeCluster(planOf(app, c).cluster)) present.push(c);
-  if (present.length <= 1) return present[0] ?? "blue";
-  for (const c of present) if ((await colourWeight(aws, planOf(app, c))) === 0) return c;
-  throw new KubecontrolError("USAGE", `${app.name} has two live colours (blue and green)`, {
-    hint: "name the one to remove with --colour",
-  });
+/** The weight DNS gives the colour now (0 without a record). */
+async function weightOf(app: ResolvedKubeApp, aws: Aws, colour: Colour): Promise<number> {
+  return (await observeApp(app, aws)).colours[colour].record?.weight ?? 0;
 }
 
 /**
@@ -60,8 +37,8 @@ async function chooseColour(app: ResolvedKubeApp, aws: Aws): Promise<Colour> {
 export async function teardownColour(
   i: TeardownInput,
 ): Promise<WorkflowOutcome & { colour: Colour; dryRun?: DryRunFindings; liveWeight?: number }> {
-  const colour = i.colour ?? (await chooseColour(i.app, i.aws));
-  const plan = planOf(i.app, colour);
+  const colour = i.colour ?? colourToTearDown(i.app.name, await observeApp(i.app, i.aws));
+  const plan = colourPlans(i.app)[colour];
   if (i.dryRun)
     return readOnly(async () => {
       const report = await runSteps(checksOnly(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {})), {
@@ -70,7 +47,7 @@ export async function teardownColour(
         signal: i.signal,
       });
       if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
-      const weight = await colourWeight(i.aws, plan);
+      const weight = await weightOf(i.app, i.aws, colour);
       return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
     });
   return recordedWorkflow(
@@ -82,7 +59,7 @@ export async function teardownColour(
       options: { force: i.force },
     }),
     async (run) => {
-      const weight = await colourWeight(i.aws, plan);
+      const weight = await weightOf(i.app, i.aws, colour);
       if (weight > 0 && !i.force)
         throw new KubecontrolError(
           "PRECONDITION",

@@ -1,15 +1,14 @@
-import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import { KubeApiError, KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
-import { COLOURS, type Colour } from "../../plan/names.js";
+import { type Colour, other } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
-import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
+import { colourPlans, observeApp } from "../observe/live-state.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
-import { rrType } from "../steps/aws/dns-record.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { preflightAws } from "../steps/aws/preflight.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
@@ -56,8 +55,6 @@ export interface UpdateOutcome extends WorkflowOutcome {
   plan: Plan;
   dryRun?: DryRunFindings;
 }
-
-const other = (c: Colour): Colour => (c === "blue" ? "green" : "blue");
 
 // Names and tags do not depend on the version: any one plans the same resources to delete.
 const ANY_VERSION = "teardown";
@@ -227,73 +224,24 @@ export function updateSteps(
 }
 
 /**
- * Reads what is live (read-only): the colour DNS gives weight (the larger weight when both have
- * some; the one colour with a cluster for an app without a DNS name), and the version it runs.
+ * Reads what is live (read-only) and decides: the live colour (decideLiveColour: the larger
+ * weight, so an interrupted switch is finished; a colour DNS points at whose cluster is gone is
+ * replaced), and the version it runs.
  */
 export async function decide(
   i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit" | "requestTimeoutMs">,
   commit: string,
 ): Promise<UpdateDecision> {
-  const plans = Object.fromEntries(
-    COLOURS.map((c) => [c, planApp({ app: i.app, colour: c, version: ANY_VERSION })]),
-  ) as Record<Colour, Plan>;
-  const live = await liveColour(i.app, i.aws, plans);
+  const plans = colourPlans(i.app);
+  const { colour: live } = requireLiveColour(i.app.name, decideLiveColour(await observeApp(i.app, i.aws)), {
+    command: "update",
+    shifting: true,
+    clusterMissing: true,
+  });
   const liveVersion = await runningVersion(i, plans[live]);
   const mode: UpdateDecision["mode"] = liveVersion === commit ? "finish" : "deploy";
   const target = mode === "finish" ? live : other(live);
   return { mode, live, liveVersion, target, old: other(target) };
-}
-
-async function liveColour(app: ResolvedKubeApp, aws: Aws, plans: Record<Colour, Plan>): Promise<Colour> {
-  const record = dnsRecordOf(plans.blue);
-  const clusters = async () => {
-    const out: Colour[] = [];
-    for (const c of COLOURS) if (await aws.eks.describeCluster(plans[c].cluster)) out.push(c);
-    return out;
-  };
-  if (!record) {
-    // No DNS name: the live colour is the one that exists.
-    const present = await clusters();
-    if (present.length === 1) return present[0]!;
-    if (present.length === 2)
-      throw new KubecontrolError(
-        "PRECONDITION",
-        `${app.name} has no DNS name and two colours (blue and green)`,
-        {
-          hint: `remove the one that should not run: kubecontrol teardown ${app.name} --colour <colour>`,
-        },
-      );
-    throw noLiveColour(app, "it has no colour");
-  }
-  const zone = await aws.route53.findHostedZone(record.properties.zone);
-  const sets = zone ? await aws.route53.recordSets(zone.Id!, record.properties.record, rrType(record)) : [];
-  const weight = (c: Colour) =>
-    sets.find((s) => s.SetIdentifier === dnsRecordOf(plans[c])!.properties.setIdentifier)?.Weight ?? 0;
-  const [blue, green] = [weight("blue"), weight("green")];
-  if (blue === 0 && green === 0) {
-    const present = await clusters();
-    throw noLiveColour(
-      app,
-      `DNS gives neither blue nor green weight in ${record.properties.record}${
-        present.length > 0 ? ` (${present.join(" and ")} exists: an unfinished create?)` : ""
-      }`,
-    );
-  }
-  if (blue === green)
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `${app.name}'s DNS splits traffic evenly between blue and green (weight ${blue} each): which one is live is unclear`,
-      {
-        hint: `remove the colour that should not serve: kubecontrol teardown ${app.name} --colour <colour> --force`,
-      },
-    );
-  return blue > green ? "blue" : "green";
-}
-
-function noLiveColour(app: ResolvedKubeApp, why: string): KubecontrolError {
-  return new KubecontrolError("NOT_FOUND", `${app.name} has no live colour to update: ${why}`, {
-    hint: `deploy it first: kubecontrol create ${app.name}`,
-  });
 }
 
 /**
