@@ -107,6 +107,27 @@ export class Iam {
     );
   }
 
+  /** An inline policy's document (URL-decoded JSON), or undefined when the role has none of that name. */
+  inlinePolicy(role: string, policy: string): Promise<string | undefined> {
+    return orAbsent(
+      () =>
+        this.run("GetRolePolicy", `role ${role}`, async (m, c) => {
+          const doc = (await c.send(new m.GetRolePolicyCommand({ RoleName: role, PolicyName: policy })))
+            .PolicyDocument;
+          return doc === undefined ? undefined : decodeURIComponent(doc);
+        }),
+      "NoSuchEntity",
+      "NoSuchEntityException",
+    );
+  }
+
+  /** Writes an inline policy of a role (replacing one of the same name). */
+  async putInlinePolicy(role: string, policy: string, document: string): Promise<void> {
+    await this.run("PutRolePolicy", `role ${role}`, (m, c) =>
+      c.send(new m.PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: document })),
+    );
+  }
+
   /** Deletes one inline policy of a role. */
   async deleteInlinePolicy(role: string, policy: string): Promise<void> {
     await this.run("DeleteRolePolicy", `role ${role}`, (m, c) =>

@@ -32,5 +32,10 @@ export interface BuildResult {
 /** One way to build and push an image: buildah on this host, or AWS CodeBuild. */
 export interface ImageBuilder {
   readonly name: "buildah" | "codebuild";
+  /**
+   * Refuses (PRECONDITION) a source this builder cannot build from, before a deployment makes
+   * anything: CodeBuild fetches the source itself, over https only.
+   */
+  preflight?(source: { app: string; remote: string | undefined }): void;
   build(request: BuildRequest): Promise<BuildResult>;
 }

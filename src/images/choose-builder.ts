@@ -33,7 +33,8 @@ export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSetti
     ]);
     return codeBuildBuilder({
       api: await sdkCodeBuildApi(settings.aws),
-      ensureServiceRole: (name, signal) => ensureImageBuildRole(name, app.owner, settings.aws, signal),
+      ensureServiceRole: (name, signal) =>
+        ensureImageBuildRole(name, app.owner, settings.aws, signal, app.image.codeBuild?.sourceCredentials),
       ...(app.image.codeBuild?.sourceCredentials
         ? { sourceCredentials: app.image.codeBuild.sourceCredentials }
         : {}),

@@ -47,6 +47,7 @@ export function codeBuildProjectName(app: string): string {
 export function codeBuildBuilder(o: CodeBuildOptions): ImageBuilder {
   return {
     name: "codebuild",
+    preflight: (source) => void codeBuildSource(source.app, source.remote, o.sourceCredentials),
     async build(req: BuildRequest): Promise<BuildResult> {
       const name = codeBuildProjectName(req.app);
       await ensureProject(o, req, name);
@@ -106,6 +107,7 @@ export function codeBuildBuilder(o: CodeBuildOptions): ImageBuilder {
 }
 
 async function ensureProject(o: CodeBuildOptions, req: BuildRequest, name: string): Promise<void> {
+  codeBuildSource(req.app, req.remote, o.sourceCredentials);
   const role =
     o.serviceRole ?? (o.ensureServiceRole ? await o.ensureServiceRole(req.app, req.signal) : undefined);
   const desired = projectDefinition({ ...o, ...(role ? { serviceRole: role } : {}) }, req, name);
@@ -175,6 +177,39 @@ async function onceRoleAssumable(
   });
 }
 
+/**
+ * Where CodeBuild fetches the app's source: its remote without credentials, and the source type.
+ * Refuses (PRECONDITION, exit 5) a source CodeBuild cannot fetch: none, SSH (with its https form),
+ * or a host CodeBuild does not read. The builder's preflight runs it before anything is made.
+ */
+export function codeBuildSource(
+  app: string,
+  remote: string | undefined,
+  sourceCredentials?: string,
+): { type: NonNullable<CreateProjectInput["source"]>["type"]; location: string } {
+  if (!remote) {
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `CodeBuild cannot fetch the source of ${app}: it has no git remote`,
+      {
+        hint: "give the app's source a remote (image.source.git, or an origin remote), or use builder: buildah",
+      },
+    );
+  }
+  const location = splitRemote(remote).url;
+  const https = httpsForm(location);
+  if (https !== undefined) {
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `CodeBuild cannot fetch ${app}'s source over SSH (${location})`,
+      {
+        hint: `give the source as ${https}${sourceCredentials ? "" : " (a private repository also needs image.codeBuild.sourceCredentials)"}, or use builder: buildah`,
+      },
+    );
+  }
+  return { type: sourceType(remote), location };
+}
+
 function projectDefinition(
   o: CodeBuildOptions,
   req: BuildRequest,
@@ -183,33 +218,14 @@ function projectDefinition(
   source: NonNullable<CreateProjectInput["source"]>;
   environment: NonNullable<CreateProjectInput["environment"]>;
 } {
-  if (!req.remote) {
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `CodeBuild cannot fetch the source of ${req.app}: it has no git remote`,
-      {
-        hint: "give the app's source a remote (image.source.git, or an origin remote), or use builder: buildah",
-      },
-    );
-  }
-  const location = splitRemote(req.remote).url;
-  const https = httpsForm(location);
-  if (https !== undefined) {
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `CodeBuild cannot fetch ${req.app}'s source over SSH (${location})`,
-      {
-        hint: `give the source as ${https}${o.sourceCredentials ? "" : " (a private repository also needs image.codeBuild.sourceCredentials)"}, or use builder: buildah`,
-      },
-    );
-  }
+  const { type, location } = codeBuildSource(req.app, req.remote, o.sourceCredentials);
   return {
     name,
     description: `kubecontrol image builds of ${req.app}`,
     // Credentials never go into the project (AWS keeps its source location, and shows it): a
     // private repository is read through a connection or a secret the project names.
     source: {
-      type: sourceType(req.remote),
+      type,
       location,
       buildspec: buildspec(req),
       ...(o.sourceCredentials ? { auth: sourceAuth(o.sourceCredentials) } : {}),

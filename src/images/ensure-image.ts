@@ -132,6 +132,22 @@ async function pushedImage(
   );
 }
 
+/**
+ * Refuses, before a deployment makes anything, a source the app's builder could not build from
+ * when the image at `commit` is not in ECR yet (PRECONDITION, exit 5): CodeBuild's https-only
+ * remotes. An image already pushed needs no build, so nothing is asked of the source then.
+ */
+export async function preflightImageSource(
+  o: Pick<EnsureImageOptions, "app" | "projectRoot" | "ecr" | "builder">,
+  commit: string,
+): Promise<void> {
+  const builder = await o.builder();
+  if (!builder.preflight) return;
+  const repository = await o.ecr.repository(o.app.image.repository).catch(() => undefined);
+  if (repository && (await findImage(o.ecr, repository, commit))) return;
+  builder.preflight({ app: o.app.name, remote: await sourceRemote(o.app, o.projectRoot) });
+}
+
 /** The remote a remote builder fetches from: the spec's git URL, or the path source's origin. */
 async function sourceRemote(app: ResolvedKubeApp, projectRoot: string): Promise<string | undefined> {
   const where = sourceLocation(app, projectRoot);

@@ -4,8 +4,35 @@ import { TAG } from "../plan/aws.js";
 import type { IamRole } from "../plan/aws-types.js";
 import { resourceName } from "../plan/names.js";
 
-/** The role an app's CodeBuild builds run as: `kc-<app>-image-build`, app-scoped (destroy removes it). */
-export function imageBuildRole(app: string, owner: string): IamRole {
+/** The inline policy that lets builds read the app's source credentials. */
+export const SOURCE_CREDENTIALS_POLICY = "source-credentials";
+
+/**
+ * What CodeBuild needs of the role to read a private repository through `arn`: the secret's
+ * value, or the connection's token (CodeConnections, and its former name CodeStar Connections).
+ */
+export function sourceCredentialsPolicy(arn: string): string {
+  const actions = /^arn:[^:]+:secretsmanager:/.test(arn)
+    ? ["secretsmanager:GetSecretValue"]
+    : [
+        "codeconnections:GetConnection",
+        "codeconnections:GetConnectionToken",
+        "codeconnections:UseConnection",
+        "codestar-connections:GetConnection",
+        "codestar-connections:GetConnectionToken",
+        "codestar-connections:UseConnection",
+      ];
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: actions, Resource: arn }],
+  });
+}
+
+/**
+ * The role an app's CodeBuild builds run as: `kc-<app>-image-build`, app-scoped (destroy removes
+ * it). With source credentials it may read them, and only them; without, it holds no such policy.
+ */
+export function imageBuildRole(app: string, owner: string, sourceCredentials?: string): IamRole {
   return {
     kind: "iam-role",
     id: "iam-role/image-build",
@@ -21,6 +48,9 @@ export function imageBuildRole(app: string, owner: string): IamRole {
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
         "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess",
       ],
+      inlinePolicies: {
+        [SOURCE_CREDENTIALS_POLICY]: sourceCredentials ? sourceCredentialsPolicy(sourceCredentials) : null,
+      },
     },
   };
 }
@@ -34,13 +64,17 @@ export async function ensureImageBuildRole(
   owner: string,
   aws: AwsOptions,
   signal?: AbortSignal,
+  sourceCredentials?: string,
 ): Promise<string> {
   const [{ createAws }, { ensureIamRoleStep }, { runSteps }] = await Promise.all([
     import("../aws/create-aws.js"),
     import("../engine/steps/aws/ensure-iam-role.js"),
     import("../engine/runner.js"),
   ]);
-  const step = ensureIamRoleStep(imageBuildRole(app, owner), { aws: createAws(aws), runId: "image-build" });
+  const step = ensureIamRoleStep(imageBuildRole(app, owner, sourceCredentials), {
+    aws: createAws(aws),
+    runId: "image-build",
+  });
   const report = await runSteps([step], signal ? { signal } : {});
   const ref = report.results.get(step.name) as { arn: string } | undefined;
   if (report.ok && ref) return ref.arn;

@@ -26,6 +26,8 @@ export type IamRole = Base<
     service: "eks.amazonaws.com" | "ec2.amazonaws.com" | "codebuild.amazonaws.com";
     managedPolicies: string[];
     purpose: "cluster" | "node" | "image-build";
+    /** Inline policies by name: a document to hold, or null for one the role must not have. */
+    inlinePolicies?: Record<string, string | null>;
   }
 >;
 export type InstanceProfile = Base<"iam-instance-profile", { role: string }>;

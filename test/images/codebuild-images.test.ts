@@ -189,6 +189,33 @@ describe("the buildspec", () => {
 });
 
 describe("the image-build role", () => {
+  it("may read the app's source credentials, and only them, while the spec names them", async () => {
+    const app = `${project.repository}-creds`;
+    const role = `kc-${app}-image-build`;
+    const secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf";
+    const policy = async () =>
+      ((await awsCli(sbx, ["iam", "list-role-policies", "--role-name", role])) as { PolicyNames: string[] })
+        .PolicyNames;
+
+    await ensureImageBuildRole(app, "team-test", project.aws, undefined, secret);
+    expect(await policy()).toEqual(["source-credentials"]);
+    const doc = (await awsCli(sbx, [
+      "iam",
+      "get-role-policy",
+      "--role-name",
+      role,
+      "--policy-name",
+      "source-credentials",
+    ])) as { PolicyDocument: { Statement: { Action: string[]; Resource: string }[] } };
+    expect(doc.PolicyDocument.Statement).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secret },
+    ]);
+
+    // the spec no longer names them: the role no longer may read them
+    await ensureImageBuildRole(app, "team-test", project.aws);
+    expect(await policy()).toEqual([]);
+  });
+
   it("is made for the app's project (trusting CodeBuild, able to push and log), and found the second time", async () => {
     // given an app whose project is made by a builder that ensures its role
     const api = await sdkCodeBuildApi(project.aws);

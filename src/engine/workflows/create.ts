@@ -1,5 +1,6 @@
 import path from "node:path";
 import { KubecontrolError } from "../../errors.js";
+import { preflightImageSource } from "../../images/ensure-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
@@ -48,6 +49,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
   const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
     mirrorDir: userSourcesDir(),
   });
+  await preflightImageSource(i, commit);
   const plan = planApp({ app: i.app, colour: i.colour, version: commit });
   const graph = (runId: string, deployerArn: string): Step[] =>
     colourSteps(i, {

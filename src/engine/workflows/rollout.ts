@@ -1,6 +1,7 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
+import { preflightImageSource } from "../../images/ensure-image.js";
 import { ensureImageStep } from "../../images/ensure-image-step.js";
 import { findImage } from "../../images/find-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
@@ -341,6 +342,7 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
     resolveVersion(i.app, i.projectRoot, i.version, { mirrorDir: userSourcesDir() }),
     liveColour(i.app, i.aws),
   ]);
+  await preflightImageSource(i, commit);
   const colour = live.colour;
   const plan = planApp({ app: i.app, colour, version: commit });
   const found: GraphInput["found"] = { changes: [] };

@@ -1,4 +1,5 @@
 import { KubecontrolError } from "../../errors.js";
+import { preflightImageSource } from "../../images/ensure-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import { KubeApiError, KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
@@ -76,6 +77,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
     mirrorDir: userSourcesDir(),
   });
   const first = await decide(i, commit);
+  if (first.mode === "deploy") await preflightImageSource(i, commit);
   const plan = planApp({ app: i.app, colour: first.target, version: commit });
 
   if (i.dryRun) {

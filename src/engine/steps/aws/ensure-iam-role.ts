@@ -22,7 +22,33 @@ interface Needed {
   exists: boolean;
   trust: boolean;
   policies: string[];
+  /** Inline policies to write (a document) or delete (null). */
+  inline: Record<string, string | null>;
   tags: Record<string, string>;
+}
+
+function sameDocument(a: string | undefined, b: string): boolean {
+  try {
+    return a !== undefined && JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+/** The inline policies that differ from the plan's. */
+async function inlineToChange(
+  iam: StackEnv["aws"]["iam"],
+  role: string,
+  wanted: Record<string, string | null>,
+): Promise<Record<string, string | null>> {
+  const names = Object.keys(wanted);
+  const current = await Promise.all(names.map((n) => iam.inlinePolicy(role, n)));
+  const changes: Record<string, string | null> = {};
+  names.forEach((n, i) => {
+    const want = wanted[n]!;
+    if (want === null ? current[i] !== undefined : !sameDocument(current[i], want)) changes[n] = want;
+  });
+  return changes;
 }
 
 /** The trust policy letting one AWS service assume a role. */
@@ -69,18 +95,26 @@ export function ensureIamRoleStep(
         return {
           satisfied: false,
           reason: "missing",
-          needed: { exists: false, trust: true, policies: p.managedPolicies, tags: r.tags },
+          needed: {
+            exists: false,
+            trust: true,
+            policies: p.managedPolicies,
+            inline: Object.fromEntries(Object.entries(p.inlinePolicies ?? {}).filter(([, d]) => d !== null)),
+            tags: r.tags,
+          },
         };
       const attached = new Set(await iam.attachedPolicies(r.name));
       const needed: Needed = {
         exists: true,
         trust: !trusts(role.AssumeRolePolicyDocument, p.service),
         policies: p.managedPolicies.filter((a) => !attached.has(a)),
+        inline: await inlineToChange(iam, r.name, p.inlinePolicies ?? {}),
         tags: claimTags(r, tagRecord(role.Tags), env),
       };
       const value = { name: r.name, arn: role.Arn! };
-      if (!needed.trust && needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
-        return { satisfied: true, reason: "in place", value };
+      const changes =
+        needed.policies.length + Object.keys(needed.inline).length + Object.keys(needed.tags).length;
+      if (!needed.trust && changes === 0) return { satisfied: true, reason: "in place", value };
       return { satisfied: false, reason: "differs", needed };
     },
     async apply(_ctx, n) {
@@ -110,6 +144,10 @@ export function ensureIamRoleStep(
       }
       // Attaching is idempotent: a policy attached twice is attached once.
       for (const policy of n!.policies) await iam.attachPolicy(r.name, policy);
+      for (const [name, document] of Object.entries(n!.inline)) {
+        if (document === null) await iam.deleteInlinePolicy(r.name, name);
+        else await iam.putInlinePolicy(r.name, name, document);
+      }
       return { name: r.name, arn };
     },
     summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.arn ?? r.name}`,
