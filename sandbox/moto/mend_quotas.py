@@ -10,8 +10,8 @@ default). The vCPU quotas always have an applied value.
 
 The same values are enforced, as AWS does: CreateLoadBalancer past the quota fails with
 TooManyLoadBalancers, CreateCluster with ResourceLimitExceededException, and an Auto Scaling
-launch that would take the running standard-family vCPUs past the quota fails (mend_autoscaling
-records it as a Failed scaling activity, with EC2's message).
+launch that would take the running vCPUs of its class (standard, G and VT, P, Inf, Trn) past the
+quota fails (mend_autoscaling records it as a Failed scaling activity, with EC2's message).
 """
 
 import json
@@ -27,42 +27,57 @@ from moto.servicequotas.responses import ServiceQuotasResponse
 
 import settings
 
-ON_DEMAND_VCPUS = "L-1216C47A"
-SPOT_VCPUS = "L-34B43A08"
 ALB = "L-53DA6B97"
 NLB = "L-69A177A2"
 EKS_CLUSTERS = "L-1194D53C"
+EC2 = ("ec2", "Amazon Elastic Compute Cloud (Amazon EC2)")
+
+# vCPU quota classes of instance families: (families, on-demand code, spot code).
+VCPU_CLASSES = {
+    "standard": ("Standard (A, C, D, H, I, M, R, T, Z)", "L-1216C47A", "L-34B43A08"),
+    "gvt": ("G and VT", "L-DB2E81BA", "L-3819A6DF"),
+    "p": ("P", "L-417A185B", "L-7212CCBC"),
+    "inf": ("Inf", "L-1945791B", "L-B5D1601B"),
+    "trn": ("Trn", "L-2C3B7624", "L-6B0D517C"),
+}
+ON_DEMAND_VCPUS, SPOT_VCPUS = VCPU_CLASSES["standard"][1:]
 
 # code: (service code, service name, quota name, AWS default, applied value when never raised)
-# The vCPU values are an account in use (new accounts start lower), so a sandbox runs many apps.
+# The vCPU values are an account in use (new accounts start lower, accelerated classes often at
+# 0), so a sandbox runs many apps.
 QUOTAS = {
     ALB: ("elasticloadbalancing", "Elastic Load Balancing (ELB)", "Application Load Balancers per Region", 50.0, None),
     NLB: ("elasticloadbalancing", "Elastic Load Balancing (ELB)", "Network Load Balancers per Region", 50.0, None),
     EKS_CLUSTERS: ("eks", "Amazon Elastic Kubernetes Service (Amazon EKS)", "Clusters", 100.0, None),
-    ON_DEMAND_VCPUS: (
-        "ec2",
-        "Amazon Elastic Compute Cloud (Amazon EC2)",
-        "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
-        1024.0,
-        1024.0,
-    ),
-    SPOT_VCPUS: (
-        "ec2",
-        "Amazon Elastic Compute Cloud (Amazon EC2)",
-        "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests",
-        1024.0,
-        1024.0,
-    ),
 }
+for _cls, (_families, _on_demand, _spot) in VCPU_CLASSES.items():
+    _value = 1024.0 if _cls == "standard" else 256.0
+    QUOTAS[_on_demand] = (*EC2, f"Running On-Demand {_families} instances", _value, _value)
+    QUOTAS[_spot] = (*EC2, f"All {_families} Spot Instance Requests", _value, _value)
 
-# Families outside the standard bucket (their own quotas, not served here); checked longest first.
-NON_STANDARD = ("inf", "trn", "hpc", "dl", "mac", "vt", "u-", "f", "g", "p", "x")
+# Families that start with a standard letter but have quotas of their own.
+NOT_STANDARD = ("inf", "trn", "hpc", "dl", "mac", "vt", "u-", "f", "g", "p", "x")
+
+
+def vcpu_class(instance_type):
+    """The vCPU quota class of an instance type, None for the families not served here."""
+    family = instance_type.split(".")[0].lower()
+    if family.startswith("inf"):
+        return "inf"
+    if family.startswith("trn"):
+        return "trn"
+    if family.startswith(("vt", "g")):
+        return "gvt"
+    if family.startswith("p"):
+        return "p"
+    if family[:1] in "acdhimrtz" and not family.startswith(NOT_STANDARD):
+        return "standard"
+    return None
 
 
 def is_standard(instance_type):
     """True when the type counts against the standard (A, C, D, H, I, M, R, T, Z) vCPU quotas."""
-    family = instance_type.split(".")[0].lower()
-    return family[:1] in "acdhimrtz" and not family.startswith(NON_STANDARD)
+    return vcpu_class(instance_type) == "standard"
 
 
 def applied(code):
@@ -150,12 +165,17 @@ def vcpus(ec2, instance_type):
 
 def vcpu_refusal(ec2, instance_type, spot):
     """EC2's message when launching one more instance of this type would pass its vCPU quota, else None."""
-    if not is_standard(instance_type):
+    cls = vcpu_class(instance_type)
+    if cls is None:
         return None
-    code = SPOT_VCPUS if spot else ON_DEMAND_VCPUS
+    code = VCPU_CLASSES[cls][2 if spot else 1]
     used = 0
     for instance in ec2.all_instances():
-        if instance._state.name in ("pending", "running") and is_standard(instance.instance_type) and (getattr(instance, "lifecycle", None) == "spot") == spot:
+        if (
+            instance._state.name in ("pending", "running")
+            and vcpu_class(instance.instance_type) == cls
+            and (getattr(instance, "lifecycle", None) == "spot") == spot
+        ):
             used += vcpus(ec2, instance.instance_type)
     limit = effective(code)
     if used + vcpus(ec2, instance_type) <= limit:

@@ -223,14 +223,22 @@ export class Ec2 {
 
   /** Default vCPUs of each instance type (VCpuInfo.DefaultVCpus). */
   async vcpus(types: string[]): Promise<Map<string, number>> {
-    const infos = await this.run("DescribeInstanceTypes", `instance types ${types.join(", ")}`, (m, c) =>
-      allPages(async (NextToken) => {
-        const r = await c.send(
-          new m.DescribeInstanceTypesCommand({ InstanceTypes: types as Sdk._InstanceType[], NextToken }),
-        );
-        return { items: r.InstanceTypes, next: r.NextToken };
-      }),
+    // DescribeInstanceTypes takes at most 100 types a call.
+    const batches = Array.from({ length: Math.ceil(types.length / 100) }, (_, i) =>
+      types.slice(i * 100, i * 100 + 100),
     );
-    return new Map(infos.map((t) => [t.InstanceType!, t.VCpuInfo?.DefaultVCpus ?? 0]));
+    const infos = await Promise.all(
+      batches.map((batch) =>
+        this.run("DescribeInstanceTypes", `instance types ${batch.join(", ")}`, (m, c) =>
+          allPages(async (NextToken) => {
+            const r = await c.send(
+              new m.DescribeInstanceTypesCommand({ InstanceTypes: batch as Sdk._InstanceType[], NextToken }),
+            );
+            return { items: r.InstanceTypes, next: r.NextToken };
+          }),
+        ),
+      ),
+    );
+    return new Map(infos.flat().map((t) => [t.InstanceType!, t.VCpuInfo?.DefaultVCpus ?? 0]));
   }
 }

@@ -5,8 +5,11 @@ import {
   needs,
   type RegionUsage,
   usage,
+  vcpuClass,
 } from "../../src/engine/steps/aws/quotas.js";
+import { planApp } from "../../src/plan/plan.js";
 import { planFor, uniqueWebapp } from "../aws/stack-fixture.js";
+import { baseSpec, resolved } from "../helpers/apps.js";
 
 // The arithmetic of preflight's quota check: what is in use, what a colour adds, what passes.
 
@@ -24,7 +27,7 @@ describe("quota arithmetic", () => {
     // web: desired 3, on-demand base 1 + 25 % of 2 rounded up = 2 on-demand (m6i.large) + 1 spot;
     // worker: desired 2, all spot (c6i.xlarge or c5.xlarge, 4 vCPUs)
     const plan = planFor(await uniqueWebapp());
-    expect(needs(plan, EMPTY, VCPUS)).toEqual({
+    expect(needs(plan, EMPTY, VCPUS)).toMatchObject({
       alb: 1,
       nlb: 0,
       clusters: 1,
@@ -44,7 +47,7 @@ describe("quota arithmetic", () => {
       loadBalancers: [{ name: name("load-balancer"), type: "application" }],
       instances: [{ type: "c5.xlarge", spot: true, group: worker }],
     };
-    expect(needs(plan, standing, VCPUS)).toEqual({
+    expect(needs(plan, standing, VCPUS)).toMatchObject({
       alb: 0,
       nlb: 0,
       clusters: 0,
@@ -85,5 +88,36 @@ describe("quota arithmetic", () => {
         { key: "onDemandVcpus", limit: 32, inUse: 30, needed: 4 },
       ]).map((u) => u.key),
     ).toEqual(["nlb", "onDemandVcpus"]);
+  });
+
+  it("counts accelerated pools against their own class's quotas: G and VT, P, Inf, Trn", () => {
+    expect(
+      [
+        "g5.xlarge",
+        "gr6.4xlarge",
+        "g4ad.xlarge",
+        "vt1.3xlarge",
+        "p4d.24xlarge",
+        "inf2.xlarge",
+        "trn1n.32xlarge",
+      ].map(vcpuClass),
+    ).toEqual(["gvt", "gvt", "gvt", "gvt", "p", "inf", "trn"]);
+    expect(["x2idn.16xlarge", "hpc7g.4xlarge", "dl1.24xlarge", "f1.2xlarge"].map(vcpuClass)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const app = resolved(
+      baseSpec({ hardware: { web: { instanceTypes: ["g5.xlarge"], min: 2, max: 2 } } as never }),
+    );
+    const plan = planApp({ app, colour: "blue", version: "v" });
+    const needed = needs(plan, EMPTY, VCPUS);
+    expect(needed).toMatchObject({ gvtOnDemandVcpus: 8, onDemandVcpus: 0, spotVcpus: 0 });
+    const inUse = usage(
+      { ...EMPTY, instances: [{ type: "g5.xlarge", spot: true, group: undefined }] },
+      VCPUS,
+    );
+    expect(inUse).toMatchObject({ gvtSpotVcpus: 4, spotVcpus: 0 });
   });
 });
