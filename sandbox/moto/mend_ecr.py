@@ -7,9 +7,10 @@ is the account id with "-auth-token": AWS's are opaque and random), and, when
 PutImage has no imageDigest, a digest made from the layer list (or a random number) instead
 of the SHA-256 of the manifest bytes that a registry and AWS report. moto keeps a lifecycle
 policy and never applies it; AWS applies it within a day of a push, the sandbox right after each
-PutImage and PutLifecyclePolicy (rules by priority; an image a rule selects is never expired by a
-lower-priority rule; `imageCountMoreThan` keeps the newest pushes, `sinceImagePushed` expires
-older than so many days). Expired images leave ECR only, not the registry behind it.
+PutImage and PutLifecyclePolicy (rules by priority; each rule counts every image it selects, but
+an image a higher-priority rule selects is never expired by a lower one; `imageCountMoreThan`
+keeps the newest pushes, `sinceImagePushed` expires older than so many days; several tag prefixes
+or patterns must all match). Expired images leave ECR only, not the registry behind it.
 """
 
 import base64
@@ -68,32 +69,37 @@ def _selected(image, selection):
         return True
     if status == "untagged":
         return not tags
+    # several prefixes or patterns: the image must have a tag for each of them
     prefixes = selection.get("tagPrefixList") or []
     patterns = selection.get("tagPatternList") or []
-    return any(t.startswith(p) for t in tags for p in prefixes) or any(
-        fnmatch.fnmatchcase(t, p) for t in tags for p in patterns
+    return all(any(t.startswith(p) for t in tags) for p in prefixes) and all(
+        any(fnmatch.fnmatchcase(t, p) for t in tags) for p in patterns
     )
 
 
 def _apply_lifecycle(repository):
+    """Expires what the policy says, as ECR evaluates it: each rule counts every image it selects
+    (newest first), but never expires one that a higher-priority rule selects."""
     if not repository.lifecycle_policy:
         return
     rules = sorted(json.loads(repository.lifecycle_policy).get("rules", []), key=lambda r: r["rulePriority"])
     # newest first; pushes within one second keep their order
-    images = sorted(enumerate(repository.images), key=lambda e: (e[1].image_pushed_at, e[0]), reverse=True)
+    images = [img for _, img in sorted(enumerate(repository.images), key=lambda e: (e[1].image_pushed_at, e[0]), reverse=True)]
     claimed, expired = set(), []
     now = time.time()
     for rule in rules:
         selection = rule.get("selection", {})
-        chosen = [img for _, img in images if id(img) not in claimed and _selected(img, selection)]
-        claimed.update(id(img) for img in chosen)
-        if rule.get("action", {}).get("type", "expire") != "expire":
-            continue
+        chosen = [img for img in images if _selected(img, selection)]
         count = int(selection.get("countNumber", 0))
         if selection.get("countType") == "imageCountMoreThan":
-            expired += chosen[count:]
+            beyond = chosen[count:]
         elif selection.get("countType") == "sinceImagePushed":
-            expired += [img for img in chosen if now - img.image_pushed_at > count * 86400]
+            beyond = [img for img in chosen if now - img.image_pushed_at > count * 86400]
+        else:
+            beyond = []
+        if rule.get("action", {}).get("type", "expire") == "expire":
+            expired += [img for img in beyond if id(img) not in claimed and img not in expired]
+        claimed.update(id(img) for img in chosen)
     for img in expired:
         repository.images.remove(img)
 

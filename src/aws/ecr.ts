@@ -6,6 +6,14 @@ import { allPages, lazyClient } from "./lazy.js";
 
 type M = typeof Sdk;
 
+/** The manifest types an image may be stored as: single images and multi-platform indexes. */
+const MANIFEST_TYPES = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
 /** The ECR calls kubecontrol makes for the app's repository. */
 export class Ecr {
   private readonly sdk;
@@ -67,17 +75,28 @@ export class Ecr {
    */
   async addImageTag(repository: string, digest: string, tag: string): Promise<void> {
     const what = `image ${repository}@${digest}`;
-    const image = await this.run("BatchGetImage", what, async (m, c) => {
-      return (
-        await c.send(
-          new m.BatchGetImageCommand({ repositoryName: repository, imageIds: [{ imageDigest: digest }] }),
-        )
-      ).images?.[0];
+    const got = await this.run("BatchGetImage", what, async (m, c) => {
+      return c.send(
+        new m.BatchGetImageCommand({
+          repositoryName: repository,
+          imageIds: [{ imageDigest: digest }],
+          // As pushed: an index stays an index (ECR would otherwise convert or refuse it).
+          acceptedMediaTypes: MANIFEST_TYPES,
+        }),
+      );
     });
-    if (!image?.imageManifest)
+    const image = got.images?.[0];
+    if (!image?.imageManifest) {
+      const failure = got.failures?.[0];
+      if (failure && failure.failureCode !== "ImageNotFound")
+        throw new KubecontrolError(
+          "AWS",
+          `ECR BatchGetImage for ${what} failed: ${failure.failureCode}: ${failure.failureReason}`,
+        );
       throw new KubecontrolError("NOT_FOUND", `${what} is not in ECR`, {
         hint: "the image was removed from the repository; run the deployment again to build it",
       });
+    }
     await this.run("PutImage", what, (m, c) =>
       c.send(
         new m.PutImageCommand({
@@ -93,10 +112,10 @@ export class Ecr {
     });
   }
 
-  /** Takes tags off their images (an image with no tag left is removed, as ECR does). */
+  /** Takes tags off their images (an image with no tag left is removed, as ECR does); a tag already gone is fine. */
   async removeImageTags(repository: string, tags: string[]): Promise<void> {
     if (!tags.length) return;
-    await this.run("BatchDeleteImage", `tags of ${repository}`, (m, c) =>
+    const out = await this.run("BatchDeleteImage", `tags of ${repository}`, (m, c) =>
       c.send(
         new m.BatchDeleteImageCommand({
           repositoryName: repository,
@@ -104,6 +123,15 @@ export class Ecr {
         }),
       ),
     );
+    const failed = (out.failures ?? []).filter(
+      (f) => f.failureCode !== "ImageNotFound" && f.failureCode !== "ImageTagDoesNotMatchDigest",
+    );
+    if (failed.length)
+      throw new KubecontrolError(
+        "AWS",
+        `ECR could not remove ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureCode} ${f.failureReason ?? ""}`.trim()).join("; ")} from ${repository}`,
+        { retryable: true },
+      );
   }
 
   /** How many images a repository holds (undefined when it is gone). */

@@ -1,0 +1,84 @@
+import {
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  ECRClient,
+  ListImagesCommand,
+  PutImageCommand,
+  PutLifecyclePolicyCommand,
+} from "@aws-sdk/client-ecr";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lifecyclePolicy } from "../../src/engine/steps/aws/ensure-ecr-repository.js";
+import { sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
+
+// ECR applies a repository's lifecycle policy as AWS evaluates one: each rule counts every image
+// it selects, newest first, but never expires an image a higher-priority rule selects.
+
+let sbx: TestSandbox;
+let ecr: ECRClient;
+const repositories: string[] = [];
+
+beforeAll(async () => {
+  sbx = await testSandbox("awsSandbox");
+  ecr = new ECRClient(sdkConfig(sbx));
+});
+
+afterAll(async () => {
+  for (const name of repositories)
+    await ecr.send(new DeleteRepositoryCommand({ repositoryName: name, force: true })).catch(() => undefined);
+});
+
+async function repository(keep: number): Promise<string> {
+  const name = uniqueName("kc-lifecycle");
+  repositories.push(name);
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+  await ecr.send(
+    new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: lifecyclePolicy(keep) }),
+  );
+  return name;
+}
+
+/** The manifest of the build tagged `build`: one per build. */
+function manifestOf(build: string): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: `sha256:${"0".repeat(64)}`,
+      size: 2,
+    },
+    layers: [],
+    annotations: { build },
+  });
+}
+
+/** Pushes build `build`, tagged `tag` (default: the build's name). */
+async function push(name: string, build: string, tag = build): Promise<void> {
+  await ecr.send(
+    new PutImageCommand({ repositoryName: name, imageManifest: manifestOf(build), imageTag: tag }),
+  );
+}
+
+async function tags(name: string): Promise<string[]> {
+  const ids = (await ecr.send(new ListImagesCommand({ repositoryName: name }))).imageIds ?? [];
+  return ids.flatMap((i) => (i.imageTag && !i.imageTag.startsWith("kc-live-") ? [i.imageTag] : [])).sort();
+}
+
+describe("ECR lifecycle policies in the sandbox", () => {
+  it("keep an old live image beyond the count: the newest others fill the count", async () => {
+    const name = await repository(3);
+    await push(name, "a");
+    await push(name, "a", "kc-live-blue-a");
+    for (const t of ["b", "c", "d", "e"]) await push(name, t);
+    expect(await tags(name)).toEqual(["a", "c", "d", "e"]);
+  });
+
+  it("count a live image among the newest towards the count, as ECR does", async () => {
+    const name = await repository(3);
+    for (const t of ["a", "b", "c"]) await push(name, t);
+    await push(name, "c", "kc-live-blue-c");
+    for (const t of ["d", "e"]) await push(name, t);
+    // c is live and among the newest three: it counts, so only d and e stay besides it
+    expect(await tags(name)).toEqual(["c", "d", "e"]);
+  });
+});
