@@ -97,16 +97,18 @@ export function nodesEvidence(state: PoolNodes[]): string {
 }
 
 /**
- * The groups' recent scaling activities that did not succeed, newest first: where AWS says why
- * an instance was not launched (a vCPU quota, no spot capacity, a bad launch template). Empty
- * when every recent launch succeeded; a failure to read them is said, never thrown over the timeout.
+ * The groups' scaling activities since `since` that failed or were cancelled, newest first: where
+ * AWS says why an instance was not launched (a vCPU quota, no spot capacity, a bad launch
+ * template). Empty when none did; a failure to read them is said, never thrown over the timeout.
  */
-export async function scalingEvidence(aws: Aws, groups: string[]): Promise<string> {
+export async function scalingEvidence(aws: Aws, groups: string[], since = new Date(0)): Promise<string> {
   const lines = await Promise.all(
     groups.map(async (group) => {
       try {
         const failed = (await aws.autoscaling.scalingActivities(group)).filter(
-          (a) => a.StatusCode !== "Successful",
+          (a) =>
+            (a.StatusCode === "Failed" || a.StatusCode === "Cancelled") &&
+            (a.StartTime === undefined || a.StartTime >= since),
         );
         return failed
           .slice(0, 3)
@@ -194,9 +196,11 @@ export function waitForNodesStep(
       } catch (err) {
         if (!(err instanceof KubecontrolError) || err.code !== "TIMEOUT" || !last) throw err;
         const short = new Set(last.filter((s) => s.ready < s.wanted).map((s) => s.pool));
+        // Launches of this run (the groups may be older than the wait), not last week's.
         const activities = await scalingEvidence(
           o.aws,
           pools.filter((p) => short.has(p.pool)).map((p) => p.group),
+          new Date(Date.now() - timeoutMs - 15 * 60_000),
         );
         throw new KubecontrolError(
           "TIMEOUT",

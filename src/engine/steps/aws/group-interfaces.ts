@@ -35,6 +35,11 @@ export function describeInterface(eni: NetworkInterface): string {
   return `${eni.NetworkInterfaceId} (${facts.join(", ")})`;
 }
 
+/** An interface AWS made for a service and removes with it: a load balancer's, an EKS control plane's. */
+function goesByItself(eni: NetworkInterface): boolean {
+  return eni.RequesterManaged === true || /^(ELB |Amazon EKS )/.test(eni.Description ?? "");
+}
+
 /** A security group to delete once nothing uses it. */
 export interface HeldGroup {
   groupId: string;
@@ -49,8 +54,9 @@ export interface HeldGroup {
  * Deletes a security group, waiting while network interfaces use it (DependencyViolation). A
  * load balancer's interfaces linger for minutes after it is deleted and go by themselves; those
  * the cluster's VPC CNI leaked (available, tagged with its name) never go, and are deleted here,
- * read again right before. Any other interface is another's and never touched: past the wait
- * (operator setting interfaceWait), the error names each one that still holds the group.
+ * as the same poll's listing shows them (one attached since answers InvalidNetworkInterface.InUse
+ * and is left). Any other interface is another's and never touched: past the wait (operator
+ * setting interfaceWait), the error names each one that still holds the group.
  */
 export async function deleteGroupOnceReleased(aws: Aws, g: HeldGroup, ctx: StepContext): Promise<void> {
   const waitMs = g.env.interfaceWaitMs ?? INTERFACE_WAIT_MS;
@@ -129,11 +135,11 @@ function heldError(g: HeldGroup, holders: NetworkInterface[], waitMs: number, ca
         hint: `find the rule (aws ec2 describe-security-groups --filters Name=ip-permission.group-id,Values=${g.groupId}) and have its owner remove it, then run the same command again`,
       },
     );
-  const lingering = holders.some((x) => x.Description?.startsWith("ELB "));
-  const others = holders.some((x) => !x.Description?.startsWith("ELB "));
+  const lingering = holders.some(goesByItself);
+  const others = holders.some((x) => !goesByItself(x));
   const hint = [
     lingering
-      ? "a load balancer's interfaces go by themselves within minutes of its deletion: run the same command again later"
+      ? "interfaces AWS manages (a load balancer's, an EKS control plane's) go by themselves within minutes of their owner's deletion: run the same command again later"
       : undefined,
     others
       ? `kubecontrol deletes only the interfaces the VPC CNI of ${g.cluster ?? "the colour's cluster"} leaked (available, tagged ${CNI_CLUSTER_TAG}=${g.cluster ?? "<cluster>"}); any other is not this colour's to delete: find whose it is, have it deleted or moved to another group, then run the same command again`
