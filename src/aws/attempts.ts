@@ -1,12 +1,21 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { StepContext } from "../engine/step.js";
 
 /**
- * The step an AWS call is made for. The SDK retries throttling, 5xx and timeouts by itself;
- * this lets those attempts surface as the step's `step.retrying` events without threading a
- * context through every call.
+ * Who hears of the AWS calls made for a piece of work (a step's context is one): their retries,
+ * what is worth a warning, and when to stop waiting between attempts.
  */
-const current = new AsyncLocalStorage<StepContext>();
+export interface CallObserver {
+  signal: AbortSignal;
+  retrying(attempt: number, reason: string, delayMs: number): void;
+  log(level: "debug" | "info" | "warn" | "error", message: string): void;
+}
+
+/**
+ * The observer of the current AWS work. The SDK retries throttling, 5xx and timeouts by itself;
+ * this lets those attempts surface (as a step's `step.retrying` events) without threading an
+ * observer through every call.
+ */
+const current = new AsyncLocalStorage<CallObserver>();
 
 /** The attempt number of a call kubecontrol retries itself (a create, made with one SDK attempt). */
 const ownAttempt = new AsyncLocalStorage<{ attempt: number; max: number }>();
@@ -16,9 +25,9 @@ export function withAttempt<T>(attempt: number, max: number, fn: () => Promise<T
   return ownAttempt.run({ attempt, max }, fn);
 }
 
-/** Runs `fn` with AWS calls attributed to `ctx`. */
-export function withStepContext<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
-  return current.run(ctx, fn);
+/** Runs `fn` with its AWS calls reported to `observer`. */
+export function withCallObserver<T>(observer: CallObserver, fn: () => Promise<T>): Promise<T> {
+  return current.run(observer, fn);
 }
 
 interface MiddlewareArgs {
@@ -30,8 +39,8 @@ interface HandlerContext {
   clientName?: string;
 }
 
-/** The step the current AWS work is done for, if any. */
-export function currentStep(): StepContext | undefined {
+/** The observer of the current AWS work, if any. */
+export function currentObserver(): CallObserver | undefined {
   return current.getStore();
 }
 

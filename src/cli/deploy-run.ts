@@ -5,6 +5,7 @@ import { interfaceWaitMs, leaseTiming, type ResolvedConfig } from "../config/con
 import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
+import { type BuilderSettings, caBundlesFromEnv } from "../images/choose-builder.js";
 import type { EventSink } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
 import { redact, redactValue } from "../io/redact.js";
@@ -211,6 +212,24 @@ export async function withDeployRun<T>(
   }
 }
 
+/**
+ * How this operator's images are built: the configured builder, the state directory, the
+ * registry's CA bundles, and the CodeBuild role made by the engine's IAM step when needed.
+ */
+export function builderSettings(config: ResolvedConfig, region: string): BuilderSettings {
+  const aws = awsOptionsFor(config, region);
+  return {
+    imageBuilder: config.values.imageBuilder,
+    stateDir: config.values.stateDir,
+    aws,
+    caBundles: caBundlesFromEnv(),
+    ensureBuildRole: async (app, signal) => {
+      const { ensureImageBuildRole } = await import("../engine/steps/images/image-build-role.js");
+      return ensureImageBuildRole(app.name, app.owner, aws, signal, app.image.codeBuild?.sourceCredentials);
+    },
+  };
+}
+
 /** What create and update need to build a colour: where the sources and state are, the AWS and image clients. */
 export async function colourBuildInputs(
   config: ResolvedConfig,
@@ -232,13 +251,7 @@ export async function colourBuildInputs(
     aws: createAws(awsOptionsFor(config, app.region)),
     ecr: await EcrImages.create(awsOptionsFor(config, app.region)),
     requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
-    builder: () =>
-      builders.chooseBuilder(app, {
-        imageBuilder: config.values.imageBuilder,
-        stateDir,
-        aws: awsOptionsFor(config, app.region),
-        caBundles: builders.caBundlesFromEnv(),
-      }),
+    builder: () => builders.chooseBuilder(app, builderSettings(config, app.region)),
     awsEndpoint: process.env.AWS_ENDPOINT_URL,
     concurrency: config.values.concurrency,
     verifyHookFile: hook ? path.resolve(path.dirname(specFile), hook) : undefined,

@@ -1,5 +1,5 @@
 import { KubecontrolError, toKubecontrolError } from "../errors.js";
-import { sleep } from "./wait-until.js";
+import { sleep } from "../wait.js";
 
 export interface RetryOptions {
   /** Total attempts, the first included. */

@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { performance } from "node:perf_hooks";
-import { sleep } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
+import { sleep } from "../wait.js";
 import type { AcquireResult, Fence, HistoryStore, Lease } from "./types.js";
 
 export interface HoldOptions {

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import { waitUntil } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
+import { waitUntil } from "../wait.js";
 
 /** A held build lock; `release` is idempotent. */
 export interface BuildLock {

@@ -11,6 +11,11 @@ export interface BuilderSettings {
   aws: AwsClientOptions;
   /** Extra CA bundles for the registry (e.g. the sandbox CA from NODE_EXTRA_CA_CERTS). */
   caBundles?: string[];
+  /**
+   * Makes sure the app's CodeBuild role exists and is right (its policies, the source credentials
+   * it may read), returning its ARN; without it the role must already be there.
+   */
+  ensureBuildRole?: (app: ResolvedKubeApp, signal?: AbortSignal) => Promise<string>;
 }
 
 /** CA bundles named by the environment (AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS), for tools outside Node. */
@@ -26,15 +31,16 @@ export function builderName(app: ResolvedKubeApp, settings: Pick<BuilderSettings
 /** Makes the app's builder; each is loaded only when chosen. */
 export async function chooseBuilder(app: ResolvedKubeApp, settings: BuilderSettings): Promise<ImageBuilder> {
   if (builderName(app, settings) === "codebuild") {
-    const [{ codeBuildBuilder }, { sdkCodeBuildApi }, { ensureImageBuildRole }] = await Promise.all([
+    const [{ codeBuildBuilder }, { sdkCodeBuildApi }] = await Promise.all([
       import("./codebuild-builder.js"),
       import("./codebuild-api.js"),
-      import("./image-build-role.js"),
     ]);
+    const ensureBuildRole = settings.ensureBuildRole;
     return codeBuildBuilder({
       api: await sdkCodeBuildApi(settings.aws),
-      ensureServiceRole: (name, signal) =>
-        ensureImageBuildRole(name, app.owner, settings.aws, signal, app.image.codeBuild?.sourceCredentials),
+      ...(ensureBuildRole
+        ? { ensureServiceRole: (_name: string, signal?: AbortSignal) => ensureBuildRole(app, signal) }
+        : {}),
       ...(app.image.codeBuild?.sourceCredentials
         ? { sourceCredentials: app.image.codeBuild.sourceCredentials }
         : {}),

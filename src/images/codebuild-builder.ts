@@ -1,10 +1,10 @@
 import type { Build, CreateProjectInput, SourceAuth } from "@aws-sdk/client-codebuild";
 import { stringify } from "yaml";
 import { hasCode } from "../aws/errors.js";
-import { waitUntil } from "../engine/wait-until.js";
 import { KubecontrolError } from "../errors.js";
 import { resourceName } from "../plan/names.js";
 import { assertOwned } from "../plan/ownership.js";
+import { waitUntil } from "../wait.js";
 import type { BuildRequest, BuildResult, ImageBuilder } from "./builder.js";
 import type { CodeBuildApi } from "./codebuild-api.js";
 import { splitRemote } from "./version.js";

@@ -1,5 +1,3 @@
-import type { AwsOptions } from "../aws/client-config.js";
-import { KubecontrolError } from "../errors.js";
 import { TAG } from "../plan/aws.js";
 import type { IamRole } from "../plan/aws-types.js";
 import { resourceName } from "../plan/names.js";
@@ -53,39 +51,4 @@ export function imageBuildRole(app: string, owner: string, sourceCredentials?: s
       },
     },
   };
-}
-
-/**
- * Ensures the app's image-build role (created, or its trust, policies and tags put right) as
- * the IAM role steps of a colour do, and returns its ARN for the CodeBuild project.
- */
-export async function ensureImageBuildRole(
-  app: string,
-  owner: string,
-  aws: AwsOptions,
-  signal?: AbortSignal,
-  sourceCredentials?: string,
-): Promise<string> {
-  const [{ createAws }, { ensureIamRoleStep }, { runSteps }] = await Promise.all([
-    import("../aws/create-aws.js"),
-    import("../engine/steps/aws/ensure-iam-role.js"),
-    import("../engine/runner.js"),
-  ]);
-  const step = ensureIamRoleStep(imageBuildRole(app, owner, sourceCredentials), {
-    aws: createAws(aws),
-    runId: "image-build",
-  });
-  const report = await runSteps([step], signal ? { signal } : {});
-  const ref = report.results.get(step.name) as { arn: string } | undefined;
-  if (report.ok && ref) return ref.arn;
-  const error = report.steps[0]?.error;
-  throw error instanceof KubecontrolError
-    ? error
-    : new KubecontrolError(
-        "AWS",
-        `could not ensure the image-build role of ${app}: ${error?.message ?? "cancelled"}`,
-        {
-          cause: error,
-        },
-      );
 }

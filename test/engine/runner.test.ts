@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { retry } from "../../src/engine/retry.js";
 import { runSteps, validateGraph } from "../../src/engine/runner.js";
 import type { Step } from "../../src/engine/step.js";
-import { waitUntil } from "../../src/engine/wait-until.js";
 import { KubecontrolError } from "../../src/errors.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
+import { waitUntil } from "../../src/wait.js";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

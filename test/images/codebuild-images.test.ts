@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import type { Build, CreateProjectInput, Project } from "@aws-sdk/client-codebuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { ensureImageBuildRole } from "../../src/engine/steps/images/image-build-role.js";
 import type { KubecontrolError } from "../../src/errors.js";
 import { builderName } from "../../src/images/choose-builder.js";
 import { type CodeBuildApi, sdkCodeBuildApi } from "../../src/images/codebuild-api.js";
@@ -13,7 +14,6 @@ import {
   httpsForm,
 } from "../../src/images/codebuild-builder.js";
 import { ensureImage } from "../../src/images/ensure-image.js";
-import { ensureImageBuildRole } from "../../src/images/image-build-role.js";
 import { awsCli } from "../aws/stack-fixture.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { type HelloProject, helloProject } from "./image-fixture.js";

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
+import { ensureKubeObjectsStep } from "../../src/engine/steps/kube/apply.js";
 import { verifyWorkloadsStep } from "../../src/engine/steps/verify-workloads.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
-import { ensureKubeObjectsStep } from "../../src/kube/apply-step.js";
 import { pruneObjects } from "../../src/kube/prune.js";
 import { WATCHED_KINDS, type WatchedKind, waitForObjects } from "../../src/kube/watch/wait-for-objects.js";
 import type { KubeObject } from "../../src/plan/kubernetes.js";

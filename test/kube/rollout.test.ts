@@ -1,11 +1,11 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
+import { rollOutImagesStep } from "../../src/engine/steps/kube/rollout.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
 import type { KubeResource } from "../../src/kube/client.js";
 import { rolloutError, rolloutImages } from "../../src/kube/rollout.js";
-import { rollOutImagesStep } from "../../src/kube/rollout-step.js";
 import { waitForObjects } from "../../src/kube/watch/wait-for-objects.js";
 import type { KubeObject } from "../../src/plan/kubernetes.js";
 import { loadStages, STAGE_LABEL } from "../../src/sandbox/k8s/stages.js";

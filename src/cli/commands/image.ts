@@ -33,15 +33,22 @@ Examples:
 async function imageCommand(cmd: Command, name: string): Promise<number> {
   const started = Date.now();
   // Loaded together (and the SDK with them): on a "found" answer, start-up is most of the time.
-  const [{ commandSetup }, { loadApp }, { EcrImages }, { caBundlesFromEnv, chooseBuilder }, { ensureImage }] =
-    await Promise.all([
-      import("../load.js"),
-      import("../../spec/loader.js"),
-      import("../../images/ecr-images.js"),
-      import("../../images/choose-builder.js"),
-      import("../../images/ensure-image.js"),
-      import("@aws-sdk/client-ecr"),
-    ]);
+  const [
+    { commandSetup },
+    { loadApp },
+    { EcrImages },
+    { chooseBuilder },
+    { ensureImage },
+    { builderSettings },
+  ] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../../images/ecr-images.js"),
+    import("../../images/choose-builder.js"),
+    import("../../images/ensure-image.js"),
+    import("../deploy-run.js"),
+    import("@aws-sdk/client-ecr"),
+  ]);
   const json = globalOptions(cmd).json;
   const opts = cmd.opts<{ version?: string }>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
@@ -59,13 +66,7 @@ async function imageCommand(cmd: Command, name: string): Promise<number> {
       version: opts.version,
       stateDir,
       ecr: await EcrImages.create(aws),
-      builder: () =>
-        chooseBuilder(app, {
-          imageBuilder: config.values.imageBuilder,
-          stateDir,
-          aws,
-          caBundles: caBundlesFromEnv(),
-        }),
+      builder: () => chooseBuilder(app, builderSettings(config, app.region)),
       progress: (message) => {
         if (!json) process.stderr.write(`${message}\n`);
       },

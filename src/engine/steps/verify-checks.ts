@@ -9,8 +9,8 @@ import type { Plan } from "../../plan/plan.js";
 import type { VerifyContext } from "../../spec/define.js";
 import { parseDuration } from "../../spec/primitives.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { sleep } from "../../wait.js";
 import type { Step, StepContext } from "../step.js";
-import { sleep } from "../wait-until.js";
 
 /** The step that runs the spec's HTTP checks and verify hook against the new colour. */
 export const VERIFY_CHECKS = "verifyChecks";

@@ -3,8 +3,6 @@ import { KubecontrolError } from "../../errors.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
-import { ensureImageStep } from "../../images/ensure-image-step.js";
-import { ensureKubeObjectsStep } from "../../kube/apply-step.js";
 import { KubeClient } from "../../kube/client.js";
 import { clusterAccess } from "../../kube/cluster-access.js";
 import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
@@ -22,7 +20,9 @@ import {
   withEnvSecret,
   withoutSecretValues,
 } from "../steps/env-secret.js";
+import { ensureImageStep } from "../steps/images/ensure-image.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
+import { ensureKubeObjectsStep } from "../steps/kube/apply.js";
 import { VERIFY_CHECKS, verifyChecksStep } from "../steps/verify-checks.js";
 import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";

@@ -6,9 +6,9 @@ import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
 import type { HistoryStore, RunResult } from "../../history/types.js";
 import type { EventSink, KubecontrolEvent } from "../../io/events.js";
 import { redact, redactValue } from "../../io/redact.js";
+import { sleep } from "../../wait.js";
 import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
-import { sleep } from "../wait-until.js";
 import { attachReport, type WorkflowOutcome } from "./outcome.js";
 
 /** What every command that changes an app gets from its caller, besides the app itself. */

@@ -1,8 +1,8 @@
 import { TAG } from "../../../plan/aws.js";
 import type { Colour } from "../../../plan/names.js";
 import { assertOwned, type Owner } from "../../../plan/ownership.js";
+import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import { waitUntil } from "../../wait-until.js";
 import { awsStep, deleteName, pollPace, retryEventual, type StackEnv } from "./stack-env.js";
 
 /** How one resource is found and removed. */

@@ -3,8 +3,8 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { hasCode } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import type { DnsRecord } from "../../../plan/aws-types.js";
+import { waitUntil } from "../../../wait.js";
 import type { StepContext } from "../../step.js";
-import { waitUntil } from "../../wait-until.js";
 import { pollPace, retryEventual, type StackEnv } from "./stack-env.js";
 
 /** The hosted zone id of the record's zone; a missing zone is the user's to fix. */

@@ -1,8 +1,8 @@
 import type { LoadBalancer as AwsLoadBalancer } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { KubecontrolError } from "../../../errors.js";
 import type { LoadBalancer } from "../../../plan/aws-types.js";
+import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import { waitUntil } from "../../wait-until.js";
 import { elbTagsToSet } from "./elb-tags.js";
 import type { SecurityGroupRef } from "./ensure-security-group.js";
 import type { Network } from "./find-network.js";

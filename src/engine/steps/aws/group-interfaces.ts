@@ -3,8 +3,8 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { hasCode } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import { formatDuration } from "../../../io/format.js";
+import { waitUntil } from "../../../wait.js";
 import type { StepContext } from "../../step.js";
-import { waitUntil } from "../../wait-until.js";
 import { pollPace, type StackEnv, tagRecord } from "./stack-env.js";
 
 /** The tag the VPC CNI gives each network interface it creates: its cluster's name. */

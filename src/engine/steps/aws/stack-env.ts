@@ -1,4 +1,4 @@
-import { currentStep, withAttempt, withStepContext } from "../../../aws/attempts.js";
+import { currentObserver, withAttempt, withCallObserver } from "../../../aws/attempts.js";
 import type { Aws } from "../../../aws/create-aws.js";
 import { awsErrorCode, hasCode, isAmbiguous } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
@@ -6,9 +6,9 @@ import { TAG } from "../../../plan/aws.js";
 import type { Colour } from "../../../plan/names.js";
 import { ADOPTED_BY, assertOwned } from "../../../plan/ownership.js";
 import type { Plan } from "../../../plan/plan.js";
+import { sleep } from "../../../wait.js";
 import { retry } from "../../retry.js";
 import type { Step, StepContext } from "../../step.js";
-import { sleep } from "../../wait-until.js";
 
 /** What every AWS step of one colour's stack works with. */
 export interface StackEnv {
@@ -52,9 +52,9 @@ export function resultOf<T>(ctx: StepContext, id: string): T {
 export function awsStep<N, R>(step: Step<N, R>): Step<N, R> {
   return {
     ...step,
-    check: (ctx) => withStepContext(ctx, () => step.check(ctx)),
-    ...(step.apply ? { apply: (ctx, needed) => withStepContext(ctx, () => step.apply!(ctx, needed)) } : {}),
-    ...(step.wait ? { wait: (ctx, applied) => withStepContext(ctx, () => step.wait!(ctx, applied)) } : {}),
+    check: (ctx) => withCallObserver(ctx, () => step.check(ctx)),
+    ...(step.apply ? { apply: (ctx, needed) => withCallObserver(ctx, () => step.apply!(ctx, needed)) } : {}),
+    ...(step.wait ? { wait: (ctx, applied) => withCallObserver(ctx, () => step.wait!(ctx, applied)) } : {}),
   };
 }
 
@@ -91,7 +91,7 @@ export function claimTags(
   });
   const set = tagsToSet(r.tags, actual);
   if (verdict === "adopting") {
-    currentStep()?.log("warn", `adopting ${r.kind} ${r.name}, which has no kubecontrol tags (--adopt)`);
+    currentObserver()?.log("warn", `adopting ${r.kind} ${r.name}, which has no kubecontrol tags (--adopt)`);
     return { ...set, [ADOPTED_BY]: env.runId };
   }
   return set;
@@ -168,12 +168,12 @@ export async function createOrAdopt<T>(
       }
       if (attempt >= attempts) throw err;
       const delayMs = Math.round(Math.random() * Math.min(20_000, 300 * 2 ** (attempt - 1)));
-      currentStep()?.retrying(
+      currentObserver()?.retrying(
         attempt + 1,
         `create again after ${awsErrorCode(err)} (looked first: nothing made)`,
         delayMs,
       );
-      const signal = currentStep()?.signal;
+      const signal = currentObserver()?.signal;
       await sleep(delayMs, signal);
       // A run that was stopped makes no further attempt (the sleep ends early on abort).
       if (signal?.aborted) throw signal.reason ?? err;

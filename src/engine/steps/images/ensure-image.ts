@@ -1,7 +1,7 @@
-import type { Step } from "../engine/step.js";
-import { type EnsuredImage, type EnsureImageOptions, ensureImage } from "./ensure-image.js";
-import { findImage } from "./find-image.js";
-import { resolveVersion, userSourcesDir } from "./version.js";
+import { type EnsuredImage, type EnsureImageOptions, ensureImage } from "../../../images/ensure-image.js";
+import { findImage } from "../../../images/find-image.js";
+import { resolveVersion, userSourcesDir } from "../../../images/version.js";
+import type { Step } from "../../step.js";
 
 /**
  * The image as an engine step: `check` resolves the version and asks ECR (satisfied when the

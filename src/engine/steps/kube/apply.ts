@@ -1,8 +1,8 @@
-import type { Step } from "../engine/step.js";
-import type { KubeObject } from "../plan/kubernetes.js";
-import { type AppliedObject, applyObjects } from "./apply.js";
-import type { KubeClient } from "./client.js";
-import { type PrunedObject, pruneObjects } from "./prune.js";
+import { type AppliedObject, applyObjects } from "../../../kube/apply.js";
+import type { KubeClient } from "../../../kube/client.js";
+import { type PrunedObject, pruneObjects } from "../../../kube/prune.js";
+import type { KubeObject } from "../../../plan/kubernetes.js";
+import type { Step } from "../../step.js";
 
 export interface ApplyStepOptions {
   app: string;

@@ -1,4 +1,4 @@
-import { KubecontrolError } from "../errors.js";
+import { KubecontrolError } from "./errors.js";
 
 export interface WaitUntilOptions {
   /** What is being waited for, in words ("cluster kc-hello-blue to be ACTIVE"). */

@@ -1,12 +1,12 @@
-import type { Step } from "../engine/step.js";
-import type { KubeClient } from "./client.js";
+import type { KubeClient } from "../../../kube/client.js";
 import {
   type ImageUpdate,
   type RolloutOptions,
   type RolloutReport,
   rolloutError,
   rolloutImages,
-} from "./rollout.js";
+} from "../../../kube/rollout.js";
+import type { Step } from "../../step.js";
 
 /** The rolling-update step: check reads the live images, apply patches and watches, undoing on failure. */
 export function rollOutImagesStep(
