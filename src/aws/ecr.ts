@@ -46,26 +46,27 @@ export class Ecr {
     );
   }
 
-  /** The tags of a repository's images (ListImages), or undefined when the repository is gone. */
-  imageTags(repository: string): Promise<{ digest: string; tag: string }[] | undefined> {
+  /** Every image id of a repository (ListImages, all pages), or undefined when the repository is gone. */
+  private imageIds(repository: string, tagStatus: Sdk.TagStatus): Promise<Sdk.ImageIdentifier[] | undefined> {
     return orAbsent(
       () =>
-        this.run("ListImages", `repository ${repository}`, async (m, c) => {
-          const ids = await allPages(async (nextToken) => {
+        this.run("ListImages", `repository ${repository}`, (m, c) =>
+          allPages(async (nextToken) => {
             const r = await c.send(
-              new m.ListImagesCommand({
-                repositoryName: repository,
-                nextToken,
-                filter: { tagStatus: "TAGGED" },
-              }),
+              new m.ListImagesCommand({ repositoryName: repository, nextToken, filter: { tagStatus } }),
             );
             return { items: r.imageIds, next: r.nextToken };
-          });
-          return ids.flatMap((i) =>
-            i.imageDigest && i.imageTag ? [{ digest: i.imageDigest, tag: i.imageTag }] : [],
-          );
-        }),
+          }),
+        ),
       "RepositoryNotFoundException",
+    );
+  }
+
+  /** The tags of a repository's images, or undefined when the repository is gone. */
+  async imageTags(repository: string): Promise<{ digest: string; tag: string }[] | undefined> {
+    const ids = await this.imageIds(repository, "TAGGED");
+    return ids?.flatMap((i) =>
+      i.imageDigest && i.imageTag ? [{ digest: i.imageDigest, tag: i.imageTag }] : [],
     );
   }
 
@@ -135,24 +136,9 @@ export class Ecr {
   }
 
   /** How many images a repository holds (undefined when it is gone). */
-  imageCount(repository: string): Promise<number | undefined> {
-    return orAbsent(
-      () =>
-        this.run("ListImages", `repository ${repository}`, async (m, c) => {
-          const ids = await allPages(async (nextToken) => {
-            const r = await c.send(
-              new m.ListImagesCommand({
-                repositoryName: repository,
-                nextToken,
-                filter: { tagStatus: "ANY" },
-              }),
-            );
-            return { items: r.imageIds, next: r.nextToken };
-          });
-          return new Set(ids.map((i) => i.imageDigest ?? i.imageTag)).size;
-        }),
-      "RepositoryNotFoundException",
-    );
+  async imageCount(repository: string): Promise<number | undefined> {
+    const ids = await this.imageIds(repository, "ANY");
+    return ids && new Set(ids.map((i) => i.imageDigest ?? i.imageTag)).size;
   }
 
   /** The repository, or undefined. */

@@ -15,10 +15,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { toAwsError } from "../../src/aws/errors.js";
 import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
 import { scalingEvidence } from "../../src/engine/steps/wait-for-nodes.js";
-import { KubecontrolError } from "../../src/errors.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";
 import { sandboxDown } from "../../src/sandbox/lifecycle.js";
+import { codedError } from "../helpers/errors.js";
 import { sandboxAt, sdkConfig, type TestSandbox, uniqueName } from "../helpers/sandbox.js";
 import { planFor, testAws, uniqueWebapp } from "./stack-fixture.js";
 
@@ -43,15 +43,7 @@ afterEach(async () => {
   await setQuotas({ "L-53DA6B97": null, "L-1216C47A": null, "L-34B43A08": null, "L-1194D53C": null });
 });
 
-async function preflightError(fn: () => Promise<unknown>): Promise<KubecontrolError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof KubecontrolError) return err;
-    throw err;
-  }
-  throw new Error("expected preflight to fail");
-}
+const preflightError = codedError;
 
 async function publicSubnets(): Promise<string[]> {
   const ec2 = new EC2Client(sdkConfig(sbx));

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
-import { KubecontrolError } from "../../src/errors.js";
+import { codedError } from "../helpers/errors.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { planFor, testAws, uniqueWebapp } from "./stack-fixture.js";
 
@@ -10,15 +10,7 @@ beforeAll(async () => {
   sbx = await testSandbox();
 });
 
-async function preflightError(fn: () => Promise<unknown>): Promise<KubecontrolError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof KubecontrolError) return err;
-    throw err;
-  }
-  throw new Error("expected preflight to fail");
-}
+const preflightError = codedError;
 
 describe("preflight", () => {
   it("passes for webapp in the seeded account, reading only", async () => {

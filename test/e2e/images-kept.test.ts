@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { ECRClient, ListImagesCommand, PutImageCommand } from "@aws-sdk/client-ecr";
+import { ECRClient, ListImagesCommand } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveTag } from "../../src/engine/steps/keep-live-image.js";
 import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
+import { pushBuild } from "../helpers/ecr.js";
 import { sdkConfig } from "../helpers/sandbox.js";
 
 // The repository keeps the newest 30 images (the company default). The image a standing colour
@@ -28,28 +29,8 @@ async function images(): Promise<Map<string, string>> {
 
 /** `n` more builds of other commits, pushed to the app's repository as a builder would. */
 async function pushBuilds(n: number, label: string): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const tag = createHash("sha1").update(`${label}-${i}`).digest("hex");
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: `sha256:${"0".repeat(64)}`,
-        size: 2,
-      },
-      layers: [],
-      annotations: { build: tag },
-    });
-    await ecr.send(
-      new PutImageCommand({
-        repositoryName: p.app,
-        imageManifest: manifest,
-        imageManifestMediaType: "application/vnd.oci.image.manifest.v1+json",
-        imageTag: tag,
-      }),
-    );
-  }
+  for (let i = 0; i < n; i++)
+    await pushBuild(ecr, p.app, `${label}-${i}`, createHash("sha1").update(`${label}-${i}`).digest("hex"));
 }
 
 describe("images a standing colour runs", () => {

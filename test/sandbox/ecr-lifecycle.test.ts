@@ -3,11 +3,11 @@ import {
   DeleteRepositoryCommand,
   ECRClient,
   ListImagesCommand,
-  PutImageCommand,
   PutLifecyclePolicyCommand,
 } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lifecyclePolicy } from "../../src/engine/steps/aws/ensure-ecr-repository.js";
+import { pushBuild } from "../helpers/ecr.js";
 import { sdkConfig, type TestSandbox, testSandbox, uniqueName } from "../helpers/sandbox.js";
 
 // ECR applies a repository's lifecycle policy as AWS evaluates one: each rule counts every image
@@ -37,27 +37,8 @@ async function repository(keep: number): Promise<string> {
   return name;
 }
 
-/** The manifest of the build tagged `build`: one per build. */
-function manifestOf(build: string): string {
-  return JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: {
-      mediaType: "application/vnd.oci.image.config.v1+json",
-      digest: `sha256:${"0".repeat(64)}`,
-      size: 2,
-    },
-    layers: [],
-    annotations: { build },
-  });
-}
-
 /** Pushes build `build`, tagged `tag` (default: the build's name). */
-async function push(name: string, build: string, tag = build): Promise<void> {
-  await ecr.send(
-    new PutImageCommand({ repositoryName: name, imageManifest: manifestOf(build), imageTag: tag }),
-  );
-}
+const push = (name: string, build: string, tag = build) => pushBuild(ecr, name, build, tag);
 
 async function tags(name: string): Promise<string[]> {
   const ids = (await ecr.send(new ListImagesCommand({ repositoryName: name }))).imageIds ?? [];
