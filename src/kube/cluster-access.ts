@@ -4,7 +4,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { KubecontrolError } from "../errors.js";
-import type { KubeAccess } from "./client.js";
+import { type KubeAccess, KubeClient } from "./client.js";
 import { type ClusterEndpoint, describeClusterEndpoint } from "./describe-cluster.js";
 import { stsEndpoint } from "./eks-token.js";
 import { EksTokenSource } from "./eks-token-source.js";
@@ -55,6 +55,18 @@ export async function clusterAccess(options: ClusterAccessOptions): Promise<Clus
     },
   };
   return { cluster, region, kubeConfig, tokens };
+}
+
+/**
+ * A client of an EKS cluster, the one way the engine connects: DescribeCluster (unless the
+ * endpoint is known), an EKS token that refreshes itself, and the operator's request timeout.
+ */
+export async function connectCluster(
+  options: ClusterAccessOptions & { requestTimeoutMs?: number | undefined },
+): Promise<KubeClient> {
+  const { requestTimeoutMs, ...access } = options;
+  const { kubeConfig } = await clusterAccess(access);
+  return new KubeClient(kubeConfig, requestTimeoutMs ? { requestTimeoutMs } : {});
 }
 
 /**

@@ -116,16 +116,27 @@ export function rolloutError(report: RolloutReport): KubecontrolError {
           .map((o) => `${o.ref} ${o.summary}`)
           .join("; ")}`
     : "nothing was rolled back";
-  return new KubecontrolError("STEP_FAILED", `rollout failed: ${what.join("; ")}; ${undo}`, {
-    retryable: false,
-    hint: report.undo?.ok
-      ? "the previous version is serving; fix the image or the spec and roll out again"
-      : "check the workloads with kubectl; re-run the rollout or roll back by hand",
-    details: {
-      failed: failed.map((o) => ({ ref: o.ref, reason: o.reason, message: o.message, evidence: o.evidence })),
-      undone: report.undo?.ok ?? false,
+  // New pods that failed or never became available were judged and found wanting: that is a
+  // failed verification (exit 7), not a failed step.
+  return new KubecontrolError(
+    failed.length ? "VERIFY_FAILED" : "STEP_FAILED",
+    `rollout failed: ${what.join("; ")}; ${undo}`,
+    {
+      retryable: false,
+      hint: report.undo?.ok
+        ? "the previous version is serving; fix the image or the spec and roll out again"
+        : "check the workloads with kubectl; re-run the rollout or roll back by hand",
+      details: {
+        failed: failed.map((o) => ({
+          ref: o.ref,
+          reason: o.reason,
+          message: o.message,
+          evidence: o.evidence,
+        })),
+        undone: report.undo?.ok ?? false,
+      },
     },
-  });
+  );
 }
 
 async function snapshotOf(client: KubeClient, update: ImageUpdate): Promise<Snapshot> {

@@ -124,7 +124,7 @@ describe("rolling update", () => {
     expect(await liveImages("deployments", "web")).toEqual([V2]);
     await expect.poll(() => podImages("web"), { timeout: 5000, interval: 100 }).toEqual([V2, V2, V2]);
     const error = rolloutError(report);
-    expect(error.code).toBe("STEP_FAILED");
+    expect(error.code).toBe("VERIFY_FAILED");
     expect(error.message).toMatch(
       /deployment\/web failed: ImagePullFailed: pod web-[a-z0-9-]+: container app cannot pull image registry\.local\/app:broken/,
     );

@@ -44,13 +44,12 @@ Examples:
 /** `kubecontrol rollout <app>` (also run by `resume` with the flags of the run it continues). */
 export async function rolloutCommand(cmd: Command, name: string, flags?: RolloutFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, wf, access, { KubeClient }] = await Promise.all([
+  const [{ commandSetup }, { loadApp }, run, wf, access] = await Promise.all([
     import("../load.js"),
     import("../../spec/loader.js"),
     import("../deploy-run.js"),
     import("../../engine/workflows/rollout.js"),
     import("../../kube/cluster-access.js"),
-    import("../../kube/client.js"),
   ]);
   const o = flags ?? cmd.opts<RolloutFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
@@ -69,14 +68,13 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
         app,
         version: o.version,
         ...inputs,
-        connect: async ({ clusterName, region }) => {
-          const a = await access.clusterAccess({
+        connect: ({ clusterName, region }) =>
+          access.connectCluster({
             clusterName,
             region,
             ...(inputs.awsEndpoint ? { awsEndpoint: inputs.awsEndpoint } : {}),
-          });
-          return new KubeClient(a.kubeConfig, { requestTimeoutMs: inputs.requestTimeoutMs });
-        },
+            requestTimeoutMs: inputs.requestTimeoutMs,
+          }),
         ...ctx,
         dryRun: o.dryRun,
       });

@@ -3,8 +3,8 @@ import { KubecontrolError } from "../../errors.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
-import { KubeClient } from "../../kube/client.js";
-import { clusterAccess } from "../../kube/cluster-access.js";
+import type { KubeClient } from "../../kube/client.js";
+import { connectCluster } from "../../kube/cluster-access.js";
 import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import { parseDuration } from "../../spec/primitives.js";
@@ -142,18 +142,15 @@ export function createSteps(g: CreateGraphInput): Step[] {
   // One connection to the cluster for the steps that talk to it, made once it can be reached.
   let client: Promise<KubeClient> | undefined;
   const kubeClient = () => {
-    client ??= clusterAccess({
+    client ??= connectCluster({
       clusterName: plan.cluster,
       region: plan.region,
       ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
-    }).then(
-      (access) =>
-        new KubeClient(access.kubeConfig, g.requestTimeoutMs ? { requestTimeoutMs: g.requestTimeoutMs } : {}),
-      (err: unknown) => {
-        client = undefined;
-        throw err;
-      },
-    );
+      requestTimeoutMs: g.requestTimeoutMs,
+    }).catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    });
     return client;
   };
   const nodes = waitForNodesStep(

@@ -168,7 +168,7 @@ function destroyGraph(
 }
 
 /** An ARN in what a lookup found, else the id AWS names it by. */
-function refOf(found: unknown): string | undefined {
+function arnOf(found: unknown): string | undefined {
   if (typeof found === "string") return found;
   if (!found || typeof found !== "object") return undefined;
   const o = found as Record<string, unknown>;
@@ -242,7 +242,7 @@ export async function destroyInventory(i: DestroyBase): Promise<LiveResource[]> 
     live.push({
       step,
       ...target,
-      ref: refOf(value.found),
+      ref: arnOf(value.found),
       ...(t.kind === "eks-access-entry" ? { detail: `of cluster ${t.cluster}` } : {}),
     });
   }

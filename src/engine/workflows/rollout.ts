@@ -4,8 +4,9 @@ import type { EnsuredImage } from "../../images/ensure-image.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { findImage } from "../../images/find-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
-import type { KubeClient, KubeResource } from "../../kube/client.js";
+import type { KubeClient } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
+import { refOf } from "../../kube/watch/wait-for-objects.js";
 import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
@@ -15,7 +16,7 @@ import { observeApp } from "../observe/live-state.js";
 import type { Step, StepContext } from "../step.js";
 import { ensureImageStep } from "../steps/images/ensure-image.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
-import { rollOutImagesStep } from "../steps/kube/rollout.js";
+import { type ImageChange, imageChanges, rollOutImagesStep } from "../steps/kube/rollout.js";
 import { verifyChecksStep } from "../steps/verify-checks.js";
 import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { type ColourSource, repositoryOf } from "./create-graph.js";
@@ -47,13 +48,6 @@ export interface RolloutInput
 }
 
 /** One container whose image a rollout changes (or, in a dry run, would change). */
-export interface ImageChange {
-  /** kind/name, e.g. deployment/web. */
-  workload: string;
-  container: string;
-  from: string;
-  to: string;
-}
 
 /** What rollout did (or, with dryRun, would do). */
 export interface RolloutOutcome extends WorkflowOutcome {
@@ -104,46 +98,23 @@ export function workloadUpdates(objects: KubeObject[]): ImageUpdate[] {
     });
 }
 
-type LiveWorkload = KubeResource & {
-  spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
-};
-
 /**
- * Reads the live workloads and says which containers would change image. Workloads the plan has
- * but the cluster lacks are a precondition failure: a rollout changes images, it adds nothing.
+ * Which containers would change image. Workloads the plan has but the cluster lacks are a
+ * precondition failure: a rollout changes images, it adds nothing.
  */
-export async function imageChanges(
+async function changesOnCluster(
   client: KubeClient,
   updates: ImageUpdate[],
   colour: Colour,
   app: string,
 ): Promise<{ changes: ImageChange[]; stale: ImageUpdate[] }> {
-  const live = await Promise.all(
-    updates.map(async (u) =>
-      client.get<LiveWorkload>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name)),
-    ),
-  );
-  const missing = updates.filter((_, i) => !live[i]).map(refOf);
+  const { changes, stale, missing } = await imageChanges(client, updates);
   if (missing.length > 0)
     throw new KubecontrolError(
       "PRECONDITION",
-      `${missing.join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
+      `${missing.map(refOf).join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
       { hint: `new components come with a blue/green update: kubecontrol update ${app}` },
     );
-  const changes: ImageChange[] = [];
-  const stale: ImageUpdate[] = [];
-  updates.forEach((u, i) => {
-    const containers = live[i]?.spec?.template?.spec?.containers ?? [];
-    let changed = false;
-    for (const [name, image] of Object.entries(u.images)) {
-      const from = containers.find((c) => c.name === name)?.image ?? "";
-      if (from !== image) {
-        changes.push({ workload: refOf(u), container: name, from, to: image });
-        changed = true;
-      }
-    }
-    if (changed) stale.push(u);
-  });
   return { changes, stale };
 }
 
@@ -267,12 +238,14 @@ function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, t
     timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs },
   });
   const versioned = new Set(
-    objects.filter((o) => o.metadata.annotations?.[VERSION_ANNOTATION] !== undefined).map((o) => refOf(o)),
+    objects
+      .filter((o) => o.metadata.annotations?.[VERSION_ANNOTATION] !== undefined)
+      .map((o) => refOf({ kind: o.kind, name: o.metadata.name })),
   );
   return {
     ...inner,
     async check() {
-      const { changes, stale } = await imageChanges(client, updates, g.colour, g.i.app.name);
+      const { changes, stale } = await changesOnCluster(client, updates, g.colour, g.i.app.name);
       g.found.changes = changes;
       return stale.length === 0
         ? { satisfied: true, reason: `every workload already runs ${g.commit.slice(0, 12)}` }
@@ -283,12 +256,7 @@ function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, t
           };
     },
     async apply(ctx: StepContext, needed: unknown) {
-      let report: RolloutReport | undefined;
-      try {
-        report = (await inner.apply!(ctx, needed as ImageUpdate[])) as RolloutReport | undefined;
-      } catch (err) {
-        throw asVerification(err);
-      }
+      const report = (await inner.apply!(ctx, needed as ImageUpdate[])) as RolloutReport | undefined;
       // The version the workloads now run, where the plan records it (kubectl shows it).
       const rolled = (report?.patched ?? []).filter((ref) => versioned.has(ref));
       await Promise.all(
@@ -306,27 +274,6 @@ function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, t
       return report;
     },
   };
-}
-
-/** New pods that failed or never became available (and were rolled back) fail verification: exit 7, not 6. */
-function asVerification(err: unknown): unknown {
-  const failed = err instanceof KubecontrolError ? err.details?.failed : undefined;
-  if (
-    !(err instanceof KubecontrolError) ||
-    err.code !== "STEP_FAILED" ||
-    !Array.isArray(failed) ||
-    failed.length === 0
-  )
-    return err;
-  return new KubecontrolError("VERIFY_FAILED", err.message, {
-    cause: err,
-    ...(err.details ? { details: err.details } : {}),
-    ...(err.hint ? { hint: err.hint } : {}),
-  });
-}
-
-function refOf(o: { kind: string; metadata?: { name: string }; name?: string }): string {
-  return `${o.kind.toLowerCase()}/${o.name ?? o.metadata?.name}`;
 }
 
 /**
@@ -413,7 +360,7 @@ async function dryRun(g: GraphInput): Promise<RolloutOutcome> {
     version: commit,
     image: image.reference,
   }).kubernetes;
-  const { changes } = await imageChanges(client, workloadUpdates(objects), g.colour, i.app.name);
+  const { changes } = await changesOnCluster(client, workloadUpdates(objects), g.colour, i.app.name);
   return {
     runId: "dry-run",
     result: changes.length === 0 && !image.built ? "no-op" : "succeeded",

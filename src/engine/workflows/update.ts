@@ -1,8 +1,8 @@
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
-import { KubeApiError, KubeClient } from "../../kube/client.js";
-import { clusterAccess } from "../../kube/cluster-access.js";
+import { KubeApiError } from "../../kube/client.js";
+import { connectCluster } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { type Colour, other } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
@@ -258,7 +258,7 @@ async function runningVersion(
 ): Promise<string | undefined> {
   const cluster = await i.aws.eks.describeCluster(plan.cluster);
   if (!cluster?.endpoint || !cluster.certificateAuthority?.data) return undefined;
-  const access = await clusterAccess({
+  const client = await connectCluster({
     clusterName: plan.cluster,
     region: plan.region,
     endpoint: {
@@ -267,11 +267,8 @@ async function runningVersion(
       certificateAuthority: cluster.certificateAuthority.data,
     },
     ...(i.awsEndpoint ? { awsEndpoint: i.awsEndpoint } : {}),
+    requestTimeoutMs: i.requestTimeoutMs,
   });
-  const client = new KubeClient(
-    access.kubeConfig,
-    i.requestTimeoutMs ? { requestTimeoutMs: i.requestTimeoutMs } : {},
-  );
   try {
     const list = await client.request<{ items: Deployment[] }>(
       "GET",

@@ -6,6 +6,7 @@ import {
   rolloutError,
   rolloutImages,
 } from "../../../kube/rollout.js";
+import { refOf } from "../../../kube/watch/wait-for-objects.js";
 import type { Step } from "../../step.js";
 
 /** The rolling-update step: check reads the live images, apply patches and watches, undoing on failure. */
@@ -14,19 +15,15 @@ export function rollOutImagesStep(
   updates: ImageUpdate[],
   options: Omit<RolloutOptions, "signal" | "onWaiting"> & { timeoutMs?: RolloutOptions["timeoutMs"] } = {},
 ): Step<ImageUpdate[], RolloutReport> {
-  const describe = updates.map((u) => `${u.kind.toLowerCase()}/${u.name}`).join(", ");
+  const describe = updates.map(refOf).join(", ");
   return {
     name: "rollOutImages",
     description: `roll out new images to ${describe}`,
     async check() {
-      const stale = await staleUpdates(client, updates);
+      const { stale } = await imageChanges(client, updates);
       return stale.length === 0
         ? { satisfied: true, reason: `${describe} already run the requested images` }
-        : {
-            satisfied: false,
-            reason: `${stale.map((u) => `${u.kind.toLowerCase()}/${u.name}`).join(", ")} run other images`,
-            needed: stale,
-          };
+        : { satisfied: false, reason: `${stale.map(refOf).join(", ")} run other images`, needed: stale };
     },
     async apply(ctx, needed) {
       const report = await rolloutImages(client, needed ?? updates, {
@@ -45,21 +42,53 @@ export function rollOutImagesStep(
   };
 }
 
-/** The updates whose workloads do not run the wanted images yet. */
-async function staleUpdates(client: KubeClient, updates: ImageUpdate[]): Promise<ImageUpdate[]> {
+/** One container whose image a rollout changes. */
+export interface ImageChange {
+  /** kind/name, e.g. deployment/web. */
+  workload: string;
+  container: string;
+  from: string;
+  to: string;
+}
+
+type LiveWorkload = {
+  spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+};
+
+/**
+ * Reads the live workloads and says which containers would change image (`changes`), which
+ * workloads that makes stale, and which the cluster lacks (`missing`).
+ */
+export async function imageChanges(
+  client: KubeClient,
+  updates: ImageUpdate[],
+): Promise<{ changes: ImageChange[]; stale: ImageUpdate[]; missing: ImageUpdate[] }> {
+  const live = await Promise.all(
+    updates.map(async (u) =>
+      client.get<LiveWorkload>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name)),
+    ),
+  );
+  const changes: ImageChange[] = [];
   const stale: ImageUpdate[] = [];
-  for (const u of updates) {
-    const live = await client.get<{
-      spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
-    }>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name));
-    const containers = live?.spec?.template?.spec?.containers ?? [];
-    if (
-      Object.entries(u.images).some(
-        ([name, image]) => containers.find((c) => c.name === name)?.image !== image,
-      )
-    ) {
-      stale.push(u);
+  const missing: ImageUpdate[] = [];
+  updates.forEach((u, i) => {
+    const workload = live[i];
+    if (!workload) {
+      missing.push(u);
+      return;
     }
-  }
-  return stale;
+    const containers = workload.spec?.template?.spec?.containers ?? [];
+    const changed = Object.entries(u.images).filter(
+      ([name, image]) => (containers.find((c) => c.name === name)?.image ?? "") !== image,
+    );
+    for (const [name, image] of changed)
+      changes.push({
+        workload: refOf(u),
+        container: name,
+        from: containers.find((c) => c.name === name)?.image ?? "",
+        to: image,
+      });
+    if (changed.length) stale.push(u);
+  });
+  return { changes, stale, missing };
 }
