@@ -3,7 +3,9 @@ import type { EventSink } from "../io/events.js";
 /** What `check` found: nothing to do (and why), or what is needed (and why). */
 export type CheckResult<N = unknown> =
   /** `value` is the step's result when nothing had to change (e.g. the id of the resource adopted). */
-  { satisfied: true; reason: string; value?: unknown } | { satisfied: false; reason: string; needed?: N };
+  | { satisfied: true; reason: string; value?: unknown }
+  /** `needed` says what apply must do: a check that is not satisfied always says it. */
+  | { satisfied: false; reason: string; needed: N };
 
 /** Handed to a step while it runs: cancellation, progress reporting, its own deadline. */
 export interface StepContext {
@@ -29,7 +31,7 @@ export interface Step<N = unknown, R = unknown> {
   /** Whole-step deadline (check + apply + wait). */
   timeoutMs?: number;
   check(ctx: StepContext): Promise<CheckResult<N>>;
-  apply?(ctx: StepContext, needed: N | undefined): Promise<R | undefined>;
+  apply?(ctx: StepContext, needed: N): Promise<R | undefined>;
   /** A value it returns replaces `applied` as the step's result (e.g. what was waited for). */
   wait?(ctx: StepContext, applied: R | undefined): Promise<R | undefined>;
   /** What the step reports when it is done (e.g. the id it created or adopted). */

@@ -22,7 +22,7 @@ function resourceStep(
     async check() {
       return world.has(name)
         ? { satisfied: true, reason: `${name} exists` }
-        : { satisfied: false, reason: `${name} is missing` };
+        : { satisfied: false, reason: `${name} is missing`, needed: undefined };
     },
     async apply() {
       await tick(o.delayMs ?? 1);
@@ -123,7 +123,7 @@ describe("the step runner", () => {
       name: "waitForCluster",
       description: "wait",
       timeoutMs: 50,
-      check: async () => ({ satisfied: false, reason: "not active" }),
+      check: async () => ({ satisfied: false, reason: "not active", needed: undefined }),
       apply: async (ctx) => {
         ctx.waiting("cluster kc-demo-blue to be ACTIVE");
         await tick(1000);
@@ -143,7 +143,7 @@ describe("the step runner", () => {
     const step: Step = {
       name: "waitForNodes",
       description: "wait",
-      check: async () => ({ satisfied: false, reason: "no nodes" }),
+      check: async () => ({ satisfied: false, reason: "no nodes", needed: undefined }),
       apply: async (ctx) => {
         ctx.waiting("2 nodes Ready (0/2)");
         await tick(75);
@@ -164,7 +164,7 @@ describe("the step runner", () => {
     const slow: Step = {
       name: "slow",
       description: "slow",
-      check: async () => ({ satisfied: false, reason: "x" }),
+      check: async () => ({ satisfied: false, reason: "x", needed: undefined }),
       apply: async (ctx) => {
         await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
         return undefined;

@@ -288,7 +288,11 @@ describe("terminal view (listr2)", () => {
       {
         name: "ensure-eks-cluster/main",
         description: "the EKS cluster",
-        check: async () => ({ satisfied: false as const, reason: "cluster kc-hello-blue does not exist" }),
+        check: async () => ({
+          satisfied: false as const,
+          reason: "cluster kc-hello-blue does not exist",
+          needed: undefined,
+        }),
         apply: async () => undefined,
         wait: async (ctx) => {
           ctx.waiting("cluster kc-hello-blue to be ACTIVE");

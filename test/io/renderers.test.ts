@@ -17,7 +17,7 @@ const steps = [
   {
     name: "ensureThing",
     description: "make the thing",
-    check: async () => ({ satisfied: false as const, reason: "thing is missing" }),
+    check: async () => ({ satisfied: false as const, reason: "thing is missing", needed: undefined }),
     apply: async () => undefined,
   },
   {

@@ -68,9 +68,9 @@ export function keepLiveImageStep(o: {
       };
     },
     async apply(_ctx, n) {
-      if (n?.add?.misplaced) await ecr.removeImageTags(o.repository, [n.add.tag]);
-      if (n?.add) await ecr.addImageTag(o.repository, n.add.digest, n.add.tag);
-      await ecr.removeImageTags(o.repository, n?.stale ?? []);
+      if (n.add?.misplaced) await ecr.removeImageTags(o.repository, [n.add.tag]);
+      if (n.add) await ecr.addImageTag(o.repository, n.add.digest, n.add.tag);
+      await ecr.removeImageTags(o.repository, n.stale);
     },
     summarize: (changed) => `${o.colour}'s image ${changed ? "marked" : "already marked"} to be kept`,
   });
@@ -94,7 +94,7 @@ export function releaseLiveImageStep(o: {
       return { satisfied: false, reason: tags.join(", "), needed: tags };
     },
     async apply(_ctx, tags) {
-      await ecr.removeImageTags(o.repository, tags ?? []).catch((err: unknown) => {
+      await ecr.removeImageTags(o.repository, tags).catch((err: unknown) => {
         if (!hasCode(err, "RepositoryNotFoundException")) throw err;
       });
     },

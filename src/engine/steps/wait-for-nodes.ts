@@ -164,11 +164,15 @@ export function waitForNodesStep(
         state = await look();
       } catch (err) {
         if (!transient(err)) throw err;
-        return { satisfied: false, reason: `waiting for the cluster to answer: ${(err as Error).message}` };
+        return {
+          satisfied: false,
+          reason: `waiting for the cluster to answer: ${(err as Error).message}`,
+          needed: undefined,
+        };
       }
       const waiting = nodesWaitingFor(state);
       if (!waiting) return { satisfied: true, reason: summary(state), value: state };
-      return { satisfied: false, reason: `waiting for ${waiting}` };
+      return { satisfied: false, reason: `waiting for ${waiting}`, needed: undefined };
     },
     async wait(ctx: StepContext) {
       let last: PoolNodes[] | undefined;

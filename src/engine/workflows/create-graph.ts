@@ -187,7 +187,7 @@ export function createSteps(g: CreateGraphInput): Step[] {
       return {
         ...step,
         // The result names what was applied; the Secret's values go no further than the apply.
-        apply: async (ctx, needed) => withoutSecretValues(await step.apply!(ctx, needed as undefined)),
+        apply: async (ctx, needed) => withoutSecretValues(await step.apply!(ctx, needed as string[])),
       };
     },
   );

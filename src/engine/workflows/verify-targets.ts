@@ -36,7 +36,7 @@ export function verifyTargetsStep(plan: Plan, aws: Aws, dependsOn: string[], tim
     async check() {
       const bad = await unhealthy(aws, names);
       if (bad.length === 0) return { satisfied: true, reason: "every target healthy" };
-      return { satisfied: false, reason: bad.join("; ") };
+      return { satisfied: false, reason: bad.join("; "), needed: bad };
     },
     async wait(ctx) {
       try {

@@ -31,7 +31,7 @@ export interface Deletion<T> {
 /** A delete step: satisfied when the resource is gone; removes it (retrying "in use") and waits until gone. */
 export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
   const gone = `${d.description} to be gone`;
-  return awsStep({
+  return awsStep<T, void>({
     name: deleteName(d.id),
     description: `delete ${d.description}`,
     timeoutMs: d.timeoutMs ?? 20 * 60_000,
@@ -41,14 +41,14 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
       // Only what its tags say is the app's (and colour's) is deleted: NOT_OWNED otherwise.
       if ("want" in d.owner)
         assertOwned(d.description, await d.owner.tags(found, ctx), d.owner.want, { action: "delete" });
-      return { satisfied: false, reason: "exists", needed: found };
+      return { satisfied: false, reason: "exists", needed: found as T };
     },
     async apply(ctx, found) {
       const transient = d.transient;
       try {
         if (transient)
-          await retryEventual(ctx, `delete ${d.description}`, () => d.remove(found!, ctx), transient, 30);
-        else await d.remove(found!, ctx);
+          await retryEventual(ctx, `delete ${d.description}`, () => d.remove(found, ctx), transient, 30);
+        else await d.remove(found, ctx);
       } catch (err) {
         // A delete whose answer was lost is retried by the SDK and may then fail in odd ways
         // (not found, or a body it cannot parse): if the resource is gone, the delete worked.

@@ -66,7 +66,7 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
     async apply(ctx, n) {
       const cluster = resultOf<ClusterRef>(ctx, p.cluster).name;
       const arn = principalArn(r, ctx);
-      if (!n!.exists) {
+      if (!n.exists) {
         await createOrAdopt(
           () =>
             eks
@@ -87,11 +87,11 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
           ),
           ["ResourceInUseException"],
         );
-      } else if (Object.keys(n!.tags).length && n!.entryArn) {
-        await eks.tagResource(n!.entryArn, n!.tags, `access entry ${arn}`);
+      } else if (Object.keys(n.tags).length && n.entryArn) {
+        await eks.tagResource(n.entryArn, n.tags, `access entry ${arn}`);
       }
       // Associating a policy again replaces it with the same scope: safe to retry.
-      for (const policyArn of n!.policies)
+      for (const policyArn of n.policies)
         await eks.associateAccessPolicy({
           clusterName: cluster,
           principalArn: arn,

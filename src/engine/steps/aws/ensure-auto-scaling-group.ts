@@ -130,7 +130,7 @@ export function ensureAutoScalingGroupStep(
     },
     async apply(ctx, n) {
       const d = desired(r, ctx);
-      if (!n!.exists) {
+      if (!n.exists) {
         const create = () =>
           createOrAdopt<unknown>(
             () =>
@@ -159,7 +159,7 @@ export function ensureAutoScalingGroupStep(
         return { name: r.name };
       }
       const busy = (fn: () => Promise<void>) => retryEventual(ctx, what, fn, scalingBusy);
-      if (n!.update)
+      if (n.update)
         await busy(() =>
           autoscaling.updateGroup({
             AutoScalingGroupName: r.name,
@@ -170,9 +170,9 @@ export function ensureAutoScalingGroupStep(
             CapacityRebalance: p.capacityRebalance,
           }),
         );
-      if (Object.keys(n!.tags).length) await autoscaling.putTags(asgTags(r.name, n!.tags), what);
-      if (n!.attach.length) await busy(() => autoscaling.attachTargetGroups(r.name, n!.attach));
-      if (n!.detach.length) await busy(() => autoscaling.detachTargetGroups(r.name, n!.detach));
+      if (Object.keys(n.tags).length) await autoscaling.putTags(asgTags(r.name, n.tags), what);
+      if (n.attach.length) await busy(() => autoscaling.attachTargetGroups(r.name, n.attach));
+      if (n.detach.length) await busy(() => autoscaling.detachTargetGroups(r.name, n.detach));
       return { name: r.name };
     },
   });

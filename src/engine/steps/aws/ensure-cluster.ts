@@ -118,10 +118,10 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
       };
     },
     async apply(ctx, n) {
-      if (n!.action === "wait") return undefined;
-      if (n!.action === "update") {
-        if (Object.keys(n!.tags).length) await aws.eks.tagResource(n!.arn, n!.tags, `cluster ${r.name}`);
-        if (n!.endpoint)
+      if (n.action === "wait") return undefined;
+      if (n.action === "update") {
+        if (Object.keys(n.tags).length) await aws.eks.tagResource(n.arn, n.tags, `cluster ${r.name}`);
+        if (n.endpoint)
           await aws.eks.updateClusterConfig({
             name: r.name,
             resourcesVpcConfig: {
@@ -131,7 +131,7 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
           });
         return undefined;
       }
-      if (n!.action === "recreate") {
+      if (n.action === "recreate") {
         ctx.waiting(`cluster ${r.name} to finish deleting`);
         await waitUntil(
           async () =>

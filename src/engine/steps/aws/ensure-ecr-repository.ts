@@ -104,7 +104,7 @@ export function ensureEcrRepositoryStep(r: EcrRepository, env: StackEnv): Step<N
       return { satisfied: false, reason: "differs", needed };
     },
     async apply(_ctx, n) {
-      const repo = n!.exists
+      const repo = n.exists
         ? (await ecr.describeRepository(r.name))!
         : (await createOrAdopt(
             () =>
@@ -122,11 +122,11 @@ export function ensureEcrRepositoryStep(r: EcrRepository, env: StackEnv): Step<N
             ),
             ["RepositoryAlreadyExistsException"],
           ))!;
-      if (n!.scan) await ecr.putScanOnPush(r.name, p.scanOnPush);
-      if (n!.mutability) await ecr.putTagMutability(r.name, p.tagMutability);
-      if (Object.keys(n!.tags).length)
-        await ecr.tagResource(repo.repositoryArn!, tagList(n!.tags), `repository ${r.name}`);
-      if (n!.lifecycle) await ecr.putLifecyclePolicy(r.name, policy);
+      if (n.scan) await ecr.putScanOnPush(r.name, p.scanOnPush);
+      if (n.mutability) await ecr.putTagMutability(r.name, p.tagMutability);
+      if (Object.keys(n.tags).length)
+        await ecr.tagResource(repo.repositoryArn!, tagList(n.tags), `repository ${r.name}`);
+      if (n.lifecycle) await ecr.putLifecyclePolicy(r.name, policy);
       return { name: r.name, uri: repo.repositoryUri!, arn: repo.repositoryArn! };
     },
     summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.uri ?? r.name}`,

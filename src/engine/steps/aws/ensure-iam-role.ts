@@ -119,7 +119,7 @@ export function ensureIamRoleStep(
     },
     async apply(_ctx, n) {
       let arn: string;
-      if (!n!.exists) {
+      if (!n.exists) {
         const role = await createOrAdopt(
           () =>
             iam.createRole({
@@ -139,12 +139,12 @@ export function ensureIamRoleStep(
         arn = role.Arn!;
       } else {
         arn = (await iam.getRole(r.name))!.Arn!;
-        if (n!.trust) await iam.updateAssumeRolePolicy(r.name, trustPolicy(p.service));
-        if (Object.keys(n!.tags).length) await iam.tagRole(r.name, tagList(n!.tags));
+        if (n.trust) await iam.updateAssumeRolePolicy(r.name, trustPolicy(p.service));
+        if (Object.keys(n.tags).length) await iam.tagRole(r.name, tagList(n.tags));
       }
       // Attaching is idempotent: a policy attached twice is attached once.
-      for (const policy of n!.policies) await iam.attachPolicy(r.name, policy);
-      for (const [name, document] of Object.entries(n!.inline)) {
+      for (const policy of n.policies) await iam.attachPolicy(r.name, policy);
+      for (const [name, document] of Object.entries(n.inline)) {
         if (document === null) await iam.deleteInlinePolicy(r.name, name);
         else await iam.putInlinePolicy(r.name, name, document);
       }

@@ -60,7 +60,7 @@ export function ensureInstanceProfileStep(
     },
     async apply(ctx, n) {
       const role = resultOf<RoleRef>(ctx, r.properties.role);
-      const profile = n!.exists
+      const profile = n.exists
         ? (await iam.getInstanceProfile(r.name))!
         : await createOrAdopt(
             () => iam.createInstanceProfile(r.name, tagList(creationTags(r.tags, env.runId))),
@@ -72,8 +72,8 @@ export function ensureInstanceProfileStep(
             ),
             ["EntityAlreadyExists", "EntityAlreadyExistsException"],
           );
-      if (n!.exists && Object.keys(n!.tags).length) await iam.tagInstanceProfile(r.name, tagList(n!.tags));
-      for (const other of n!.removeRoles) await iam.removeRoleFromInstanceProfile(r.name, other);
+      if (n.exists && Object.keys(n.tags).length) await iam.tagInstanceProfile(r.name, tagList(n.tags));
+      for (const other of n.removeRoles) await iam.removeRoleFromInstanceProfile(r.name, other);
       const roles = (profile.Roles ?? []).map((x) => x.RoleName);
       // A profile holds one role; after a lost answer the role may already be in.
       if (!roles.includes(role.name)) {

@@ -115,12 +115,12 @@ export function ensureLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step
       };
     },
     async apply(_ctx, n) {
-      if (!n!.id) {
+      if (!n.id) {
         const id = await createOrAdopt(
           () =>
             ec2.createLaunchTemplate({
               LaunchTemplateName: r.name,
-              LaunchTemplateData: n!.data,
+              LaunchTemplateData: n.data,
               TagSpecifications: [
                 { ResourceType: "launch-template", Tags: tagList(creationTags(r.tags, env.runId)) },
               ],
@@ -130,20 +130,20 @@ export function ensureLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step
         );
         return { id, name: r.name };
       }
-      if (Object.keys(n!.tags).length) await ec2.createTags(n!.id, tagList(n!.tags), what);
-      if (n!.newVersion) {
-        const id = n!.id;
+      if (Object.keys(n.tags).length) await ec2.createTags(n.id, tagList(n.tags), what);
+      if (n.newVersion) {
+        const id = n.id;
         // A version whose answer was lost is found as the latest with the same data, not made again.
         const version = await createOrAdopt(() =>
-          ec2.createLaunchTemplateVersion(id, n!.data, what), async () => {
+          ec2.createLaunchTemplateVersion(id, n.data, what), async () => {
           const latest = await ec2.describeLaunchTemplateVersion(id, "$Latest", what);
-          return comparable(latest?.LaunchTemplateData) === comparable(n!.data)
+          return comparable(latest?.LaunchTemplateData) === comparable(n.data)
             ? latest?.VersionNumber
             : undefined;
         }, []);
         await ec2.setDefaultLaunchTemplateVersion(id, version, what);
       }
-      return { id: n!.id, name: r.name };
+      return { id: n.id, name: r.name };
     },
     summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.id ?? r.name}`,
   });

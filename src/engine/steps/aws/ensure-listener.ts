@@ -86,10 +86,10 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
     },
     async apply(ctx, n) {
       const d = await desired(ctx);
-      if (n!.arn) {
-        if (n!.modify) await aws.elbv2.modifyListener({ ListenerArn: n!.arn, ...settings(d) }, what);
-        if (Object.keys(n!.tags).length) await aws.elbv2.addTags(n!.arn, tagList(n!.tags), what);
-        return { arn: n!.arn };
+      if (n.arn) {
+        if (n.modify) await aws.elbv2.modifyListener({ ListenerArn: n.arn, ...settings(d) }, what);
+        if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
+        return { arn: n.arn };
       }
       const lb = resultOf<LoadBalancerRef>(ctx, p.loadBalancer);
       const l = await createOrAdopt(

@@ -98,10 +98,10 @@ export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Nee
       };
     },
     async apply(ctx, n) {
-      if (n!.arn) {
-        if (n!.groups) await aws.elbv2.setSecurityGroups(n!.arn, n!.groups, what);
-        if (n!.subnets) await aws.elbv2.setSubnets(n!.arn, n!.subnets, what);
-        if (Object.keys(n!.tags).length) await aws.elbv2.addTags(n!.arn, tagList(n!.tags), what);
+      if (n.arn) {
+        if (n.groups) await aws.elbv2.setSecurityGroups(n.arn, n.groups, what);
+        if (n.subnets) await aws.elbv2.setSubnets(n.arn, n.subnets, what);
+        if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
         return undefined;
       }
       const want = placement(r, ctx);

@@ -99,16 +99,16 @@ export function ensureSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
     },
     async apply(_ctx, n) {
       // One call per rule: a duplicate (already added by a retried call) must not hide the others.
-      for (const permission of n!.add) {
+      for (const permission of n.add) {
         try {
-          await aws.ec2.authorizeIngress(n!.groupId, [permission], what);
+          await aws.ec2.authorizeIngress(n.groupId, [permission], what);
         } catch (err) {
           if (!hasCode(err, "InvalidPermission.Duplicate")) throw err;
         }
       }
-      for (const permission of n!.remove) {
+      for (const permission of n.remove) {
         try {
-          await aws.ec2.revokeIngress(n!.groupId, [permission], what);
+          await aws.ec2.revokeIngress(n.groupId, [permission], what);
         } catch (err) {
           if (!hasCode(err, "InvalidPermission.NotFound")) throw err;
         }

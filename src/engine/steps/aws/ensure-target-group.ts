@@ -60,14 +60,14 @@ export function ensureTargetGroupStep(r: TargetGroup, env: StackEnv): Step<Neede
       return { satisfied: false, reason: "differs", needed };
     },
     async apply(ctx, n) {
-      if (n!.arn) {
-        if (n!.healthCheck)
+      if (n.arn) {
+        if (n.healthCheck)
           await aws.elbv2.modifyTargetGroup(
-            { TargetGroupArn: n!.arn, HealthCheckPath: p.healthCheckPath },
+            { TargetGroupArn: n.arn, HealthCheckPath: p.healthCheckPath },
             what,
           );
-        if (Object.keys(n!.tags).length) await aws.elbv2.addTags(n!.arn, tagList(n!.tags), what);
-        return { arn: n!.arn, name: r.name };
+        if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
+        return { arn: n.arn, name: r.name };
       }
       const net = resultOf<Network>(ctx, FIND_NETWORK);
       const tg = await createOrAdopt(

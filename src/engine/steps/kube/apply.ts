@@ -25,7 +25,7 @@ export function ensureKubeObjectsStep(
   client: KubeClient,
   objects: KubeObject[],
   options: ApplyStepOptions,
-): Step<undefined, ApplyStepResult> {
+): Step<string[], ApplyStepResult> {
   const prune = (dryRun: boolean) =>
     options.prune ? pruneObjects(client, { app: options.app, keep: objects, dryRun }) : Promise.resolve([]);
   return {
@@ -41,7 +41,7 @@ export function ensureKubeObjectsStep(
         ...changing.map((c) => `${c.action === "created" ? "create" : "change"} ${c.ref}`),
         ...doomed.map((p) => `prune ${p.ref}`),
       ];
-      return { satisfied: false, reason: what.join(", ") };
+      return { satisfied: false, reason: what.join(", "), needed: what };
     },
     async apply(ctx) {
       const applied = await applyObjects(client, objects, { signal: ctx.signal });
