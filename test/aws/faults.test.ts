@@ -68,7 +68,8 @@ describe("creating a colour under injected faults", () => {
     // Then it succeeded, faults were injected and each retried attempt was reported
     expect(failures(report)).toEqual([]);
     const injected = Object.values(faults.faults).flatMap((k) => Object.values(k));
-    expect(injected.reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    // (about a fifth of some forty calls: how many is chance, that there were some is not)
+    expect(injected.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const retries = events.filter(
       (e): e is Extract<KubecontrolEvent, { type: "step.retrying" }> => e.type === "step.retrying",
     );
