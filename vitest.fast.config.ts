@@ -10,6 +10,7 @@ export default defineConfig({
     include: [
       "test/engine/live-colour.test.ts",
       "test/engine/layers.test.ts",
+      "test/engine/health.test.ts",
       "test/engine/quotas.test.ts",
       "test/engine/runner.test.ts",
       "test/engine/update-graph.test.ts",

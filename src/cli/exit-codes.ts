@@ -12,6 +12,8 @@ export const ExitCode = {
   VERIFY_FAILED: 7,
   NOT_FOUND: 8,
   PREREQUISITE: 9,
+  /** `status`: some app is not healthy (degraded, failed, deploying or unreadable). */
+  UNHEALTHY: 10,
   CANCELLED: 130,
 } as const;
 

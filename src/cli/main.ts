@@ -140,6 +140,37 @@ Examples:
     .action(action(async (cmd) => (await import("./commands/config.js")).configCommand(cmd)));
 
   program
+    .command("status")
+    .description(
+      "each app as it is now, read live: which colour serves, its version, workloads, nodes, DNS weights, lease, last run, and one word of health",
+    )
+    .argument("[app...]", "the apps to show")
+    .option("--all", "every app in the apps directory")
+    .option("--problems", "only the apps that are not healthy")
+    .option("--parallel <n>", "apps read at once", "8")
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
+    )
+    .addHelpText(
+      "after",
+      `
+Health: healthy (one colour serves, every workload ready), degraded (some workload not ready,
+traffic split, cluster not ACTIVE or unreadable), deploying (a run holds the lease), failed
+(nothing serves though a colour stands, or DNS points at a colour without a cluster), absent
+(nothing stands), unknown (could not be read).
+
+Exit codes: 0 every app healthy or absent; 10 some app is not; 2 usage; 8 an unknown app.
+
+Examples:
+  kubecontrol status webapp
+  kubecontrol status --all --problems
+  kubecontrol status --all -o json | jq '.apps[] | select(.health != "healthy") | .app'`,
+    )
+    .action(
+      action(async (cmd, apps: string[]) => (await import("./commands/status.js")).statusCommand(cmd, apps)),
+    );
+
+  program
     .command("history")
     .description("past runs (who, what, which version, result, duration), newest first")
     .argument("[app]", "only this app's runs")

@@ -1,0 +1,150 @@
+import type { Command } from "commander";
+import type { AppStatus, ColourStatus } from "../../engine/observe/app-status.js";
+import { KubecontrolError } from "../../errors.js";
+import { formatDuration } from "../../io/format.js";
+import { COLOURS } from "../../plan/names.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { globalOptions } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { table } from "../table.js";
+
+interface StatusOptions {
+  all?: boolean;
+  problems?: boolean;
+  output: "table" | "json";
+  parallel: string;
+}
+
+/** How long one app's reads may take before it is shown as unknown. */
+const APP_TIMEOUT_MS = 30_000;
+
+/**
+ * `kubecontrol status [app...]`: each app as it is now, read live (never from history), at most
+ * `--parallel` apps at once. An app that cannot be read, or is slow, is shown as unknown; the
+ * command itself fails only for bad usage. Exit 10 when some app is not healthy (absent apps,
+ * never deployed, do not count).
+ */
+export async function statusCommand(cmd: Command, names: string[]): Promise<number> {
+  const o = cmd.opts<StatusOptions>();
+  const parallel = Number(o.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new KubecontrolError("USAGE", `--parallel: expected a positive number, found "${o.parallel}"`);
+  if (names.length === 0 && !o.all)
+    throw new KubecontrolError("USAGE", "name the apps to show, or pass --all", {
+      hint: "kubecontrol status webapp hello, or kubecontrol status --all",
+    });
+  const [
+    { commandSetup },
+    { loadApps },
+    { openStore },
+    { createAws },
+    { readAppStatus, judgeHealth },
+    { mapBounded },
+    run,
+  ] = await Promise.all([
+    import("../load.js"),
+    import("../../spec/loader.js"),
+    import("../../history/open.js"),
+    import("../../aws/create-aws.js"),
+    import("../../engine/observe/app-status.js"),
+    import("../../kube/map-bounded.js"),
+    import("../deploy-run.js"),
+  ]);
+  const { config, appsDir, loadOptions } = await commandSetup(cmd);
+  const { apps } = await loadApps(appsDir, loadOptions);
+  const known = new Map(apps.map(({ app }) => [app.name, app]));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length)
+    throw new KubecontrolError("NOT_FOUND", `no app named ${unknown.join(", ")} in ${appsDir}`, {
+      hint: "kubecontrol list shows the apps",
+    });
+  const chosen = (names.length ? names.map((n) => known.get(n)!) : [...known.values()]).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+  const store = await openStore(config.values);
+  try {
+    const statuses = await mapBounded(chosen, parallel, async (app: ResolvedKubeApp): Promise<AppStatus> => {
+      const aws = createAws(run.awsOptionsFor(config, app.region));
+      const read = readAppStatus(app, aws, {
+        lease: () => store.currentLease(app.name),
+        lastRun: async () => (await store.listRuns({ app: app.name, limit: 1 }))[0],
+        awsEndpoint: process.env.AWS_ENDPOINT_URL,
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`not read within ${APP_TIMEOUT_MS / 1000}s`)),
+          APP_TIMEOUT_MS,
+        );
+      });
+      const facts = await Promise.race([read, timeout])
+        .catch((err: unknown) => ({
+          app: app.name,
+          live: undefined,
+          dnsName: undefined,
+          colours: undefined,
+          lease: undefined,
+          lastRun: undefined,
+          readAt: Date.now(),
+          error: (err as Error).message,
+        }))
+        .finally(() => clearTimeout(timer));
+      return { ...facts, ...judgeHealth(facts) };
+    });
+    const shown = o.problems ? statuses.filter((s) => s.health !== "healthy") : statuses;
+    if (globalOptions(cmd).json || o.output === "json")
+      process.stdout.write(`${JSON.stringify({ apps: shown }, null, 2)}\n`);
+    else if (shown.length) process.stdout.write(`${table(HEADER, shown.map(row))}\n${problemLines(shown)}`);
+    else process.stderr.write(o.problems ? "every app is healthy\n" : `no apps in ${appsDir}\n`);
+    return statuses.some((s) => s.health !== "healthy" && s.health !== "absent")
+      ? ExitCode.UNHEALTHY
+      : ExitCode.OK;
+  } finally {
+    await store.close();
+  }
+}
+
+const HEADER = [
+  "APP",
+  "HEALTH",
+  "LIVE",
+  "VERSION",
+  "WORKLOADS",
+  "NODES",
+  "BLUE",
+  "GREEN",
+  "LEASE",
+  "LAST RUN",
+];
+
+function row(s: AppStatus): string[] {
+  const live = s.live?.kind === "live" ? s.live.colour : undefined;
+  const liveColour = live ? s.colours?.[live] : undefined;
+  const view = liveColour?.view;
+  return [
+    s.app,
+    s.health,
+    live ?? "-",
+    view?.version ? view.version.slice(0, 12) : "-",
+    view ? `${view.workloads.ready}/${view.workloads.desired}` : "-",
+    view ? `${view.nodes.ready}/${view.nodes.total}` : "-",
+    ...COLOURS.map((c) => colourCell(s.colours?.[c])),
+    s.lease ? `${s.lease.owner}` : "-",
+    s.lastRun ? `${s.lastRun.command} ${s.lastRun.result} ${ago(s.lastRun.startedAt, s.readAt)}` : "-",
+  ];
+}
+
+/** "ACTIVE w100" for a colour that stands, "w0" for a record alone, "-" for nothing. */
+function colourCell(c: ColourStatus | undefined): string {
+  if (!c || (!c.cluster && !c.record)) return "-";
+  return [c.cluster?.status, c.record ? `w${c.record.weight}` : undefined].filter(Boolean).join(" ");
+}
+
+function ago(at: number, now: number): string {
+  return `${formatDuration(Math.max(0, now - at))} ago`;
+}
+
+function problemLines(statuses: AppStatus[]): string {
+  const lines = statuses.flatMap((s) => s.problems.map((p) => `${s.app}: ${p}`));
+  return lines.length ? `\n${lines.join("\n")}\n` : "";
+}

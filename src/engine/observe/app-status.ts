@@ -1,0 +1,217 @@
+import { hostname } from "node:os";
+import type { Aws } from "../../aws/create-aws.js";
+import { pidAlive } from "../../history/common.js";
+import type { Lease, RunRecord } from "../../history/types.js";
+import type { KubeClient } from "../../kube/client.js";
+import { connectCluster } from "../../kube/cluster-access.js";
+import { POOL_LABEL } from "../../plan/aws.js";
+import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { COLOURS, type Colour } from "../../plan/names.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { decideLiveColour, type LiveColour } from "../decide/live-colour.js";
+import { type ColourState, colourPlans, observeApp } from "./live-state.js";
+
+/** What a colour's cluster says of it, when it could be read. */
+export interface ClusterView {
+  /** The version its Deployments run (their annotation), or undefined when they disagree. */
+  version: string | undefined;
+  workloads: { ready: number; desired: number; notReady: string[] };
+  nodes: { ready: number; total: number };
+}
+
+/** One colour as status shows it: what AWS says, and what its cluster says when it can be read. */
+export interface ColourStatus extends ColourState {
+  view?: ClusterView;
+  /** Why the cluster could not be read. */
+  unreadable?: string;
+}
+
+/** One word for how an app is: see judgeHealth. */
+export type Health = "healthy" | "degraded" | "deploying" | "failed" | "absent" | "unknown";
+
+export interface AppStatus {
+  app: string;
+  health: Health;
+  /** What makes it less than healthy, in words. */
+  problems: string[];
+  live: LiveColour | undefined;
+  dnsName: string | undefined;
+  colours: Record<Colour, ColourStatus> | undefined;
+  /**
+   * Who holds the app's lease (a run acting on it), if anyone does; `holderGone` when its
+   * process is known dead (on this host): a killed run, which the next one takes over.
+   */
+  lease:
+    | (Pick<Lease, "owner" | "host" | "pid" | "acquiredAt" | "expiresAt"> & { holderGone: boolean })
+    | undefined;
+  lastRun:
+    | Pick<RunRecord, "id" | "command" | "result" | "version" | "who" | "startedAt" | "error">
+    | undefined;
+  /** When it was read. */
+  readAt: number;
+  /** Why the app could not be read at all (health unknown). */
+  error?: string;
+}
+
+/** What judging an app's health reads: everything but the health itself. */
+export type AppFacts = Omit<AppStatus, "health" | "problems">;
+
+/**
+ * One word of health, decided from what was read (pure):
+ * - `unknown`: it could not be read;
+ * - `deploying`: a run holds its lease;
+ * - `absent`: nothing of it stands and DNS gives no weight (never deployed, or destroyed);
+ * - `failed`: nothing serves though a colour stands (an unfinished create), or DNS points at a
+ *   colour whose cluster is gone;
+ * - `degraded`: a colour serves, but not every workload is ready, its cluster is not ACTIVE or
+ *   cannot be read, traffic is split, or which colour serves is unclear;
+ * - `healthy`: one colour serves from an ACTIVE cluster and every workload is ready.
+ */
+export function judgeHealth(f: AppFacts, now = Date.now()): { health: Health; problems: string[] } {
+  if (f.error || !f.live || !f.colours) return { health: "unknown", problems: [f.error ?? "not read"] };
+  if (f.lease && f.lease.expiresAt > now && !f.lease.holderGone)
+    return {
+      health: "deploying",
+      problems: [`${f.lease.owner} holds the lease (pid ${f.lease.pid} on ${f.lease.host})`],
+    };
+  const killed =
+    f.lease && f.lease.expiresAt > now
+      ? [
+          `the run of ${f.lease.owner} that held the lease is gone (pid ${f.lease.pid}): run it again to finish`,
+        ]
+      : [];
+  const live = f.live;
+  if (live.kind === "none")
+    return live.standing.length === 0
+      ? { health: "absent", problems: [] }
+      : {
+          health: "failed",
+          problems: [
+            `${live.why}, though ${live.standing.join(" and ")} stands: an unfinished create?`,
+            ...killed,
+          ],
+        };
+  if (live.kind === "unclear") return { health: "degraded", problems: [live.why] };
+  if (live.clusterMissing)
+    return { health: "failed", problems: [`DNS sends traffic to ${live.colour}, which has no cluster`] };
+  const c = f.colours[live.colour];
+  const problems: string[] = [...killed];
+  if (c.cluster && c.cluster.status !== "ACTIVE")
+    problems.push(`cluster ${c.cluster.name} is ${c.cluster.status}`);
+  if (c.unreadable) problems.push(`${live.colour}'s cluster could not be read: ${c.unreadable}`);
+  const w = c.view?.workloads;
+  if (w && w.ready < w.desired)
+    problems.push(`${w.ready} of ${w.desired} workloads ready (${w.notReady.join(", ")})`);
+  if (live.shifting) problems.push(`traffic is split: ${live.colour} has ${live.weight}`);
+  return { health: problems.length ? "degraded" : "healthy", problems };
+}
+
+interface Deployment {
+  metadata?: { name?: string; generation?: number; annotations?: Record<string, string> };
+  spec?: { replicas?: number };
+  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+
+interface Node {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+/** What a colour's cluster says: its Deployments (rolled out and available, the version they run) and nodes. */
+async function viewCluster(client: KubeClient, app: string): Promise<ClusterView> {
+  const [deployments, nodes] = await Promise.all([
+    client.request<{ items: Deployment[] }>(
+      "GET",
+      `/apis/apps/v1/namespaces/${encodeURIComponent(app)}/deployments`,
+      {
+        query: { labelSelector: `${APP_LABEL}=${app}` },
+      },
+    ),
+    client.request<{ items: Node[] }>("GET", "/api/v1/nodes", { query: { labelSelector: POOL_LABEL } }),
+  ]);
+  // Ready: the current revision rolled out to every replica, each available (kubectl rollout status).
+  const ready = (d: Deployment) =>
+    (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (d.status?.updatedReplicas ?? 0) >= (d.spec?.replicas ?? 1) &&
+    (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1);
+  const versions = new Set(deployments.items.map((d) => d.metadata?.annotations?.[VERSION_ANNOTATION]));
+  const nodeReady = (n: Node) =>
+    !n.spec?.unschedulable &&
+    (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+  return {
+    version: versions.size === 1 ? [...versions][0] : undefined,
+    workloads: {
+      ready: deployments.items.filter(ready).length,
+      desired: deployments.items.length,
+      notReady: deployments.items.filter((d) => !ready(d)).map((d) => `deployment/${d.metadata?.name}`),
+    },
+    nodes: { ready: nodes.items.filter(nodeReady).length, total: nodes.items.length },
+  };
+}
+
+/**
+ * Reads an app as it is now, read-only: both colours (cluster, weight, and from each ACTIVE
+ * cluster its workloads, version and nodes), which colour serves, and the store's lease and last
+ * run. A colour whose cluster cannot be read is shown as such; nothing here throws for one.
+ */
+export async function readAppStatus(
+  app: ResolvedKubeApp,
+  aws: Aws,
+  o: {
+    lease: () => Promise<Lease | undefined>;
+    lastRun: () => Promise<RunRecord | undefined>;
+    awsEndpoint?: string | undefined;
+    requestTimeoutMs?: number;
+  },
+): Promise<AppFacts> {
+  const readAt = Date.now();
+  const [state, lease, lastRun] = await Promise.all([observeApp(app, aws), o.lease(), o.lastRun()]);
+  const plans = colourPlans(app);
+  const colours = Object.fromEntries(
+    await Promise.all(
+      COLOURS.map(async (colour): Promise<[Colour, ColourStatus]> => {
+        const c = state.colours[colour];
+        if (c.cluster?.status !== "ACTIVE") return [colour, c];
+        const client = await connectCluster({
+          clusterName: plans[colour].cluster,
+          region: plans[colour].region,
+          ...(o.awsEndpoint ? { awsEndpoint: o.awsEndpoint } : {}),
+          requestTimeoutMs: o.requestTimeoutMs ?? 15_000,
+        }).catch((err: unknown) => err as Error);
+        if (client instanceof Error) return [colour, { ...c, unreadable: client.message }];
+        try {
+          return [colour, { ...c, view: await viewCluster(client, app.name) }];
+        } catch (err) {
+          return [colour, { ...c, unreadable: (err as Error).message }];
+        } finally {
+          client.close();
+        }
+      }),
+    ),
+  ) as Record<Colour, ColourStatus>;
+  return {
+    app: app.name,
+    live: decideLiveColour(state),
+    dnsName: state.dnsName,
+    colours,
+    lease: lease && {
+      owner: lease.owner,
+      host: lease.host,
+      pid: lease.pid,
+      acquiredAt: lease.acquiredAt,
+      expiresAt: lease.expiresAt,
+      holderGone: lease.host === hostname() && !pidAlive(lease.pid),
+    },
+    lastRun: lastRun && {
+      id: lastRun.id,
+      command: lastRun.command,
+      result: lastRun.result,
+      version: lastRun.version,
+      who: lastRun.who,
+      startedAt: lastRun.startedAt,
+      error: lastRun.error,
+    },
+    readAt,
+  };
+}

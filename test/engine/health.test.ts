@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { decideLiveColour } from "../../src/engine/decide/live-colour.js";
+import { type AppFacts, type ColourStatus, judgeHealth } from "../../src/engine/observe/app-status.js";
+import type { Colour } from "../../src/plan/names.js";
+
+// One word of health per app, judged from what status read: hand-made states of each kind.
+
+type Side = { cluster?: string; weight?: number; ready?: [number, number] };
+
+function facts(blue: Side, green: Side, extra: Partial<AppFacts> = {}): AppFacts {
+  const colour = (c: Colour, s: Side): ColourStatus => ({
+    colour: c,
+    cluster: s.cluster ? { name: `kc-app-${c}`, status: s.cluster } : undefined,
+    record: s.weight === undefined ? undefined : { weight: s.weight, ttl: 60 },
+    ...(s.ready
+      ? {
+          view: {
+            version: "abc",
+            workloads: {
+              ready: s.ready[0],
+              desired: s.ready[1],
+              notReady: s.ready[0] < s.ready[1] ? ["deployment/web"] : [],
+            },
+            nodes: { ready: 2, total: 2 },
+          },
+        }
+      : {}),
+  });
+  const colours = { blue: colour("blue", blue), green: colour("green", green) };
+  return {
+    app: "app",
+    live: decideLiveColour({ app: "app", dnsName: "app.example.com", zoneFound: true, colours }),
+    dnsName: "app.example.com",
+    colours,
+    lease: undefined,
+    lastRun: undefined,
+    readAt: 0,
+    ...extra,
+  };
+}
+
+describe("health", () => {
+  it("is healthy when one colour serves from an ACTIVE cluster with every workload ready", () => {
+    expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 100, ready: [3, 3] }, {}))).toEqual({
+      health: "healthy",
+      problems: [],
+    });
+  });
+
+  it("is degraded when a workload is not ready, the cluster is not ACTIVE, or traffic is split", () => {
+    const notReady = judgeHealth(facts({ cluster: "ACTIVE", weight: 100, ready: [2, 3] }, {}));
+    expect(notReady).toEqual({ health: "degraded", problems: ["2 of 3 workloads ready (deployment/web)"] });
+    expect(judgeHealth(facts({ cluster: "UPDATING", weight: 100 }, {})).health).toBe("degraded");
+    const split = judgeHealth(
+      facts(
+        { cluster: "ACTIVE", weight: 90, ready: [1, 1] },
+        { cluster: "ACTIVE", weight: 10, ready: [1, 1] },
+      ),
+    );
+    expect(split).toEqual({ health: "degraded", problems: ["traffic is split: blue has 90"] });
+  });
+
+  it("is failed when nothing serves though a colour stands, or DNS points at a colour without a cluster", () => {
+    expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 0 }, {})).health).toBe("failed");
+    expect(judgeHealth(facts({ weight: 100 }, { cluster: "ACTIVE", weight: 0 })).health).toBe("failed");
+  });
+
+  it("is deploying while a run holds the lease, absent when nothing stands, unknown when unread", () => {
+    const lease = {
+      owner: "alice@host",
+      host: "host",
+      pid: 42,
+      acquiredAt: 0,
+      expiresAt: 10_000,
+      holderGone: false,
+    };
+    expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 0 }, {}, { lease }), 5_000).health).toBe(
+      "deploying",
+    );
+    // an expired lease is no run: its holder is gone
+    expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 0 }, {}, { lease }), 20_000).health).toBe("failed");
+    // a killed run's lease: its holder is gone, the create it made is unfinished
+    const killed = judgeHealth(
+      facts({ cluster: "ACTIVE", weight: 0 }, {}, { lease: { ...lease, holderGone: true } }),
+      5_000,
+    );
+    expect(killed.health).toBe("failed");
+    expect(killed.problems[1]).toMatch(/the run of alice@host that held the lease is gone \(pid 42\)/);
+    expect(judgeHealth(facts({}, {}))).toEqual({ health: "absent", problems: [] });
+    expect(judgeHealth({ ...facts({}, {}), error: "not read within 30s" })).toEqual({
+      health: "unknown",
+      problems: ["not read within 30s"],
+    });
+  });
+});
