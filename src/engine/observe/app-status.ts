@@ -135,7 +135,10 @@ async function viewCluster(client: KubeClient, app: string): Promise<ClusterView
     (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
     (d.status?.updatedReplicas ?? 0) >= (d.spec?.replicas ?? 1) &&
     (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1);
-  const versions = new Set(deployments.items.map((d) => d.metadata?.annotations?.[VERSION_ANNOTATION]));
+  // The app's own Deployments carry the version; the company's add-ons (the metrics agent) do not.
+  const versions = new Set(
+    deployments.items.flatMap((d) => d.metadata?.annotations?.[VERSION_ANNOTATION] ?? []),
+  );
   const nodeReady = (n: Node) =>
     !n.spec?.unschedulable &&
     (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
