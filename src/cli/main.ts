@@ -159,7 +159,8 @@ traffic split, cluster not ACTIVE or unreadable), deploying (a run holds the lea
 (nothing serves though a colour stands, or DNS points at a colour without a cluster), absent
 (nothing stands), unknown (could not be read).
 
-Exit codes: 0 every app healthy or absent; 10 some app is not; 2 usage; 8 an unknown app.
+Exit codes: 0 every app healthy or absent; 10 some app is not; 2 usage; 3 a spec that does not
+load; 6 no app could be read (credentials, access); 8 an unknown app.
 
 Examples:
   kubecontrol status webapp

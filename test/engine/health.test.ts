@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { decideLiveColour } from "../../src/engine/decide/live-colour.js";
-import { type AppFacts, type ColourStatus, judgeHealth } from "../../src/engine/observe/app-status.js";
+import {
+  type AppFacts,
+  type ColourStatus,
+  judgeHealth,
+  workloadReady,
+} from "../../src/engine/observe/app-status.js";
 import type { Colour } from "../../src/plan/names.js";
 
 // One word of health per app, judged from what status read: hand-made states of each kind.
@@ -91,5 +96,78 @@ describe("health", () => {
       health: "unknown",
       problems: ["not read within 30s"],
     });
+  });
+
+  it("does not let a run under way hide a live colour that is not serving well", () => {
+    const lease = {
+      owner: "cron@host",
+      host: "host",
+      pid: 7,
+      acquiredAt: 0,
+      expiresAt: 10_000,
+      holderGone: false,
+    };
+    const judged = judgeHealth(
+      facts({ cluster: "ACTIVE", weight: 100, ready: [1, 2] }, {}, { lease }),
+      5_000,
+    );
+    expect(judged.health).toBe("degraded");
+    expect(judged.problems).toEqual([
+      "1 of 2 workloads ready (deployment/web)",
+      "cron@host holds the lease (pid 7 on host)",
+    ]);
+    expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 100, ready: [0, 0] }, {})).problems).toEqual([
+      "no workloads of the app on blue's cluster",
+    ]);
+  });
+});
+
+describe("a workload is ready", () => {
+  const deployment = (status: Record<string, unknown>, replicas = 1) => ({
+    metadata: { generation: 2 },
+    spec: { replicas },
+    status: { observedGeneration: 2, ...status },
+  });
+
+  it("only when its new revision runs on every replica with no old pod left, as kubectl rollout status says", () => {
+    expect(
+      workloadReady(deployment({ replicas: 1, updatedReplicas: 1, availableReplicas: 1 }), "Deployment"),
+    ).toBe(true);
+    // one replica, surge 1: the old pod is available, the new one never becomes ready
+    expect(
+      workloadReady(deployment({ replicas: 2, updatedReplicas: 1, availableReplicas: 1 }), "Deployment"),
+    ).toBe(false);
+    expect(
+      workloadReady(
+        deployment({ replicas: 1, updatedReplicas: 1, availableReplicas: 1, observedGeneration: 1 }),
+        "Deployment",
+      ),
+    ).toBe(false);
+    expect(
+      workloadReady(
+        deployment({
+          replicas: 1,
+          updatedReplicas: 1,
+          availableReplicas: 1,
+          conditions: [{ type: "Progressing", reason: "ProgressDeadlineExceeded" }],
+        }),
+        "Deployment",
+      ),
+    ).toBe(false);
+  });
+
+  it("as a DaemonSet when it is updated and available on every node it should run on", () => {
+    const ds = (updated: number, available: number) => ({
+      metadata: { generation: 1 },
+      status: {
+        observedGeneration: 1,
+        desiredNumberScheduled: 3,
+        updatedNumberScheduled: updated,
+        numberAvailable: available,
+      },
+    });
+    expect(workloadReady(ds(3, 3), "DaemonSet")).toBe(true);
+    expect(workloadReady(ds(3, 2), "DaemonSet")).toBe(false);
+    expect(workloadReady(ds(2, 3), "DaemonSet")).toBe(false);
   });
 });

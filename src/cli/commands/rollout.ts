@@ -23,7 +23,7 @@ export function registerRolloutCommand(program: Command): void {
     .addHelpText(
       "after",
       `
-Rolls the colour DNS points at (weight > 0) onto a code version: the image is found in ECR, or
+Rolls the colour DNS points at (the one with weight) onto a code version: the image is found in ECR, or
 built and pushed when missing; then every Deployment and DaemonSet whose planned images differ
 is patched and watched until its new pods are available. When new pods fail (image pull,
 crash loop, never ready, timeout) the previous pod templates are put back and watched, and the

@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import type { AppStatus, ColourStatus } from "../../engine/observe/app-status.js";
 import { KubecontrolError } from "../../errors.js";
 import { formatDuration } from "../../io/format.js";
+import { redact } from "../../io/redact.js";
 import { COLOURS } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { globalOptions } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
+import { reportError } from "../run-action.js";
 import { table } from "../table.js";
 
 interface StatusOptions {
@@ -21,8 +23,9 @@ const APP_TIMEOUT_MS = 30_000;
 /**
  * `kubecontrol status [app...]`: each app as it is now, read live (never from history), at most
  * `--parallel` apps at once. An app that cannot be read, or is slow, is shown as unknown; the
- * command itself fails only for bad usage. Exit 10 when some app is not healthy (absent apps,
- * never deployed, do not count).
+ * command itself fails only for bad usage, a spec that does not load (exit 3), or when no app
+ * could be read at all (exit 6: credentials, access). Exit 10 when some app is not healthy
+ * (absent apps, never deployed, do not count).
  */
 export async function statusCommand(cmd: Command, names: string[]): Promise<number> {
   const o = cmd.opts<StatusOptions>();
@@ -51,9 +54,14 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
     import("../deploy-run.js"),
   ]);
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { apps } = await loadApps(appsDir, loadOptions);
+  const { apps, errors } = await loadApps(appsDir, loadOptions);
+  // With --all, a spec that does not load is a problem to show (exit 3), not an app to skip in silence.
+  const broken = names.length ? [] : errors;
+  for (const e of broken) reportError(e, false);
   const known = new Map(apps.map(({ app }) => [app.name, app]));
   const unknown = names.filter((n) => !known.has(n));
+  // A named app that is not there may be one whose spec does not load: that error says why.
+  if (unknown.length && errors.length) throw errors[0];
   if (unknown.length)
     throw new KubecontrolError("NOT_FOUND", `no app named ${unknown.join(", ")} in ${appsDir}`, {
       hint: "kubecontrol list shows the apps",
@@ -63,12 +71,18 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
   );
   const store = await openStore(config.values);
   try {
+    // One set of AWS clients per region: their credentials and retry budgets are shared.
+    const clients = new Map<string, ReturnType<typeof createAws>>();
+    const awsFor = (region: string) => {
+      if (!clients.has(region)) clients.set(region, createAws(run.awsOptionsFor(config, region)));
+      return clients.get(region)!;
+    };
     const statuses = await mapBounded(chosen, parallel, async (app: ResolvedKubeApp): Promise<AppStatus> => {
-      const aws = createAws(run.awsOptionsFor(config, app.region));
-      const read = readAppStatus(app, aws, {
+      const read = readAppStatus(app, awsFor(app.region), {
         lease: () => store.currentLease(app.name),
         lastRun: async () => (await store.listRuns({ app: app.name, limit: 1 }))[0],
         awsEndpoint: process.env.AWS_ENDPOINT_URL,
+        requestTimeoutMs: run.awsOptionsFor(config, app.region).requestTimeoutMs,
       });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -91,11 +105,23 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
         .finally(() => clearTimeout(timer));
       return { ...facts, ...judgeHealth(facts) };
     });
+    // Nothing could be read at all (expired credentials, no access): that is this command's
+    // failure, not every app's health.
+    if (statuses.length && statuses.every((s) => s.health === "unknown"))
+      throw new KubecontrolError(
+        "AWS",
+        `no app could be read: ${redact(statuses[0]!.error ?? "unknown error")}`,
+        {
+          hint: "check the AWS credentials and region (kubecontrol config), then run it again",
+        },
+      );
     const shown = o.problems ? statuses.filter((s) => s.health !== "healthy") : statuses;
     if (globalOptions(cmd).json || o.output === "json")
-      process.stdout.write(`${JSON.stringify({ apps: shown }, null, 2)}\n`);
-    else if (shown.length) process.stdout.write(`${table(HEADER, shown.map(row))}\n${problemLines(shown)}`);
+      process.stdout.write(redact(`${JSON.stringify({ apps: shown }, null, 2)}\n`));
+    else if (shown.length)
+      process.stdout.write(redact(`${table(HEADER, shown.map(row))}\n${problemLines(shown)}`));
     else process.stderr.write(o.problems ? "every app is healthy\n" : `no apps in ${appsDir}\n`);
+    if (broken.length) return ExitCode.INVALID_SPEC;
     return statuses.some((s) => s.health !== "healthy" && s.health !== "absent")
       ? ExitCode.UNHEALTHY
       : ExitCode.OK;

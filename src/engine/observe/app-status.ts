@@ -69,47 +69,64 @@ export type AppFacts = Omit<AppStatus, "health" | "problems">;
  */
 export function judgeHealth(f: AppFacts, now = Date.now()): { health: Health; problems: string[] } {
   if (f.error || !f.live || !f.colours) return { health: "unknown", problems: [f.error ?? "not read"] };
-  if (f.lease && f.lease.expiresAt > now && !f.lease.holderGone)
-    return {
-      health: "deploying",
-      problems: [`${f.lease.owner} holds the lease (pid ${f.lease.pid} on ${f.lease.host})`],
-    };
-  const killed =
-    f.lease && f.lease.expiresAt > now
-      ? [
-          `the run of ${f.lease.owner} that held the lease is gone (pid ${f.lease.pid}): run it again to finish`,
-        ]
-      : [];
-  const live = f.live;
+  const held = f.lease !== undefined && f.lease.expiresAt > now;
+  const running = held && !f.lease!.holderGone;
+  const lease = !held
+    ? []
+    : running
+      ? [`${f.lease!.owner} holds the lease (pid ${f.lease!.pid} on ${f.lease!.host})`]
+      : [
+          `the run of ${f.lease!.owner} that held the lease is gone (pid ${f.lease!.pid}): run it again to finish`,
+        ];
+  const served = judgeServing(f.live, f.colours);
+  // What serves comes first: a run under way does not hide a broken live colour.
+  if (running && (served.health === "healthy" || served.health === "absent" || served.health === "failed"))
+    return { health: "deploying", problems: [...lease, ...served.problems] };
+  return { health: served.health, problems: [...served.problems, ...lease] };
+}
+
+/** How the app serves, from what stands alone. */
+function judgeServing(
+  live: LiveColour,
+  colours: Record<Colour, ColourStatus>,
+): { health: Health; problems: string[] } {
   if (live.kind === "none")
     return live.standing.length === 0
       ? { health: "absent", problems: [] }
       : {
           health: "failed",
-          problems: [
-            `${live.why}, though ${live.standing.join(" and ")} stands: an unfinished create?`,
-            ...killed,
-          ],
+          problems: [`${live.why}, though ${live.standing.join(" and ")} stands: an unfinished create?`],
         };
   if (live.kind === "unclear") return { health: "degraded", problems: [live.why] };
   if (live.clusterMissing)
     return { health: "failed", problems: [`DNS sends traffic to ${live.colour}, which has no cluster`] };
-  const c = f.colours[live.colour];
-  const problems: string[] = [...killed];
+  const c = colours[live.colour];
+  const problems: string[] = [];
   if (c.cluster && c.cluster.status !== "ACTIVE")
     problems.push(`cluster ${c.cluster.name} is ${c.cluster.status}`);
   if (c.unreadable) problems.push(`${live.colour}'s cluster could not be read: ${c.unreadable}`);
   const w = c.view?.workloads;
+  if (w && w.desired === 0) problems.push(`no workloads of the app on ${live.colour}'s cluster`);
   if (w && w.ready < w.desired)
     problems.push(`${w.ready} of ${w.desired} workloads ready (${w.notReady.join(", ")})`);
   if (live.shifting) problems.push(`traffic is split: ${live.colour} has ${live.weight}`);
   return { health: problems.length ? "degraded" : "healthy", problems };
 }
 
-interface Deployment {
+interface Workload {
+  kind?: string;
   metadata?: { name?: string; generation?: number; annotations?: Record<string, string> };
   spec?: { replicas?: number };
-  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    conditions?: { type: string; reason?: string }[];
+  };
 }
 
 interface Node {
@@ -118,23 +135,55 @@ interface Node {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-/** What a colour's cluster says: its Deployments (rolled out and available, the version they run) and nodes. */
-async function viewCluster(client: KubeClient, app: string): Promise<ClusterView> {
-  const [deployments, nodes] = await Promise.all([
-    client.request<{ items: Deployment[] }>(
-      "GET",
-      `/apis/apps/v1/namespaces/${encodeURIComponent(app)}/deployments`,
-      {
-        query: { labelSelector: `${APP_LABEL}=${app}` },
-      },
-    ),
-    client.request<{ items: Node[] }>("GET", "/api/v1/nodes", { query: { labelSelector: POOL_LABEL } }),
+/**
+ * A workload rolled out as `kubectl rollout status` judges it: its current revision observed,
+ * on every replica (no old pod left), each available, and its progress deadline not passed; a
+ * DaemonSet on every node it should run on, updated and available.
+ */
+export function workloadReady(w: Workload, kind: "Deployment" | "DaemonSet"): boolean {
+  const s = w.status ?? {};
+  if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return false;
+  if (kind === "DaemonSet")
+    return (
+      (s.updatedNumberScheduled ?? 0) >= (s.desiredNumberScheduled ?? 0) &&
+      (s.numberAvailable ?? 0) >= (s.desiredNumberScheduled ?? 0)
+    );
+  const want = w.spec?.replicas ?? 1;
+  const updated = s.updatedReplicas ?? 0;
+  return (
+    updated >= want &&
+    (s.replicas ?? 0) <= updated &&
+    (s.availableReplicas ?? 0) >= updated &&
+    !(s.conditions ?? []).some((c) => c.reason === "ProgressDeadlineExceeded")
+  );
+}
+
+/** What a colour's cluster says: its workloads (rolled out, available; the version they run) and nodes. */
+async function viewCluster(client: KubeClient, app: string, signal: AbortSignal): Promise<ClusterView> {
+  const list = (path: string) =>
+    client.request<{ items: Workload[] }>("GET", path, {
+      query: { labelSelector: `${APP_LABEL}=${app}` },
+      signal,
+    });
+  const ns = encodeURIComponent(app);
+  const [deployments, daemonSets, nodes] = await Promise.all([
+    list(`/apis/apps/v1/namespaces/${ns}/deployments`),
+    list(`/apis/apps/v1/namespaces/${ns}/daemonsets`),
+    client.request<{ items: Node[] }>("GET", "/api/v1/nodes", {
+      query: { labelSelector: POOL_LABEL },
+      signal,
+    }),
   ]);
-  // Ready: the current revision rolled out to every replica, each available (kubectl rollout status).
-  const ready = (d: Deployment) =>
-    (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-    (d.status?.updatedReplicas ?? 0) >= (d.spec?.replicas ?? 1) &&
-    (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1);
+  const workloads = [
+    ...deployments.items.map((w) => ({
+      ref: `deployment/${w.metadata?.name}`,
+      ready: workloadReady(w, "Deployment"),
+    })),
+    ...daemonSets.items.map((w) => ({
+      ref: `daemonset/${w.metadata?.name}`,
+      ready: workloadReady(w, "DaemonSet"),
+    })),
+  ];
   // The app's own Deployments carry the version; the company's add-ons (the metrics agent) do not.
   const versions = new Set(
     deployments.items.flatMap((d) => d.metadata?.annotations?.[VERSION_ANNOTATION] ?? []),
@@ -145,9 +194,9 @@ async function viewCluster(client: KubeClient, app: string): Promise<ClusterView
   return {
     version: versions.size === 1 ? [...versions][0] : undefined,
     workloads: {
-      ready: deployments.items.filter(ready).length,
-      desired: deployments.items.length,
-      notReady: deployments.items.filter((d) => !ready(d)).map((d) => `deployment/${d.metadata?.name}`),
+      ready: workloads.filter((w) => w.ready).length,
+      desired: workloads.length,
+      notReady: workloads.filter((w) => !w.ready).map((w) => w.ref),
     },
     nodes: { ready: nodes.items.filter(nodeReady).length, total: nodes.items.length },
   };
@@ -166,6 +215,8 @@ export async function readAppStatus(
     lastRun: () => Promise<RunRecord | undefined>;
     awsEndpoint?: string | undefined;
     requestTimeoutMs?: number;
+    /** How long a colour's cluster may take to answer (default 10 s). */
+    clusterReadMs?: number;
   },
 ): Promise<AppFacts> {
   const readAt = Date.now();
@@ -175,16 +226,24 @@ export async function readAppStatus(
     await Promise.all(
       COLOURS.map(async (colour): Promise<[Colour, ColourStatus]> => {
         const c = state.colours[colour];
-        if (c.cluster?.status !== "ACTIVE") return [colour, c];
+        if (c.cluster?.status !== "ACTIVE" || !c.cluster.endpoint) return [colour, c];
         const client = await connectCluster({
           clusterName: plans[colour].cluster,
           region: plans[colour].region,
+          endpoint: { name: plans[colour].cluster, ...c.cluster.endpoint },
           ...(o.awsEndpoint ? { awsEndpoint: o.awsEndpoint } : {}),
-          requestTimeoutMs: o.requestTimeoutMs ?? 15_000,
+          requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
         }).catch((err: unknown) => err as Error);
         if (client instanceof Error) return [colour, { ...c, unreadable: client.message }];
         try {
-          return [colour, { ...c, view: await viewCluster(client, app.name) }];
+          // One try, bounded: a cluster that does not answer is shown as unreadable, not waited on.
+          return [
+            colour,
+            {
+              ...c,
+              view: await viewCluster(client, app.name, AbortSignal.timeout(o.clusterReadMs ?? 10_000)),
+            },
+          ];
         } catch (err) {
           return [colour, { ...c, unreadable: (err as Error).message }];
         } finally {

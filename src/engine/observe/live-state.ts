@@ -9,7 +9,15 @@ import { dnsRecordOf } from "../steps/aws/switch-dns.js";
 export interface ColourState {
   colour: Colour;
   /** The colour's EKS cluster, if there is one (DELETING and FAILED ones included). */
-  cluster: { name: string; status: string; kubernetesVersion?: string | undefined } | undefined;
+  cluster:
+    | {
+        name: string;
+        status: string;
+        kubernetesVersion?: string | undefined;
+        /** Where its API answers, once it has one (not while CREATING). */
+        endpoint?: { endpoint: string; certificateAuthority: string } | undefined;
+      }
+    | undefined;
   /** The colour's member of the app's weighted record set, if there is one. */
   record: { weight: number; ttl?: number | undefined } | undefined;
 }
@@ -60,7 +68,15 @@ export async function observeApp(app: ResolvedKubeApp, aws: Aws): Promise<AppSta
     return {
       colour: c,
       cluster: cluster
-        ? { name: plans[c].cluster, status: cluster.status ?? "UNKNOWN", kubernetesVersion: cluster.version }
+        ? {
+            name: plans[c].cluster,
+            status: cluster.status ?? "UNKNOWN",
+            kubernetesVersion: cluster.version,
+            endpoint:
+              cluster.endpoint && cluster.certificateAuthority?.data
+                ? { endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data }
+                : undefined,
+          }
         : undefined,
       record: set ? { weight: set.Weight ?? 0, ttl: set.TTL } : undefined,
     };

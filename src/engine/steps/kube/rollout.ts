@@ -20,10 +20,21 @@ export function rollOutImagesStep(
     name: "rollOutImages",
     description: `roll out new images to ${describe}`,
     async check() {
-      const { stale } = await imageChanges(client, updates);
-      return stale.length === 0
+      const { stale, missing } = await imageChanges(client, updates);
+      // A workload the cluster lacks is not in place either: apply fails on it (NOT_FOUND).
+      const needed = [...stale, ...missing];
+      return needed.length === 0
         ? { satisfied: true, reason: `${describe} already run the requested images` }
-        : { satisfied: false, reason: `${stale.map(refOf).join(", ")} run other images`, needed: stale };
+        : {
+            satisfied: false,
+            reason: [
+              stale.length ? `${stale.map(refOf).join(", ")} run other images` : "",
+              missing.length ? `${missing.map(refOf).join(", ")} missing` : "",
+            ]
+              .filter(Boolean)
+              .join("; "),
+            needed,
+          };
     },
     async apply(ctx, needed) {
       const report = await rolloutImages(client, needed ?? updates, {
