@@ -59,6 +59,11 @@ export async function sandboxAt(dir: string, only?: string[]): Promise<TestSandb
     apps.map((a) => a.app),
     defaultSeedRequirements(region),
   );
+  // Two test files at once may each hold several clusters (an update holds two, a test of two
+  // apps as many): at the default cap of four live control planes, one file's clusters stayed
+  // CREATING until the other's were deleted, and both timed out. The watcher reads the cap when
+  // it starts.
+  process.env.KUBECONTROL_SANDBOX_MAX_CONTROL_PLANES ??= "10";
   const result = await sandboxUp({ dir, region, seed, only });
   const state = requireUp(dir);
   const motoUrl = state.components.moto!.address!;
