@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { leaseTiming } from "../../config/config.js";
 import type { AppStatus, ColourStatus } from "../../engine/observe/app-status.js";
 import { KubecontrolError } from "../../errors.js";
 import { formatDuration } from "../../io/format.js";
@@ -82,7 +83,7 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
         lease: () => store.currentLease(app.name),
         lastRun: async () => (await store.listRuns({ app: app.name, limit: 1 }))[0],
         awsEndpoint: process.env.AWS_ENDPOINT_URL,
-        requestTimeoutMs: run.awsOptionsFor(config, app.region).requestTimeoutMs,
+        requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
       });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

@@ -2,13 +2,17 @@ import { hostname } from "node:os";
 import type { Aws } from "../../aws/create-aws.js";
 import { pidAlive } from "../../history/common.js";
 import type { Lease, RunRecord } from "../../history/types.js";
-import type { KubeClient } from "../../kube/client.js";
+import type { KubeClient, KubeResource } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
+import type { ClusterView as WatchView } from "../../kube/watch/verdict.js";
+import { judgeDaemonSet } from "../../kube/watch/watch-daemonset.js";
+import { judgeDeployment } from "../../kube/watch/watch-deployment.js";
 import { POOL_LABEL } from "../../plan/aws.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideLiveColour, type LiveColour } from "../decide/live-colour.js";
+import { isSchedulableReady } from "../steps/wait-for-nodes.js";
 import { type ColourState, colourPlans, observeApp } from "./live-state.js";
 
 /** What a colour's cluster says of it, when it could be read. */
@@ -113,55 +117,35 @@ function judgeServing(
   return { health: problems.length ? "degraded" : "healthy", problems };
 }
 
-interface Workload {
-  kind?: string;
-  metadata?: { name?: string; generation?: number; annotations?: Record<string, string> };
-  spec?: { replicas?: number };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-    desiredNumberScheduled?: number;
-    updatedNumberScheduled?: number;
-    numberAvailable?: number;
-    conditions?: { type: string; reason?: string }[];
-  };
-}
-
-interface Node {
-  metadata?: { labels?: Record<string, string> };
-  spec?: { unschedulable?: boolean };
-  status?: { conditions?: { type: string; status: string }[] };
-}
+/**
+ * What the watch's judges see when only the objects' status is read (no pods, no ReplicaSets):
+ * a workload is then judged as `kubectl rollout status` judges it, from its status alone.
+ */
+const STATUS_ONLY: WatchView = {
+  object: () => undefined,
+  pods: () => [],
+  replicaSets: () => [],
+  endpointSlices: () => [],
+  node: () => undefined,
+  nodes: () => [],
+  now: () => Date.now(),
+};
 
 /**
- * A workload rolled out as `kubectl rollout status` judges it: its current revision observed,
- * on every replica (no old pod left), each available, and its progress deadline not passed; a
- * DaemonSet on every node it should run on, updated and available.
+ * A workload rolled out, judged by the same rules as verification (judgeDeployment,
+ * judgeDaemonSet) from its status: its current revision observed, on every replica with no old
+ * pod left, each available, its progress deadline not passed; a DaemonSet updated and available
+ * on every node it should run on.
  */
-export function workloadReady(w: Workload, kind: "Deployment" | "DaemonSet"): boolean {
-  const s = w.status ?? {};
-  if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return false;
-  if (kind === "DaemonSet")
-    return (
-      (s.updatedNumberScheduled ?? 0) >= (s.desiredNumberScheduled ?? 0) &&
-      (s.numberAvailable ?? 0) >= (s.desiredNumberScheduled ?? 0)
-    );
-  const want = w.spec?.replicas ?? 1;
-  const updated = s.updatedReplicas ?? 0;
-  return (
-    updated >= want &&
-    (s.replicas ?? 0) <= updated &&
-    (s.availableReplicas ?? 0) >= updated &&
-    !(s.conditions ?? []).some((c) => c.reason === "ProgressDeadlineExceeded")
-  );
+export function workloadReady(w: KubeResource, kind: "Deployment" | "DaemonSet"): boolean {
+  const judge = kind === "Deployment" ? judgeDeployment : judgeDaemonSet;
+  return judge(w, STATUS_ONLY, { graceMs: 0 }).state === "succeeded";
 }
 
 /** What a colour's cluster says: its workloads (rolled out, available; the version they run) and nodes. */
 async function viewCluster(client: KubeClient, app: string, signal: AbortSignal): Promise<ClusterView> {
   const list = (path: string) =>
-    client.request<{ items: Workload[] }>("GET", path, {
+    client.request<{ items: KubeResource[] }>("GET", path, {
       query: { labelSelector: `${APP_LABEL}=${app}` },
       signal,
     });
@@ -169,7 +153,7 @@ async function viewCluster(client: KubeClient, app: string, signal: AbortSignal)
   const [deployments, daemonSets, nodes] = await Promise.all([
     list(`/apis/apps/v1/namespaces/${ns}/deployments`),
     list(`/apis/apps/v1/namespaces/${ns}/daemonsets`),
-    client.request<{ items: Node[] }>("GET", "/api/v1/nodes", {
+    client.request<{ items: KubeResource[] }>("GET", "/api/v1/nodes", {
       query: { labelSelector: POOL_LABEL },
       signal,
     }),
@@ -188,9 +172,6 @@ async function viewCluster(client: KubeClient, app: string, signal: AbortSignal)
   const versions = new Set(
     deployments.items.flatMap((d) => d.metadata?.annotations?.[VERSION_ANNOTATION] ?? []),
   );
-  const nodeReady = (n: Node) =>
-    !n.spec?.unschedulable &&
-    (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
   return {
     version: versions.size === 1 ? [...versions][0] : undefined,
     workloads: {
@@ -198,7 +179,7 @@ async function viewCluster(client: KubeClient, app: string, signal: AbortSignal)
       desired: workloads.length,
       notReady: workloads.filter((w) => !w.ready).map((w) => w.ref),
     },
-    nodes: { ready: nodes.items.filter(nodeReady).length, total: nodes.items.length },
+    nodes: { ready: nodes.items.filter(isSchedulableReady).length, total: nodes.items.length },
   };
 }
 

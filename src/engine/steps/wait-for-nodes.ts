@@ -35,7 +35,8 @@ function readyCondition(node: KubeResource): { status?: string; reason?: string;
   return conditions?.find((c) => c.type === "Ready") ?? {};
 }
 
-function isSchedulableReady(node: KubeResource): boolean {
+/** A node that is Ready and takes pods (not cordoned, not being deleted). */
+export function isSchedulableReady(node: KubeResource): boolean {
   if (node.metadata?.deletionTimestamp) return false;
   if ((node.spec as { unschedulable?: boolean } | undefined)?.unschedulable) return false;
   return readyCondition(node).status === "True";

@@ -3,7 +3,7 @@ import { KubecontrolError } from "../../errors.js";
 import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { colourToTearDown } from "../decide/live-colour.js";
-import { colourPlans, observeApp } from "../observe/live-state.js";
+import { type AppState, colourPlans, observeApp } from "../observe/live-state.js";
 import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
@@ -26,8 +26,8 @@ export interface TeardownInput extends RunContext {
 }
 
 /** The weight DNS gives the colour now (0 without a record). */
-async function weightOf(app: ResolvedKubeApp, aws: Aws, colour: Colour): Promise<number> {
-  return (await observeApp(app, aws)).colours[colour].record?.weight ?? 0;
+function weightIn(state: AppState, colour: Colour): number {
+  return state.colours[colour].record?.weight ?? 0;
 }
 
 /**
@@ -37,7 +37,8 @@ async function weightOf(app: ResolvedKubeApp, aws: Aws, colour: Colour): Promise
 export async function teardownColour(
   i: TeardownInput,
 ): Promise<WorkflowOutcome & { colour: Colour; dryRun?: DryRunFindings; liveWeight?: number }> {
-  const colour = i.colour ?? colourToTearDown(i.app.name, await observeApp(i.app, i.aws));
+  const seen = await observeApp(i.app, i.aws);
+  const colour = i.colour ?? colourToTearDown(i.app.name, seen);
   const plan = colourPlans(i.app)[colour];
   if (i.dryRun)
     return readOnly(async () => {
@@ -47,7 +48,7 @@ export async function teardownColour(
         signal: i.signal,
       });
       if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
-      const weight = await weightOf(i.app, i.aws, colour);
+      const weight = weightIn(seen, colour);
       return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
     });
   return recordedWorkflow(
@@ -59,7 +60,8 @@ export async function teardownColour(
       options: { force: i.force },
     }),
     async (run) => {
-      const weight = await weightOf(i.app, i.aws, colour);
+      // Read again now the lease is held: another run may have moved DNS meanwhile.
+      const weight = weightIn(await observeApp(i.app, i.aws), colour);
       if (weight > 0 && !i.force)
         throw new KubecontrolError(
           "PRECONDITION",

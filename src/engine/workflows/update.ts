@@ -57,9 +57,6 @@ export interface UpdateOutcome extends WorkflowOutcome {
   dryRun?: DryRunFindings;
 }
 
-// Names and tags do not depend on the version: any one plans the same resources to delete.
-const ANY_VERSION = "teardown";
-
 /** How to look at, and remove, a colour an update left behind. */
 export function idleColourHint(app: string, colour: Colour, live: Colour): string {
   return `${live} still serves ${app}; inspect ${colour} with \`kubecontrol kubeconfig ${app} --colour ${colour}\`, remove it with \`kubecontrol teardown ${app} --colour ${colour}\`, or run the update again`;
@@ -146,7 +143,7 @@ async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan):
   if (d.mode === "deploy")
     await assertPlanOwned(i.aws, plan, plan.aws, { adopt: i.adopt === true, action: "adopt or change" });
   if (!i.keepOld) {
-    const old = planApp({ app: i.app, colour: d.old, version: ANY_VERSION });
+    const old = colourPlans(i.app)[d.old];
     await assertPlanOwned(
       i.aws,
       old,
@@ -180,7 +177,8 @@ export function updateSteps(
   deployerArn: string,
 ): Step[] {
   const targetPlan = planApp({ app: i.app, colour: d.target, version: commit });
-  const oldPlan = planApp({ app: i.app, colour: d.old, version: ANY_VERSION });
+  // Names and tags do not depend on the version: the old colour's plan is only what to remove.
+  const oldPlan = colourPlans(i.app)[d.old];
   const record = dnsRecordOf(targetPlan);
   const steps: Step[] = [];
   if (d.mode === "deploy") {
