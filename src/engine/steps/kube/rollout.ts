@@ -37,7 +37,7 @@ export function rollOutImagesStep(
           };
     },
     async apply(ctx, needed) {
-      const report = await rolloutImages(client, needed ?? updates, {
+      const report = await rolloutImages(client, needed, {
         ...options,
         signal: ctx.signal,
         onWaiting: (reason) => ctx.waiting(reason),
