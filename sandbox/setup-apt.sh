@@ -2,11 +2,13 @@
 # Installs the Debian packages the sandbox and the tests need when they are missing:
 # docker-registry (the registry behind ECR), buildah (builds and pushes images: vfs storage,
 # chroot isolation, no daemon), skopeo (inspects and copies images) and PostgreSQL's server (the
-# tests of the PostgreSQL history store start throwaway servers with initdb and pg_ctl).
+# tests of the PostgreSQL history store start throwaway servers with initdb and pg_ctl) and
+# chromium (the console's browser tests drive Debian's build with playwright-core, which downloads
+# no browser of its own).
 # Idempotent: when everything is there it returns at once without touching apt.
 set -euo pipefail
 
-declare -A package_of=([docker-registry]=docker-registry [buildah]=buildah [skopeo]=skopeo)
+declare -A package_of=([docker-registry]=docker-registry [buildah]=buildah [skopeo]=skopeo [chromium]=chromium)
 missing=()
 for cmd in "${!package_of[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package_of[$cmd]}")

@@ -14,6 +14,7 @@ import { plainRenderer } from "../io/render-plain.js";
 import { ttyRenderer } from "../io/render-tty.js";
 import { parseDuration } from "../spec/primitives.js";
 import { globalOptions } from "./context.js";
+import { runTrigger } from "./trigger.js";
 
 /** Progress output for a command that changes an app: TTY view, plain lines, or NDJSON. */
 export interface Progress {
@@ -182,6 +183,7 @@ export async function withDeployRun<T>(
   body: (ctx: RunContext) => Promise<T>,
 ): Promise<T> {
   const lease = leaseTimes(config, o.waitLock);
+  const trigger = runTrigger();
   if (o.question) await confirm(o.question, { yes: o.yes, destructive: o.destructive });
   const [{ openStore }, { reportOf }] = await Promise.all([
     import("../history/open.js"),
@@ -198,6 +200,7 @@ export async function withDeployRun<T>(
       waitLockMs: lease.waitMs,
       emit: progress.emit,
       signal: interrupt.signal,
+      trigger,
     });
     progress.stop();
     return result;

@@ -63,6 +63,28 @@ CREATE INDEX IF NOT EXISTS lease_log_app ON lease_log (app, seq);
     sqlite: "ALTER TABLE runs ADD COLUMN options TEXT;",
     postgres: "ALTER TABLE runs ADD COLUMN IF NOT EXISTS options TEXT;",
   },
+  {
+    version: 3,
+    description:
+      "runs.trigger (person or cron) and runs.subject (the commit's subject line); an index for history across apps; actions done from the console (who, why)",
+    sqlite: `
+ALTER TABLE runs ADD COLUMN trigger TEXT;
+ALTER TABLE runs ADD COLUMN subject TEXT;
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
+CREATE TABLE IF NOT EXISTS actions (
+  at INTEGER NOT NULL, app TEXT NOT NULL, action TEXT NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL,
+  detail TEXT, result TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS actions_app ON actions (app, at);
+`,
+    postgres: `
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS trigger TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS subject TEXT;
+CREATE TABLE IF NOT EXISTS actions (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, app TEXT NOT NULL,
+  action TEXT NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL, detail TEXT, result TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS actions_app ON actions (app, at);
+`,
+  },
 ];
 
 /** The version a store is at once every migration has run. */

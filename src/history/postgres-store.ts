@@ -1,17 +1,33 @@
 import type { Pool, PoolClient } from "pg";
 import { KubecontrolError } from "../errors.js";
 import { registerSecret } from "../io/redact.js";
-import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
+import {
+  decodeCursor,
+  lockedError,
+  notBreakable,
+  pidAlive,
+  type Row,
+  runsPageSql,
+  staleReason,
+  toAction,
+  toLease,
+  toPage,
+  toRun,
+  toStep,
+} from "./common.js";
 import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
 import type {
   AcquireOptions,
   AcquireResult,
+  ActionRecord,
+  BrokenLease,
   Fence,
   HistoryStore,
   Lease,
   LeaseEvent,
   NewRun,
   RunFilter,
+  RunPage,
   RunRecord,
   RunResult,
   StepRecord,
@@ -340,8 +356,9 @@ export class PostgresStore implements HistoryStore {
   async startRun(run: NewRun, fence: Fence): Promise<void> {
     await this.fencedWrite(
       fence,
-      `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options)
-       SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, NULL, 'running', NULL, $11::text
+      `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options, trigger, subject)
+       SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, NULL, 'running', NULL, $11::text,
+         $12::text, $13::text
        FROM lease`,
       [
         run.id,
@@ -353,6 +370,8 @@ export class PostgresStore implements HistoryStore {
         run.planHash,
         run.startedAt,
         run.options ? JSON.stringify(run.options) : null,
+        run.trigger ?? null,
+        run.subject ?? null,
       ],
     );
   }
@@ -392,21 +411,79 @@ export class PostgresStore implements HistoryStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const args: unknown[] = [];
-    const where: string[] = [];
-    const add = (sql: string, value: unknown) => {
-      args.push(value);
-      where.push(sql.replace("?", `$${args.length}`));
-    };
-    if (filter.app) add("app = ?", filter.app);
-    if (filter.since !== undefined) add("started_at >= ?", filter.since);
-    if (filter.result) add("result = ?", filter.result);
-    args.push(filter.limit ?? 100);
-    const { rows } = await this.query(
-      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC, seq DESC LIMIT $${args.length}`,
-      args,
+    const rows = await this.pageRows({ ...filter, limit: filter.limit ?? 100 }, undefined);
+    return rows.slice(0, filter.limit ?? 100).map(toRun);
+  }
+
+  async pageRuns(filter: RunFilter, after?: string): Promise<RunPage> {
+    return toPage(await this.pageRows(filter, after), filter.limit);
+  }
+
+  private async pageRows(filter: RunFilter, after: string | undefined): Promise<Row[]> {
+    const { sql, args } = runsPageSql(filter, after ? decodeCursor(after) : undefined, "postgres", "r.seq");
+    let n = 0;
+    return (
+      await this.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        args,
+      )
+    ).rows;
+  }
+
+  async breakLease(
+    app: string,
+    o: {
+      token: number;
+      who: string;
+      why: string;
+      host: string;
+      now?: number;
+      isAlive?: (pid: number) => boolean;
+    },
+  ): Promise<BrokenLease> {
+    return this.transaction(async (c) => {
+      // The same lock order as an acquisition: the app's fencing row, then its lease.
+      await c.query("SELECT last_token FROM fencing WHERE app = $1 FOR UPDATE", [app]);
+      const { rows: l } = await c.query("SELECT * FROM leases WHERE app = $1 FOR UPDATE", [app]);
+      const now = o.now ?? Number((await c.query(`SELECT ${DB_NOW} AS now`)).rows[0]!.now);
+      const lease = l[0] ? toLease(l[0]) : undefined;
+      const stale =
+        lease && lease.token === o.token
+          ? staleReason(lease, { host: o.host, now, isAlive: o.isAlive ?? pidAlive })
+          : undefined;
+      if (!lease || !stale) throw notBreakable(app, lease, o.token, now);
+      await c.query("DELETE FROM leases WHERE app = $1", [app]);
+      await c.query(
+        "INSERT INTO lease_log (app, at, event, owner, token, detail) VALUES ($1, $2, 'broken', $3, $4, $5)",
+        [app, now, lease.owner, lease.token, `by ${o.who} (${stale}): ${o.why}`],
+      );
+      const { rows } = await c.query(
+        `UPDATE runs SET result = 'interrupted', error = $3, finished_at = $4
+         WHERE app = $1 AND result = 'running' AND started_at >= $2 RETURNING id`,
+        [
+          app,
+          lease.acquiredAt,
+          `INTERRUPTED: its lease (${lease.owner}, pid ${lease.pid}) was ${stale === "expired" ? "expired" : "stale"} and broken by ${o.who}`,
+          now,
+        ],
+      );
+      return { lease, interrupted: rows.map((r) => String(r.id)) };
+    });
+  }
+
+  async recordAction(a: ActionRecord): Promise<void> {
+    await this.query(
+      "INSERT INTO actions (at, app, action, who, why, detail, result) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [a.at, a.app, a.action, a.who, a.why, a.detail, a.result],
     );
-    return rows.map(toRun);
+  }
+
+  async listActions(app: string, limit = 20): Promise<ActionRecord[]> {
+    const { rows } = await this.query(
+      "SELECT * FROM actions WHERE app = $1 ORDER BY at DESC, seq DESC LIMIT $2",
+      [app, limit],
+    );
+    return rows.map(toAction);
   }
 
   async getRun(id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {

@@ -2,17 +2,33 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { KubecontrolError } from "../errors.js";
-import { lockedError, pidAlive, type Row, toLease, toRun, toStep } from "./common.js";
+import {
+  decodeCursor,
+  lockedError,
+  notBreakable,
+  pidAlive,
+  type Row,
+  runsPageSql,
+  staleReason,
+  toAction,
+  toLease,
+  toPage,
+  toRun,
+  toStep,
+} from "./common.js";
 import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
 import type {
   AcquireOptions,
   AcquireResult,
+  ActionRecord,
+  BrokenLease,
   Fence,
   HistoryStore,
   Lease,
   LeaseEvent,
   NewRun,
   RunFilter,
+  RunPage,
   RunRecord,
   RunResult,
   StepRecord,
@@ -183,10 +199,15 @@ class SqliteStore implements HistoryStore {
         this.fenced(fence);
         this.db
           .prepare(
-            `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options)
-           VALUES (@id, @app, @command, @who, @version, @colour, @planHash, @startedAt, NULL, 'running', NULL, @options)`,
+            `INSERT INTO runs (id, app, command, who, version, colour, plan_hash, started_at, finished_at, result, error, options, trigger, subject)
+           VALUES (@id, @app, @command, @who, @version, @colour, @planHash, @startedAt, NULL, 'running', NULL, @options, @trigger, @subject)`,
           )
-          .run({ ...run, options: run.options ? JSON.stringify(run.options) : null });
+          .run({
+            ...run,
+            options: run.options ? JSON.stringify(run.options) : null,
+            trigger: run.trigger ?? null,
+            subject: run.subject ?? null,
+          });
       })
       .immediate();
   }
@@ -225,14 +246,77 @@ class SqliteStore implements HistoryStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const conditions: [string, unknown][] = [];
-    if (filter.app) conditions.push(["app = ?", filter.app]);
-    if (filter.since !== undefined) conditions.push(["started_at >= ?", filter.since]);
-    if (filter.result) conditions.push(["result = ?", filter.result]);
-    const where = conditions.map(([c]) => c);
-    const args = conditions.map(([, v]) => v);
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(toRun);
+    return this.pageRows({ ...filter, limit: filter.limit ?? 100 }, undefined)
+      .slice(0, filter.limit ?? 100)
+      .map(toRun);
+  }
+
+  async pageRuns(filter: RunFilter, after?: string): Promise<RunPage> {
+    return toPage(this.pageRows(filter, after), filter.limit);
+  }
+
+  private pageRows(filter: RunFilter, after: string | undefined): Row[] {
+    const { sql, args } = runsPageSql(filter, after ? decodeCursor(after) : undefined, "sqlite", "r.rowid");
+    return this.db.prepare(sql).all(...args) as Row[];
+  }
+
+  async breakLease(
+    app: string,
+    o: {
+      token: number;
+      who: string;
+      why: string;
+      host: string;
+      now?: number;
+      isAlive?: (pid: number) => boolean;
+    },
+  ): Promise<BrokenLease> {
+    const now = o.now ?? Date.now();
+    return this.db
+      .transaction((): BrokenLease => {
+        const lease = this.leaseRow(app);
+        const stale =
+          lease && lease.token === o.token
+            ? staleReason(lease, { host: o.host, now, isAlive: o.isAlive ?? pidAlive })
+            : undefined;
+        if (!lease || !stale) throw notBreakable(app, lease, o.token, now);
+        this.db.prepare("DELETE FROM leases WHERE app = ?").run(app);
+        this.db
+          .prepare(
+            "INSERT INTO lease_log (app, at, event, owner, token, detail) VALUES (?, ?, 'broken', ?, ?, ?)",
+          )
+          .run(app, now, lease.owner, lease.token, `by ${o.who} (${stale}): ${o.why}`);
+        const running = this.db
+          .prepare("SELECT id FROM runs WHERE app = ? AND result = 'running' AND started_at >= ?")
+          .all(app, lease.acquiredAt) as { id: string }[];
+        const close = this.db.prepare(
+          "UPDATE runs SET result = 'interrupted', error = ?, finished_at = ? WHERE id = ?",
+        );
+        for (const r of running)
+          close.run(
+            `INTERRUPTED: its lease (${lease.owner}, pid ${lease.pid}) was ${stale === "expired" ? "expired" : "stale"} and broken by ${o.who}`,
+            now,
+            r.id,
+          );
+        return { lease, interrupted: running.map((r) => r.id) };
+      })
+      .immediate();
+  }
+
+  async recordAction(a: ActionRecord): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO actions (at, app, action, who, why, detail, result) VALUES (@at, @app, @action, @who, @why, @detail, @result)",
+      )
+      .run(a);
+  }
+
+  async listActions(app: string, limit = 20): Promise<ActionRecord[]> {
+    return (
+      this.db
+        .prepare("SELECT * FROM actions WHERE app = ? ORDER BY at DESC, rowid DESC LIMIT ?")
+        .all(app, limit) as Row[]
+    ).map(toAction);
   }
 
   async getRun(id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {

@@ -81,6 +81,52 @@ export async function sourceGitDir(
   return "dir" in where ? where.dir : syncMirror(where.remote, mirrorDir);
 }
 
+/**
+ * The subject line of `commit`'s message in the app's source (a path source's repository, or
+ * this user's mirror of a remote, as resolveVersion left it: nothing is fetched here), redacted
+ * and at most 200 characters; null when it cannot be read. Untrusted text: whoever shows it
+ * escapes it. Never fails a run.
+ */
+export async function commitSubject(
+  app: ResolvedKubeApp,
+  projectRoot: string,
+  commit: string,
+  mirrorDir: string = userSourcesDir(),
+): Promise<string | null> {
+  const where = sourceLocation(app, projectRoot);
+  const gitDir = "dir" in where ? where.dir : mirrorPath(where.remote, mirrorDir);
+  if (!existsSync(gitDir)) return null;
+  try {
+    const { stdout } = await run(
+      "git",
+      [
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-C",
+        gitDir,
+        "log",
+        "-1",
+        "--format=%s",
+        "--end-of-options",
+        commit,
+      ],
+      { timeout: 10_000 },
+    );
+    const subject = redact(stdout.trim()).slice(0, 200);
+    return subject || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where this user's bare mirror of `remote` is (or will be). */
+function mirrorPath(remote: string, mirrorDir: string): string {
+  return path.join(
+    mirrorDir,
+    `${createHash("sha256").update(splitRemote(remote).url).digest("hex").slice(0, 16)}.git`,
+  );
+}
+
 async function revParse(
   app: ResolvedKubeApp,
   gitDir: string,
@@ -184,10 +230,7 @@ function gitAccess(remote: SplitRemote): { config: string[]; env: NodeJS.Process
 async function syncMirror(remote: string, mirrorDir: string): Promise<string> {
   const split = splitRemote(remote);
   const access = gitAccess(split);
-  const gitDir = path.join(
-    mirrorDir,
-    `${createHash("sha256").update(split.url).digest("hex").slice(0, 16)}.git`,
-  );
+  const gitDir = mirrorPath(remote, mirrorDir);
   try {
     if (!existsSync(mirrorDir)) {
       await mkdir(mirrorDir, { recursive: true, mode: 0o700 });

@@ -20,7 +20,7 @@ describe("kubecontrol crontab", () => {
     expect(lines[0]).toMatch(/^# kubecontrol: unattended deployments/);
     // webapp is scheduled every six hours; hello has no schedule
     expect(lines.slice(1)).toEqual([
-      `0 */6 * * * umask 007 && mkdir -p /var/lib/kc/logs && cd ${repoRoot} && ${process.execPath} ${repoRoot}/bin/kubecontrol --config '${config.replaceAll("%", "\\%")}' --apps ${appsDir} --json update webapp --yes --wait-lock 30m >> /var/lib/kc/logs/webapp.log 2>&1`,
+      `0 */6 * * * umask 007 && mkdir -p /var/lib/kc/logs && cd ${repoRoot} && KUBECONTROL_TRIGGER=cron ${process.execPath} ${repoRoot}/bin/kubecontrol --config '${config.replaceAll("%", "\\%")}' --apps ${appsDir} --json update webapp --yes --wait-lock 30m >> /var/lib/kc/logs/webapp.log 2>&1`,
     ]);
   });
 

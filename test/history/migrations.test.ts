@@ -31,6 +31,8 @@ async function checkMigrated(config: { historyStore: string; stateDir: string })
       id: "r-old",
       result: "succeeded",
       options: null,
+      trigger: null,
+      subject: null,
     });
     // and a new run keeps its options
     const { lease } = await store.acquireLease("hello", {

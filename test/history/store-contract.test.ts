@@ -202,6 +202,8 @@ describe.each(kinds)("the $name store", (kind) => {
       result: "running",
       error: null,
       options: { force: true },
+      trigger: null,
+      subject: null,
     });
     expect((await store.getRun("r2"))?.run).toMatchObject({ error: "STEP_FAILED: boom", finishedAt: 3500 });
     const r1 = await store.getRun("r1");
@@ -228,6 +230,146 @@ describe.each(kinds)("the $name store", (kind) => {
         error: "STEP_FAILED: dependency failed",
       },
     ]);
+  });
+
+  it("keeps each run's trigger and commit subject, and pages history by cursor with every filter", async () => {
+    const { store } = await freshStore();
+    const { lease } = await store.acquireLease("hello", owner("alice@deploy-1"));
+    const fence = { app: "hello", token: lease.token };
+    const { lease: other } = await store.acquireLease("webapp", owner("bob@deploy-1"));
+    const run = async (
+      id: string,
+      app: string,
+      command: string,
+      version: string | null,
+      startedAt: number,
+      result: "succeeded" | "failed",
+      who = "alice@deploy-1",
+    ) => {
+      const f = app === "hello" ? fence : { app, token: other.token };
+      await store.startRun(
+        {
+          id,
+          app,
+          command,
+          who,
+          version,
+          colour: "blue",
+          planHash: null,
+          startedAt,
+          trigger: id === "a1" ? "cron" : "person",
+          subject: id === "a1" ? "<script>alert(1)</script> fix" : null,
+        },
+        f,
+      );
+      await store.finishRun(id, result, result === "failed" ? "STEP_FAILED: x" : null, f, startedAt + 10);
+    };
+    // hello: v1, v2, back to v1 (a rollback), v1 again (not one: it already runs v1), a failed v3, v2 (a rollback)
+    await run("a1", "hello", "create", "v1aaaa", 1000, "succeeded");
+    await run("a2", "hello", "update", "v2bbbb", 2000, "succeeded");
+    await run("a3", "hello", "update", "v1aaaa", 3000, "succeeded", "bob@deploy-1");
+    await run("a4", "hello", "rollout", "v1aaaa", 4000, "succeeded");
+    await run("a5", "hello", "update", "v3cccc", 5000, "failed");
+    await run("a6", "hello", "teardown", null, 6000, "succeeded");
+    await run("a7", "hello", "update", "v2bbbb", 7000, "succeeded");
+    await run("b1", "webapp", "create", "v2bbbb", 2500, "succeeded", "bob@deploy-1");
+
+    expect((await store.getRun("a1"))?.run).toMatchObject({
+      trigger: "cron",
+      subject: "<script>alert(1)</script> fix",
+    });
+    const all = await store.pageRuns({ limit: 3 });
+    expect(all.runs.map((r) => r.id)).toEqual(["a7", "a6", "a5"]);
+    const second = await store.pageRuns({ limit: 3 }, all.next!);
+    expect(second.runs.map((r) => r.id)).toEqual(["a4", "a3", "b1"]);
+    const last = await store.pageRuns({ limit: 3 }, second.next!);
+    expect(last.runs.map((r) => r.id)).toEqual(["a2", "a1"]);
+    expect(last.next).toBeNull();
+    const hello = await store.pageRuns({ app: "hello", limit: 50 });
+    expect(hello.runs.filter((r) => r.rollback).map((r) => r.id)).toEqual(["a7", "a3"]);
+    expect((await store.pageRuns({ result: "failed" })).runs.map((r) => r.id)).toEqual(["a5"]);
+    expect((await store.pageRuns({ command: "update" })).runs.map((r) => r.id)).toEqual([
+      "a7",
+      "a5",
+      "a3",
+      "a2",
+    ]);
+    expect((await store.pageRuns({ who: "BOB" })).runs.map((r) => r.id)).toEqual(["a3", "b1"]);
+    expect((await store.pageRuns({ version: "v2b" })).runs.map((r) => r.id)).toEqual(["a7", "b1", "a2"]);
+    expect((await store.pageRuns({ since: 2500, until: 4000 })).runs.map((r) => r.id)).toEqual(["a3", "b1"]);
+    expect((await store.listRuns({ app: "hello", until: 3000, limit: 1 })).map((r) => r.id)).toEqual(["a2"]);
+    await expect(store.pageRuns({}, "not-a-cursor")).rejects.toMatchObject({ code: "USAGE" });
+  });
+
+  it("breaks a stale lease only, closing its runs as interrupted, and records actions with who and why", async () => {
+    const { store } = await freshStore();
+    const live = await store.acquireLease("hello", { ...owner("alice@deploy-1"), now: 1000, ttlMs: 60_000 });
+    const breakIt = (token: number, now: number) =>
+      store.breakLease("hello", {
+        token,
+        who: "carol@deploy-1",
+        why: "its host died",
+        host: "deploy-9",
+        now,
+      });
+    // a live lease on another host, not expired: refused, nothing changed
+    await expect(breakIt(live.lease.token, 2000)).rejects.toMatchObject({ code: "LOCKED" });
+    await expect(breakIt(live.lease.token + 5, 70_000)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await store.currentLease("hello")).toBeDefined();
+    await store.startRun(
+      {
+        id: "r1",
+        app: "hello",
+        command: "update",
+        who: "alice@deploy-1",
+        version: "v",
+        colour: "green",
+        planHash: null,
+        startedAt: 1500,
+      },
+      { app: "hello", token: live.lease.token },
+    );
+    // expired: broken, its run closed, the lease log says who and why
+    const broken = await breakIt(live.lease.token, 70_000);
+    expect(broken).toMatchObject({ lease: { owner: "alice@deploy-1" }, interrupted: ["r1"] });
+    expect(await store.currentLease("hello")).toBeUndefined();
+    expect((await store.getRun("r1"))?.run).toMatchObject({ result: "interrupted" });
+    expect((await store.getRun("r1"))?.run.error).toMatch(/broken by carol@deploy-1/);
+    const log = await store.leaseLog("hello");
+    expect(log.at(-1)).toMatchObject({ event: "broken", owner: "alice@deploy-1" });
+    expect(log.at(-1)!.detail).toMatch(/by carol@deploy-1 \(expired\): its host died/);
+    // a holder whose process is gone on this host is stale at once
+    const dead = await store.acquireLease("hello", { ...owner("dave@deploy-1", deadPid()), now: 80_000 });
+    await expect(
+      store.breakLease("hello", {
+        token: dead.lease.token,
+        who: "c",
+        why: "w",
+        host: "deploy-1",
+        now: 80_001,
+      }),
+    ).resolves.toMatchObject({ interrupted: [] });
+
+    await store.recordAction({
+      at: 5,
+      app: "hello",
+      action: "break-lease",
+      who: "carol@deploy-1",
+      why: "its host died",
+      detail: "token 1",
+      result: "succeeded",
+    });
+    await store.recordAction({
+      at: 6,
+      app: "hello",
+      action: "switch",
+      who: "c",
+      why: "w",
+      detail: null,
+      result: "failed",
+    });
+    expect((await store.listActions("hello")).map((a) => a.action)).toEqual(["switch", "break-lease"]);
+    expect(await store.listActions("webapp")).toEqual([]);
   });
 
   describe("leases", () => {

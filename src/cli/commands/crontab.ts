@@ -95,6 +95,8 @@ async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
     .map(({ app }) => {
       const command = app.deploy.strategy === "rolling" ? "rollout" : "update";
       const run = [
+        // The run is recorded as cron's, not a person's (src/cli/trigger.ts).
+        "KUBECONTROL_TRIGGER=cron",
         sh(process.execPath),
         sh(bin),
         ...(config.file ? ["--config", sh(path.resolve(config.file))] : []),

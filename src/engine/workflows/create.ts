@@ -1,7 +1,7 @@
 import path from "node:path";
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
-import { resolveVersion, userSourcesDir } from "../../images/version.js";
+import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
@@ -85,6 +85,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
     recordedRunOptions(i, {
       command: "create",
       version: commit,
+      subject: await commitSubject(i.app, i.projectRoot, commit),
       colour: i.colour,
       planHash: plan.hash,
       ...(i.adopt ? { options: { adopt: true } } : {}),

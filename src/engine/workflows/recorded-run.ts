@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import { KubecontrolError, toKubecontrolError } from "../../errors.js";
 import { withChangeGate } from "../../fence.js";
 import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
-import type { HistoryStore, RunResult } from "../../history/types.js";
+import type { HistoryStore, RunResult, RunTrigger } from "../../history/types.js";
 import type { EventSink, KubecontrolEvent } from "../../io/events.js";
 import { redact, redactValue } from "../../io/redact.js";
 import { sleep } from "../../wait.js";
@@ -27,6 +27,8 @@ export interface RunContext {
   waitLockMs?: number | undefined;
   emit: EventSink;
   signal: AbortSignal;
+  /** What started the run (a person, or cron), recorded with it. */
+  trigger?: RunTrigger | undefined;
 }
 
 /** The recorded run of `command` on `i.app`, leased with the context's settings. */
@@ -38,12 +40,15 @@ export function recordedRunOptions(
     colour: string | null;
     planHash: string | null;
     options?: Record<string, unknown>;
+    /** The version's commit subject (commitSubject), when the run deploys one. */
+    subject?: string | null;
   },
 ): RecordedRunOptions {
   return {
     store: i.store,
     app: i.app.name,
     ...r,
+    ...(i.trigger ? { trigger: i.trigger } : {}),
     ttlMs: i.leaseTtlMs,
     marginMs: i.leaseMarginMs,
     ...(i.waitLockMs ? { waitLockMs: i.waitLockMs } : {}),
@@ -62,6 +67,10 @@ export interface RecordedRunOptions {
   planHash: string | null;
   /** The flags the run was started with beyond version and colour, recorded for resume. */
   options?: Record<string, unknown>;
+  /** What started it (a person, or cron). */
+  trigger?: RunTrigger;
+  /** The subject of the version's commit. */
+  subject?: string | null;
   ttlMs: number;
   marginMs: number;
   waitLockMs?: number;
@@ -163,6 +172,8 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
         colour: o.colour,
         planHash: o.planHash,
         options: o.options ?? null,
+        trigger: o.trigger ?? null,
+        subject: o.subject ?? null,
         startedAt,
       },
       fence,

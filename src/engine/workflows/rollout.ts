@@ -3,7 +3,7 @@ import { KubecontrolError } from "../../errors.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { findImage } from "../../images/find-image.js";
-import { resolveVersion, userSourcesDir } from "../../images/version.js";
+import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { refOf } from "../../kube/watch/wait-for-objects.js";
@@ -311,7 +311,13 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
 async function recorded(g: GraphInput): Promise<RolloutOutcome> {
   const { i, commit, colour, plan, found } = g;
   return recordedWorkflow(
-    recordedRunOptions(i, { command: "rollout", version: commit, colour, planHash: plan.hash }),
+    recordedRunOptions(i, {
+      command: "rollout",
+      version: commit,
+      colour,
+      planHash: plan.hash,
+      subject: await commitSubject(i.app, i.projectRoot, commit),
+    }),
     async (run) => {
       // Another run may have moved DNS while this one waited for the lease: look again.
       const now = await liveColour(i.app, i.aws);

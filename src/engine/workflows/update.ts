@@ -1,6 +1,6 @@
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
-import { resolveVersion, userSourcesDir } from "../../images/version.js";
+import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import { KubeApiError } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -105,6 +105,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
     recordedRunOptions(i, {
       command: "update",
       version: commit,
+      subject: await commitSubject(i.app, i.projectRoot, commit),
       colour: first.target,
       planHash: plan.hash,
       options: { keepOld: i.keepOld, drainMs: i.drainMs, ...(i.adopt ? { adopt: true } : {}) },
