@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { registerEnvironmentSecrets } from "../io/redact.js";
+import { registerConsoleCommand } from "./commands/console.js";
 import { registerCreateCommand } from "./commands/create.js";
 import { registerCrontabCommand } from "./commands/crontab.js";
 import { registerDestroyCommand } from "./commands/destroy.js";
@@ -213,6 +214,7 @@ Examples:
   registerCrontabCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);
+  registerConsoleCommand(program);
   registerSandboxCommands(program);
   return program;
 }

@@ -258,3 +258,32 @@ export async function readAppStatus(
     readAt,
   };
 }
+
+/**
+ * readAppStatus judged, within `timeoutMs`: an app that cannot be read, or is slow, is an
+ * AppStatus of health `unknown` saying why, never an error.
+ */
+export async function readAppStatusWithin(
+  app: ResolvedKubeApp,
+  aws: Aws,
+  o: Parameters<typeof readAppStatus>[2],
+  timeoutMs: number,
+): Promise<AppStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not read within ${timeoutMs / 1000}s`)), timeoutMs);
+  });
+  const facts: AppFacts = await Promise.race([readAppStatus(app, aws, o), timeout])
+    .catch((err: unknown) => ({
+      app: app.name,
+      live: undefined,
+      dnsName: undefined,
+      colours: undefined,
+      lease: undefined,
+      lastRun: undefined,
+      readAt: Date.now(),
+      error: (err as Error).message,
+    }))
+    .finally(() => clearTimeout(timer));
+  return { ...facts, ...judgeHealth(facts) };
+}

@@ -14,6 +14,8 @@ export interface ColourState {
         name: string;
         status: string;
         kubernetesVersion?: string | undefined;
+        /** When EKS made it (epoch ms). */
+        createdAt?: number | undefined;
         /** Where its API answers, once it has one (not while CREATING). */
         endpoint?: { endpoint: string; certificateAuthority: string } | undefined;
       }
@@ -72,6 +74,7 @@ export async function observeApp(app: ResolvedKubeApp, aws: Aws): Promise<AppSta
             name: plans[c].cluster,
             status: cluster.status ?? "UNKNOWN",
             kubernetesVersion: cluster.version,
+            createdAt: cluster.createdAt ? new Date(cluster.createdAt).getTime() : undefined,
             endpoint:
               cluster.endpoint && cluster.certificateAuthority?.data
                 ? { endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data }
