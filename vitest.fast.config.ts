@@ -14,6 +14,7 @@ export default defineConfig({
       "test/engine/quotas.test.ts",
       "test/engine/runner.test.ts",
       "test/engine/update-graph.test.ts",
+      "test/engine/retention.test.ts",
       "test/engine/env-secret.test.ts",
       "test/engine/nodes-evidence.test.ts",
       "test/plan/**/*.test.ts",

@@ -286,3 +286,19 @@ export function sayDryRun(
   for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
   return f.errors.length > 0 ? 1 : 0;
 }
+
+/**
+ * How long the colour DNS leaves stays (seconds): `drain`, how long resolvers may keep the old
+ * answer (config resolverCache: the record's TTL unless set), before it may be removed; `keep`,
+ * the spec's deploy.keepOldColourFor, never shorter than the drain, or 0 when it asks for none.
+ */
+export async function oldColourTiming(
+  config: ResolvedConfig,
+  app: import("../spec/resolve.js").ResolvedKubeApp,
+): Promise<{ drainSeconds: number; keepSeconds: number }> {
+  const { parseDuration } = await import("../spec/primitives.js");
+  const cache = config.values.resolverCache;
+  const drainSeconds = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
+  const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
+  return { drainSeconds, keepSeconds: kept > 0 ? Math.max(kept, drainSeconds) : 0 };
+}

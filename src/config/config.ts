@@ -29,6 +29,7 @@ const configSchema = z.strictObject({
     error: 'expected "ttl" (the record\'s own TTL) or a duration such as "0s" or "5m"',
   }),
   interfaceWait: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "10m"' }),
+  gcIdleAfter: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "12h" or "90m"' }),
 });
 
 export type OperatorConfig = z.output<typeof configSchema>;
@@ -58,6 +59,7 @@ export const CONFIG_ENV: Record<ConfigKey, string[]> = {
   requestTimeout: ["KUBECONTROL_REQUEST_TIMEOUT"],
   resolverCache: ["KUBECONTROL_RESOLVER_CACHE"],
   interfaceWait: ["KUBECONTROL_INTERFACE_WAIT"],
+  gcIdleAfter: ["KUBECONTROL_GC_IDLE_AFTER"],
 };
 
 /** What each key means, for `kubecontrol config` and the README. */
@@ -76,6 +78,8 @@ export const CONFIG_HELP: Record<ConfigKey, string> = {
     'how long DNS resolvers may keep an old answer: "ttl" (the record\'s TTL) or a duration; update waits this long after switching DNS before removing the old colour',
   interfaceWait:
     "how long removing a colour waits for network interfaces to let go of its security groups (a load balancer's linger for minutes after it is deleted)",
+  gcIdleAfter:
+    "how old an idle colour that was never switched to (left by a failed update) must be before gc removes it",
 };
 
 /** The state directory everyone on a kubecontrol host shares (setgid, group deployers). */
@@ -96,6 +100,7 @@ function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
     requestTimeout: "30s",
     resolverCache: "ttl",
     interfaceWait: "10m",
+    gcIdleAfter: "24h",
   };
 }
 

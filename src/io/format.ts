@@ -10,6 +10,17 @@ export function formatDuration(ms: number): string {
   return rest ? `${m}m${rest}s` : `${m}m`;
 }
 
+/** A long span for people, to the minute: 42_000 → "42s", 11_100_000 → "3h 5m", three days → "3d". */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
 /** One event as one line of text (no timestamp), or undefined for events not worth a line. */
 export function describeEvent(e: KubecontrolEvent, verbose = false): string | undefined {
   switch (e.type) {

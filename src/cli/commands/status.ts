@@ -33,13 +33,8 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
   const parallel = Number(o.parallel);
   if (!Number.isInteger(parallel) || parallel < 1)
     throw new KubecontrolError("USAGE", `--parallel: expected a positive number, found "${o.parallel}"`);
-  if (names.length === 0 && !o.all)
-    throw new KubecontrolError("USAGE", "name the apps to show, or pass --all", {
-      hint: "kubecontrol status webapp hello, or kubecontrol status --all",
-    });
   const [
-    { commandSetup },
-    { loadApps },
+    { commandSetup, selectApps },
     { openStore },
     { createAws },
     { readAppStatus, judgeHealth },
@@ -47,7 +42,6 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
     run,
   ] = await Promise.all([
     import("../load.js"),
-    import("../../spec/loader.js"),
     import("../../history/open.js"),
     import("../../aws/create-aws.js"),
     import("../../engine/observe/app-status.js"),
@@ -55,21 +49,9 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
     import("../deploy-run.js"),
   ]);
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { apps, errors } = await loadApps(appsDir, loadOptions);
+  const { apps: chosen, broken } = await selectApps(appsDir, loadOptions, names, o.all);
   // With --all, a spec that does not load is a problem to show (exit 3), not an app to skip in silence.
-  const broken = names.length ? [] : errors;
   for (const e of broken) reportError(e, false);
-  const known = new Map(apps.map(({ app }) => [app.name, app]));
-  const unknown = names.filter((n) => !known.has(n));
-  // A named app that is not there may be one whose spec does not load: that error says why.
-  if (unknown.length && errors.length) throw errors[0];
-  if (unknown.length)
-    throw new KubecontrolError("NOT_FOUND", `no app named ${unknown.join(", ")} in ${appsDir}`, {
-      hint: "kubecontrol list shows the apps",
-    });
-  const chosen = (names.length ? names.map((n) => known.get(n)!) : [...known.values()]).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  );
   const store = await openStore(config.values);
   try {
     // One set of AWS clients per region: their credentials and retry budgets are shared.

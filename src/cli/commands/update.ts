@@ -22,11 +22,11 @@ export function registerUpdateCommand(program: Command): void {
     .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
     .option(
       "--drain <duration>",
-      'wait this long ("90s", "5m") after the DNS switch before removing the old colour (default: the longer of the spec\'s deploy.keepOldColourFor and how long resolvers may cache the record: config resolverCache, the record\'s TTL unless set)',
+      'wait this long ("90s", "5m") after the DNS switch, then remove the old colour, even when the spec keeps it (default: how long resolvers may cache the record: config resolverCache, the record\'s TTL unless set)',
     )
     .option(
       "--keep-old",
-      "leave the old colour in place at DNS weight 0 (remove it later with teardown)",
+      "leave the old colour in place at DNS weight 0 with no expiry (switch back to it, or remove it with teardown; gc never does)",
       false,
     )
     .option("--dry-run", "preflight and checks only: say what would change, change nothing", false)
@@ -50,7 +50,11 @@ records the run in history, and:
      Kubernetes objects, healthy load balancer targets), its DNS record untouched;
   2. switches DNS in one Route 53 change (idle colour weight 100, live colour 0: never a
      moment without weight) and waits until the change is INSYNC;
-  3. waits out the drain, then tears the old colour down (not with --keep-old).
+  3. when the spec sets deploy.keepOldColourFor, marks the old colour kept until then (a tag on
+     its cluster) and ends: \`kubecontrol switch\` moves traffic back to it while it stands, and
+     \`kubecontrol gc\` removes it once the time has passed; nothing sleeps holding the lease.
+     Otherwise it waits out the drain and tears the old colour down (--keep-old: kept with no
+     expiry).
 A failed verification leaves DNS untouched and the new colour in place for inspection (exit 7;
 the hint says how to remove it). Without a live colour it exits 8: create the app first.
 
@@ -74,18 +78,22 @@ Examples:
 /** `kubecontrol update <app>` (also run by `resume` with the flags of the run it continues). */
 export async function updateCommand(cmd: Command, name: string, flags?: UpdateFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, wf, { parseDuration }, errors] = await Promise.all([
-    import("../load.js"),
-    import("../../spec/loader.js"),
-    import("../deploy-run.js"),
-    import("../../engine/workflows/update.js"),
-    import("../../spec/primitives.js"),
-    import("../../errors.js"),
-  ]);
+  const [{ commandSetup }, { loadApp }, run, wf, { parseDuration }, errors, { formatAge }] =
+    await Promise.all([
+      import("../load.js"),
+      import("../../spec/loader.js"),
+      import("../deploy-run.js"),
+      import("../../engine/workflows/update.js"),
+      import("../../spec/primitives.js"),
+      import("../../errors.js"),
+      import("../../io/format.js"),
+    ]);
   const o = flags ?? cmd.opts<UpdateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
-  let drainSeconds: number;
+  // The old colour is not removed before resolvers may have forgotten it; the spec may keep it
+  // longer: then the run ends after the switch and gc removes it later. --drain removes it now.
+  let { drainSeconds, keepSeconds } = await run.oldColourTiming(config, app);
   if (o.drain !== undefined) {
     const parsed = parseDuration(o.drain);
     if (parsed === undefined)
@@ -94,22 +102,17 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         `--drain: expected a duration such as "0s", "90s" or "5m", found "${o.drain}"`,
       );
     drainSeconds = parsed;
-  } else {
-    // Resolvers may hold the old answer for the record's TTL, or as long as the operator says
-    // they do (config resolverCache). The spec may ask to keep the old colour longer.
-    const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
-    const cache = config.values.resolverCache;
-    const cached = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
-    drainSeconds = Math.max(kept, cached);
+    keepSeconds = 0;
   }
+  const removesOld = !o.keepOld && keepSeconds === 0;
   const progress = run.progressFor(cmd);
   const question = o.dryRun
     ? undefined
-    : `update ${app.name}: build the idle colour, switch DNS to it${o.keepOld ? "" : " and remove the old colour"}?`;
+    : `update ${app.name}: build the idle colour, switch DNS to it${removesOld ? " and remove the old colour" : ""}?`;
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: !o.keepOld },
+    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: removesOld },
     async (ctx) =>
       wf.updateApp({
         app,
@@ -117,6 +120,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         ...(await run.colourBuildInputs(config, app, appsDir, file)),
         dryRun: o.dryRun,
         keepOld: o.keepOld,
+        keepForMs: keepSeconds * 1000,
         adopt: o.adopt === true,
         drainMs: drainSeconds * 1000,
         stack: run.teardownOptionsFor(config),
@@ -140,13 +144,19 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
     for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
     return f.errors.length > 0 ? 1 : 0;
   }
-  const removed = !o.keepOld;
+  const keep = outcome.keep;
+  const removed = keep === undefined;
+  const keptFor = !keep
+    ? ""
+    : "forever" in keep
+      ? `, ${d.old} kept at weight 0 (remove it with teardown)`
+      : `, ${d.old} kept at weight 0 for ${formatAge(keep.forMs)} (then kubecontrol gc removes it)`;
   const verdict =
     outcome.result === "no-op"
       ? `already at ${version} with all of DNS, nothing changed`
       : d.mode === "deploy"
-        ? `updated to ${version}: ${d.target} has all of DNS (was ${d.live})${removed ? `, ${d.old} removed` : `, ${d.old} kept at weight 0`}`
-        : `already at ${version}: finished the earlier update${removed ? `, ${d.old} removed` : ""}`;
+        ? `updated to ${version}: ${d.target} has all of DNS (was ${d.live})${removed ? `, ${d.old} removed` : keptFor}`
+        : `already at ${version}: finished the earlier update${removed ? `, ${d.old} removed` : keptFor}`;
   run.sayRunSummary(progress, {
     app: app.name,
     colour: d.target,
@@ -158,10 +168,20 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
     next: [
       `kubecontrol history ${app.name}`,
       `kubecontrol kubeconfig ${app.name} --colour ${d.target}`,
-      ...(o.keepOld ? [`kubecontrol teardown ${app.name} --colour ${d.old}`] : []),
+      ...(keep ? [`kubecontrol switch ${app.name} --to ${d.old}`] : []),
+      ...(keep && "forever" in keep ? [`kubecontrol teardown ${app.name} --colour ${d.old}`] : []),
+      ...(keep && "forMs" in keep ? [`kubecontrol gc ${app.name}`] : []),
     ],
     startedAt: started,
-    extra: { version: outcome.version, mode: d.mode, previous: d.live, old: d.old, oldRemoved: removed },
+    extra: {
+      version: outcome.version,
+      mode: d.mode,
+      previous: d.live,
+      old: d.old,
+      oldRemoved: removed,
+      ...(keep && "forMs" in keep ? { oldKeptForMs: keep.forMs } : {}),
+      ...(keep && "forever" in keep ? { oldKept: true } : {}),
+    },
   });
   return 0;
 }

@@ -130,3 +130,31 @@ export function colourToTearDown(app: string, state: AppState): Colour {
     hint: "name the one to remove with --colour",
   });
 }
+
+/**
+ * Whether DNS may move to `to` (pure): the app must have a DNS name (PRECONDITION, exit 5) and
+ * `to` a cluster that is ACTIVE (NOT_FOUND, exit 8: a colour that does not stand cannot serve).
+ * Says whether `to` already serves alone, in which case a switch only confirms it.
+ */
+export function decideSwitch(state: AppState, to: Colour): { from: Colour; already: boolean } {
+  if (state.dnsName === undefined)
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `${state.app} has no DNS name: its one colour serves without a weighted record, so there is nothing to switch`,
+      { hint: "switch moves the weights of an app behind a load balancer" },
+    );
+  const cluster = state.colours[to].cluster;
+  if (!cluster || cluster.status !== "ACTIVE")
+    throw new KubecontrolError(
+      "NOT_FOUND",
+      cluster
+        ? `${state.app}'s ${to} colour does not stand: its cluster ${cluster.name} is ${cluster.status}`
+        : `${state.app}'s ${to} colour does not stand: it has no cluster`,
+      { hint: `build it with an update (kubecontrol update ${state.app}) instead` },
+    );
+  const live = decideLiveColour(state);
+  return {
+    from: other(to),
+    already: live.kind === "live" && live.colour === to && !live.shifting,
+  };
+}

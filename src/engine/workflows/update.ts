@@ -1,6 +1,7 @@
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
+import { formatAge } from "../../io/format.js";
 import { KubeApiError } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -12,6 +13,7 @@ import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { preflightAws } from "../steps/aws/preflight.js";
+import { type Keep, RETENTION, retentionStep } from "../steps/aws/retention.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
@@ -25,10 +27,21 @@ export interface UpdateInput extends RunContext, ColourSource {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
   dryRun: boolean;
-  /** Leave the old colour in place (weight 0) instead of tearing it down. */
+  /** Leave the old colour in place (weight 0) with no expiry instead of tearing it down. */
   keepOld: boolean;
-  /** How long to wait after the switch before the old colour is torn down. */
+  /**
+   * Keep the old colour at weight 0 this long after the switch (the spec's deploy.keepOldColourFor)
+   * and end the run: `gc` removes it once the time has passed. 0: drain, then tear it down now.
+   */
+  keepForMs: number;
+  /** How long to wait after the switch before the old colour is torn down (when it is not kept). */
   drainMs: number;
+}
+
+/** How long the old colour stays after the switch; undefined when this run tears it down. */
+export function keepOf(i: Pick<UpdateInput, "keepOld" | "keepForMs">): Keep {
+  if (i.keepOld) return { forever: true };
+  return i.keepForMs > 0 ? { forMs: i.keepForMs } : undefined;
 }
 
 /**
@@ -54,6 +67,8 @@ export interface UpdateOutcome extends WorkflowOutcome {
   decision: UpdateDecision;
   /** The target colour's plan at the version. */
   plan: Plan;
+  /** How long the old colour is kept at weight 0; undefined: this run removes it. */
+  keep: Keep;
   dryRun?: DryRunFindings;
 }
 
@@ -69,7 +84,9 @@ export function idleColourHint(app: string, colour: Colour, live: Colour): strin
  * what is left (the switch, the old colour's teardown) is done. Throws coded errors: NOT_FOUND
  * (no live colour), LOCKED, PREFLIGHT_FAILED, VERIFY_FAILED, STEP_FAILED, CANCELLED.
  */
-export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
+export async function updateApp(input: UpdateInput): Promise<UpdateOutcome> {
+  // Without a DNS name there is nothing to keep a colour at weight 0 in: the old one goes.
+  const i = dnsRecordOf(colourPlans(input.app).blue) ? input : { ...input, keepForMs: 0 };
   const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
     mirrorDir: userSourcesDir(),
   });
@@ -96,6 +113,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
         version: commit,
         decision: first,
         plan,
+        keep: keepOf(i),
         dryRun: dryRunFindings(report),
       };
     });
@@ -107,7 +125,12 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       version: commit,
       colour: first.target,
       planHash: plan.hash,
-      options: { keepOld: i.keepOld, drainMs: i.drainMs, ...(i.adopt ? { adopt: true } : {}) },
+      options: {
+        keepOld: i.keepOld,
+        drainMs: i.drainMs,
+        ...(i.keepForMs ? { keepForMs: i.keepForMs } : {}),
+        ...(i.adopt ? { adopt: true } : {}),
+      },
     }),
     async (run) => {
       // Another run may have moved things while this one waited for the lease: look again.
@@ -130,7 +153,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
             ? `fix the cause and run the same update again to continue; DNS moves only once ${d.target} is verified. ${idleColourHint(i.app.name, d.target, d.live)}`
             : `fix the cause and run the same update again to finish; ${d.target} serves ${i.app.name} at ${commit.slice(0, 12)}`,
       });
-      return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan };
+      return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan, keep: keepOf(i) };
     },
   );
 }
@@ -142,7 +165,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
 async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan): Promise<void> {
   if (d.mode === "deploy")
     await assertPlanOwned(i.aws, plan, plan.aws, { adopt: i.adopt === true, action: "adopt or change" });
-  if (!i.keepOld) {
+  if (!keepOf(i)) {
     const old = colourPlans(i.app)[d.old];
     await assertPlanOwned(
       i.aws,
@@ -156,7 +179,12 @@ async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan):
 /** One line saying what this update is about to do, and why. */
 function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
   const v = (s: string | undefined) => (s ? s.slice(0, 12) : "an unknown version");
-  const rest = i.keepOld ? `, ${d.old} kept` : `, then ${d.old} removed`;
+  const keep = keepOf(i);
+  const rest = !keep
+    ? `, then ${d.old} removed`
+    : "forever" in keep
+      ? `, ${d.old} kept`
+      : `, ${d.old} kept for ${formatAge(keep.forMs)} (then gc removes it)`;
   const message =
     d.mode === "deploy"
       ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given all of DNS${rest}`
@@ -170,7 +198,7 @@ function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
  * each of its steps after the drain.
  */
 export function updateSteps(
-  i: ColourSource & Pick<UpdateInput, "keepOld" | "drainMs">,
+  i: ColourSource & Pick<UpdateInput, "keepOld" | "keepForMs" | "drainMs">,
   d: UpdateDecision,
   commit: string,
   runId: string,
@@ -208,12 +236,13 @@ export function updateSteps(
       }),
     );
     beforeTeardown = [SWITCH_DNS];
-  }
-  if (i.keepOld) return steps;
-  if (record) {
-    steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [SWITCH_DNS] }));
+    // The colour that serves carries no retention mark; the one kept carries when it goes.
+    const keep = keepOf(i);
+    steps.push(retentionStep({ live: targetPlan, kept: oldPlan, keep, aws: i.aws, dependsOn: [SWITCH_DNS] }));
+    if (keep) return steps;
+    steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [RETENTION] }));
     beforeTeardown = [DRAIN];
-  }
+  } else if (i.keepOld) return steps;
   const names = new Set(steps.map((s) => s.name));
   for (const s of teardownSteps(oldPlan, i.aws, runId, i.stack ?? {})) {
     // The network is the app's, not the colour's: one step finds it for both graphs.
@@ -250,7 +279,7 @@ export async function decide(
  * or no workloads, when they disagree (a rollout stopped half-way), or when the caller may not
  * read the cluster (then the update builds the other colour, which reaches the same end).
  */
-async function runningVersion(
+export async function runningVersion(
   i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit" | "requestTimeoutMs">,
   plan: Plan,
 ): Promise<string | undefined> {
