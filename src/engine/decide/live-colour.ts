@@ -144,7 +144,7 @@ export function decideSwitch(state: AppState, to: Colour): { from: Colour; alrea
       { hint: "switch moves the weights of an app behind a load balancer" },
     );
   const cluster = state.colours[to].cluster;
-  if (!cluster || cluster.status !== "ACTIVE")
+  if (cluster?.status !== "ACTIVE")
     throw new KubecontrolError(
       "NOT_FOUND",
       cluster
