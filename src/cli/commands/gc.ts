@@ -4,7 +4,7 @@ import { globalOptions } from "../context.js";
 import { action } from "../run-action.js";
 import { table } from "../table.js";
 
-interface GcFlags {
+export interface GcFlags {
   all?: boolean;
   dryRun: boolean;
   yes: boolean;
@@ -48,9 +48,10 @@ Examples:
     .action(action(async (cmd, apps: string[]) => gcCommand(cmd, apps)));
 }
 
-async function gcCommand(cmd: Command, names: string[]): Promise<number> {
+/** `kubecontrol gc [app...]` (also run by `resume` for the app of the gc run it continues). */
+export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags): Promise<number> {
   const started = Date.now();
-  const o = cmd.opts<GcFlags>();
+  const o = flags ?? cmd.opts<GcFlags>();
   const [
     { commandSetup, selectApps },
     { createAws },

@@ -50,8 +50,8 @@ Examples:
     .action(action(async (cmd, app: string) => switchCommand(cmd, app)));
 }
 
-/** `kubecontrol switch <app> --to <colour>`. */
-export async function switchCommand(cmd: Command, name: string): Promise<number> {
+/** `kubecontrol switch <app> --to <colour>` (also run by `resume` with the flags of the run it continues). */
+export async function switchCommand(cmd: Command, name: string, flags?: SwitchFlags): Promise<number> {
   const started = Date.now();
   const [{ commandSetup }, { loadApp }, run, { switchApp }] = await Promise.all([
     import("../load.js"),
@@ -59,7 +59,7 @@ export async function switchCommand(cmd: Command, name: string): Promise<number>
     import("../deploy-run.js"),
     import("../../engine/workflows/switch.js"),
   ]);
-  const o = cmd.opts<SwitchFlags>();
+  const o = flags ?? cmd.opts<SwitchFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
   const { keepSeconds, drainSeconds } = await run.oldColourTiming(config, app);
