@@ -150,12 +150,23 @@ Examples:
     .option("--all", "every app in the apps directory")
     .option("--problems", "only the apps that are not healthy")
     .option("--parallel <n>", "apps read at once", "8")
+    .option("--watch", "read again every --interval and show what changed, until Ctrl-C")
+    .option("--interval <duration>", "with --watch: how often to read", "5s")
+    .option(
+      "--from <file>",
+      "read a snapshot that status -o json wrote, instead of AWS, the clusters and the store",
+    )
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .addHelpText(
       "after",
       `
+Columns: the live colour's version (and how many commits it is behind the head of the app's
+source), workloads ready, load balancer targets healthy, nodes Ready of desired per pool (spot
+pools marked), the age of its cluster; each colour's cluster status, DNS weight and, for a colour
+kept after a switch, how long it is kept; the lease holder and the last run.
+
 Health: healthy (one colour serves, every workload ready), degraded (some workload not ready,
 traffic split, cluster not ACTIVE or unreadable), deploying (a run holds the lease), failed
 (nothing serves though a colour stands, or DNS points at a colour without a cluster), absent
@@ -167,6 +178,8 @@ load; 6 no app could be read (credentials, access); 8 an unknown app.
 Examples:
   kubecontrol status webapp
   kubecontrol status --all --problems
+  kubecontrol status webapp --watch --interval 10s
+  kubecontrol status --all -o json > fleet.json && kubecontrol status --all --from fleet.json
   kubecontrol status --all -o json | jq '.apps[] | select(.health != "healthy") | .app'`,
     )
     .action(
