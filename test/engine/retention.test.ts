@@ -78,6 +78,17 @@ describe("gc's decision", () => {
     expect(young).toEqual({ colour: "green", remove: false, why: "idle, made 2h ago: removed once 24h old" });
   });
 
+  it("keeps an untagged idle colour that the history says served (kept by a kubecontrol that did not tag)", () => {
+    const s = state({ weight: 100 }, { weight: 0, age: 99 * HOUR });
+    const fate = decideGc(s, { ...policy, servedBefore: (c) => c === "green" })[1];
+    expect(fate).toMatchObject({
+      colour: "green",
+      remove: false,
+      why: expect.stringMatching(/served before/),
+    });
+    expect(decideGc(s, { ...policy, servedBefore: () => false })[1]?.remove).toBe(true);
+  });
+
   it("removes nothing of an app no colour clearly serves (an unfinished create, an even split)", () => {
     expect(removed(state({ weight: 0, tags: kept(NOW - HOUR) }, { weight: 0, age: 99 * HOUR }))).toEqual([]);
     expect(removed(state({ weight: 50 }, { weight: 50 }))).toEqual([]);

@@ -62,6 +62,7 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     { ExitCode, exitCodeFor },
     { reportError },
     { parseDuration },
+    { openStore },
   ] = await Promise.all([
     import("../load.js"),
     import("../../aws/create-aws.js"),
@@ -72,6 +73,7 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     import("../exit-codes.js"),
     import("../run-action.js"),
     import("../../spec/primitives.js"),
+    import("../../history/open.js"),
   ]);
   const parallel = Number(o.parallel);
   if (!Number.isInteger(parallel) || parallel < 1)
@@ -89,7 +91,10 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     now: Date.now(),
     idleAfterMs: (parseDuration(config.values.gcIdleAfter) ?? 86_400) * 1000,
   });
-  const plans = await mapBounded(apps, parallel, (app) => gc.planGc(app, awsFor(app.region), policy()));
+  const store = await openStore(config.values);
+  const plans = await mapBounded(apps, parallel, (app) =>
+    gc.planGc(app, awsFor(app.region), store, policy()),
+  ).finally(() => store.close());
   // Clusters of apps this directory does not know (with --all: its whole fleet) are only listed.
   const unknown = o.all
     ? (

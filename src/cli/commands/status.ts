@@ -123,6 +123,19 @@ async function liveReader(
     if (!clients.has(region)) clients.set(region, createAws(run.awsOptionsFor(config, region)));
     return clients.get(region)!;
   };
+  // A remote source's mirror is fetched to count commits: once a minute per app is enough,
+  // however often --watch reads.
+  const counted = new Map<
+    string,
+    { version: string; at: number; value: Awaited<ReturnType<typeof commitsBehind>> }
+  >();
+  const behind = async (app: ResolvedKubeApp, version: string) => {
+    const seen = counted.get(app.name);
+    if (seen && seen.version === version && Date.now() - seen.at < 60_000) return seen.value;
+    const value = await commitsBehind(app, path.dirname(o.appsDir), version, userSourcesDir());
+    counted.set(app.name, { version, at: Date.now(), value });
+    return value;
+  };
   return () =>
     mapBounded(chosen, o.parallel, async (app: ResolvedKubeApp): Promise<AppStatus> => {
       const read = readAppStatus(app, awsFor(app.region), {
@@ -142,10 +155,7 @@ async function liveReader(
         .catch((err: unknown) => unreadable(app.name, (err as Error).message))
         .finally(() => clearTimeout(timer));
       const version = liveView(facts)?.version;
-      const source =
-        version && !facts.error
-          ? await commitsBehind(app, path.dirname(o.appsDir), version, userSourcesDir())
-          : undefined;
+      const source = version && !facts.error ? await behind(app, version) : undefined;
       return { ...facts, ...(source ? { source } : {}), ...judgeHealth(facts) };
     });
 }

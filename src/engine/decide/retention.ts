@@ -51,6 +51,12 @@ export interface GcPolicy {
   now: number;
   /** How old an idle colour without retention tags (never switched to) must be to be removed. */
   idleAfterMs: number;
+  /**
+   * Whether the history says the colour served: the last recorded run that targeted it (create,
+   * update, switch or rollout) succeeded. Such a colour without retention tags was kept by a
+   * kubecontrol that did not tag yet, and is left for a person.
+   */
+  servedBefore?: (colour: Colour) => boolean;
 }
 
 /**
@@ -95,6 +101,10 @@ export function decideGc(state: AppState, policy: GcPolicy): ColourFate[] {
           remove: true,
           why: `kept until ${at}, ${ago(policy.now - retention.until)} ago`,
         });
+      continue;
+    }
+    if (policy.servedBefore?.(colour)) {
+      keep("served before and carries no retention mark: remove it with teardown");
       continue;
     }
     const made = c.cluster.createdAt;

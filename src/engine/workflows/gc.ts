@@ -1,5 +1,6 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
+import type { HistoryStore } from "../../history/types.js";
 import { TAG } from "../../plan/aws.js";
 import type { DnsRecord } from "../../plan/aws-types.js";
 import type { Colour } from "../../plan/names.js";
@@ -33,10 +34,36 @@ function sweepOf(app: ResolvedKubeApp): SweepInput {
   return { app: app.name, livePlans: plans, ...(record ? { record } : {}) };
 }
 
+/** The commands after whose success a colour has served. */
+const SERVING = new Set(["create", "update", "switch", "rollout"]);
+
+/**
+ * Whether each colour served, by the history: the last run recorded for it (of create, update,
+ * switch or rollout) succeeded.
+ */
+async function servedBefore(store: HistoryStore, app: string): Promise<(c: Colour) => boolean> {
+  const runs = await store.listRuns({ app, limit: 200 });
+  const last = (c: Colour) =>
+    runs.find((r) => r.colour === c && SERVING.has(r.command) && r.result !== "running");
+  return (c) => {
+    const r = last(c);
+    return r !== undefined && (r.result === "succeeded" || r.result === "no-op");
+  };
+}
+
 /** What gc would remove of `app` and why (read-only). */
-export async function planGc(app: ResolvedKubeApp, aws: Aws, policy: GcPolicy): Promise<GcAppPlan> {
-  const [state, orphans] = await Promise.all([observeApp(app, aws), findOrphans(aws, sweepOf(app))]);
-  return { app: app.name, colours: decideGc(state, policy), orphans };
+export async function planGc(
+  app: ResolvedKubeApp,
+  aws: Aws,
+  store: HistoryStore,
+  policy: Omit<GcPolicy, "servedBefore">,
+): Promise<GcAppPlan> {
+  const [state, orphans, served] = await Promise.all([
+    observeApp(app, aws),
+    findOrphans(aws, sweepOf(app)),
+    servedBefore(store, app.name),
+  ]);
+  return { app: app.name, colours: decideGc(state, { ...policy, servedBefore: served }), orphans };
 }
 
 /** A cluster kubecontrol made for an app that is not in the apps directory: listed, never touched. */
@@ -61,7 +88,7 @@ export async function unknownClusters(aws: Aws, known: ReadonlySet<string>): Pro
 export interface GcInput extends RunContext {
   app: ResolvedKubeApp;
   aws: Aws;
-  policy: GcPolicy;
+  policy: Omit<GcPolicy, "servedBefore">;
   stack?: StackOptions;
 }
 
@@ -81,7 +108,7 @@ export async function gcApp(i: GcInput): Promise<GcOutcome> {
   return recordedWorkflow(
     recordedRunOptions(i, { command: "gc", version: null, colour: null, planHash: null }),
     async (run) => {
-      const plan = await planGc(i.app, i.aws, i.policy);
+      const plan = await planGc(i.app, i.aws, i.store, i.policy);
       const removed = plan.colours.filter((c) => c.remove).map((c) => c.colour);
       for (const colour of removed)
         await assertPlanOwned(
