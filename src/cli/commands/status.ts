@@ -310,7 +310,7 @@ function poolsCell(c: ColourStatus): string {
     .join(", ");
 }
 
-/** "ACTIVE w100 ttl60" for a colour that stands, "w0 kept 40m" for one kept, "-" for nothing. */
+/** "ACTIVE w100 ttl60" for a colour that stands, "ACTIVE w0 ttl60 kept 40m" for one kept, "-" for nothing. */
 function colourCell(c: ColourStatus | undefined, now: number): string {
   if (!c || (!c.cluster && !c.record)) return "-";
   const retention = retentionOf(c.cluster?.tags);
@@ -321,7 +321,10 @@ function colourCell(c: ColourStatus | undefined, now: number): string {
       : retention.until > now
         ? `kept ${formatAge(retention.until - now)}`
         : "expired";
-  return [c.cluster?.status, c.record ? `w${c.record.weight}` : undefined, kept].filter(Boolean).join(" ");
+  const dns = c.record
+    ? `w${c.record.weight}${c.record.ttl !== undefined ? ` ttl${c.record.ttl}` : ""}`
+    : undefined;
+  return [c.cluster?.status, dns, kept].filter(Boolean).join(" ");
 }
 
 function problemLines(statuses: AppStatus[]): string {
