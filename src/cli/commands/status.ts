@@ -244,7 +244,14 @@ async function watch(
       last = key;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, intervalMs);
-        stop.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        stop.signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     return ExitCode.OK;

@@ -214,7 +214,8 @@ function nodesByPool(nodes: KubeResource[]): Record<string, { ready: number; tot
   for (const n of nodes) {
     const pool = n.metadata?.labels?.[POOL_LABEL];
     if (!pool) continue;
-    const p = (pools[pool] ??= { ready: 0, total: 0 });
+    pools[pool] ??= { ready: 0, total: 0 };
+    const p = pools[pool];
     p.total++;
     if (isSchedulableReady(n)) p.ready++;
   }
