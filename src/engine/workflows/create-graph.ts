@@ -5,6 +5,12 @@ import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
 import type { KubeClient } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
+import {
+  envDigestKey,
+  readEnvSecretValues,
+  withEnvSecret,
+  withoutSecretValues,
+} from "../../kube/env-secret.js";
 import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
@@ -13,12 +19,6 @@ import { colourStackSteps, type StackOptions } from "../steps/aws/colour-stack.j
 import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
 import { shiftDnsStep } from "../steps/aws/shift-dns.js";
 import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
-import {
-  envDigestKey,
-  readEnvSecretValues,
-  withEnvSecret,
-  withoutSecretValues,
-} from "../steps/env-secret.js";
 import { ensureImageStep } from "../steps/images/ensure-image.js";
 import { judgeColourSteps, VERIFY_CHECKS, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
