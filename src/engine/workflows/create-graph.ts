@@ -3,8 +3,7 @@ import { KubecontrolError } from "../../errors.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
-import type { KubeClient } from "../../kube/client.js";
-import { connectCluster } from "../../kube/cluster-access.js";
+import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import {
   envDigestKey,
   readEnvSecretValues,
@@ -137,19 +136,14 @@ export function createSteps(g: CreateGraphInput): Step[] {
     ...(deployer ? [ensureName(deployer.id)] : []),
   ];
   // One connection to the cluster for the steps that talk to it, made once it can be reached.
-  let client: Promise<KubeClient> | undefined;
-  const kubeClient = () => {
-    client ??= connectCluster({
+  const kubeClient = connectOnce(() =>
+    connectCluster({
       clusterName: plan.cluster,
       region: plan.region,
       ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
       requestTimeoutMs: g.requestTimeoutMs,
-    }).catch((err: unknown) => {
-      client = undefined;
-      throw err;
-    });
-    return client;
-  };
+    }),
+  );
   const nodes = waitForNodesStep(
     plan.aws.filter((r): r is AutoScalingGroup => r.kind === "auto-scaling-group"),
     { aws, client: kubeClient, dependsOn: cluster, ...(g.nodePollMs ? { pollMs: g.nodePollMs } : {}) },

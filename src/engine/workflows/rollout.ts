@@ -5,6 +5,7 @@ import { preflightImageSource } from "../../images/ensure-image.js";
 import { findImage } from "../../images/find-image.js";
 import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient } from "../../kube/client.js";
+import { connectOnce } from "../../kube/cluster-access.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { refOf } from "../../kube/watch/wait-for-objects.js";
 import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -148,11 +149,7 @@ function rolloutSteps(g: GraphInput): Step[] {
     builder: i.builder,
   });
   // One connection to the live cluster, for the rollout and its verification.
-  let connected: Promise<KubeClient> | undefined;
-  const client = () => {
-    connected ??= i.connect({ clusterName: plan.cluster, region: plan.region });
-    return connected;
-  };
+  const client = connectOnce(() => i.connect({ clusterName: plan.cluster, region: plan.region }));
   const cluster: Step<undefined, KubeClient> = {
     name: ROLLOUT_STEPS.cluster,
     description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,

@@ -1,7 +1,6 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { KubeClient } from "../../kube/client.js";
-import { connectCluster } from "../../kube/cluster-access.js";
+import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideSwitch } from "../decide/live-colour.js";
@@ -97,19 +96,14 @@ export function switchSteps(i: SwitchInput): Step[] {
   const plans = colourPlans(i.app);
   const to = plans[i.to];
   const from = plans[i.to === "blue" ? "green" : "blue"];
-  let connected: Promise<KubeClient> | undefined;
-  const client = () => {
-    connected ??= connectCluster({
+  const client = connectOnce(() =>
+    connectCluster({
       clusterName: to.cluster,
       region: to.region,
       ...(i.awsEndpoint ? { awsEndpoint: i.awsEndpoint } : {}),
       requestTimeoutMs: i.requestTimeoutMs,
-    }).catch((err: unknown) => {
-      connected = undefined;
-      throw err;
-    });
-    return connected;
-  };
+    }),
+  );
   const judged = judgeColourSteps({
     app: i.app,
     plan: to,
