@@ -85,6 +85,10 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
   const o = flags ?? cmd.opts<UpdateFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
+  // Resolvers may hold the old answer for the record's TTL, or as long as the operator says
+  // they do (config resolverCache): waited at each DNS step, and before the old colour goes.
+  const cache = config.values.resolverCache;
+  const cachedSeconds = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
   let drainSeconds: number;
   if (o.drain !== undefined) {
     const parsed = parseDuration(o.drain);
@@ -95,12 +99,9 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
       );
     drainSeconds = parsed;
   } else {
-    // Resolvers may hold the old answer for the record's TTL, or as long as the operator says
-    // they do (config resolverCache). The spec may ask to keep the old colour longer.
+    // The spec may ask to keep the old colour longer.
     const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
-    const cache = config.values.resolverCache;
-    const cached = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
-    drainSeconds = Math.max(kept, cached);
+    drainSeconds = Math.max(kept, cachedSeconds);
   }
   const progress = run.progressFor(cmd);
   const question = o.dryRun
@@ -119,6 +120,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         keepOld: o.keepOld,
         adopt: o.adopt === true,
         drainMs: drainSeconds * 1000,
+        shiftWindowMs: cachedSeconds * 1000,
         stack: run.teardownOptionsFor(config),
         ...ctx,
       }),

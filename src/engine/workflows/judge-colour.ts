@@ -1,0 +1,88 @@
+import { KubecontrolError, toKubecontrolError } from "../../errors.js";
+import type { KubecontrolEvent } from "../../io/events.js";
+import type { KubeClient } from "../../kube/client.js";
+import { connectCluster } from "../../kube/cluster-access.js";
+import { progressDeadlineOf } from "../../plan/kubernetes.js";
+import type { Plan } from "../../plan/plan.js";
+import { runSteps } from "../runner.js";
+import type { Step, StepContext } from "../step.js";
+import { verifyChecksStep } from "../steps/verify-checks.js";
+import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
+import type { ColourSource } from "./create-graph.js";
+import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
+
+/** Judges a standing colour; throws VERIFY_FAILED (or CANCELLED) when it does not pass. */
+export type ColourJudgement = (ctx: StepContext) => Promise<void>;
+
+/**
+ * The judgement verification makes of a colour (every workload ready, every target healthy, the
+ * spec's HTTP checks and hook), made again on a colour that already stands: the same steps
+ * create and rollout run after applying, run here as one graph of their own with a cluster
+ * connection of their own. Their progress becomes the calling step's (`waiting`, logs), not
+ * steps of the run: the run's journal records the step that judges. Any failure is
+ * VERIFY_FAILED: a colour whose health cannot be read now is not given more traffic.
+ */
+export function colourJudgement(
+  i: Pick<ColourSource, "app" | "aws" | "awsEndpoint" | "requestTimeoutMs" | "verifyHookFile">,
+  plan: Plan,
+  hint: string,
+): ColourJudgement {
+  return async (ctx) => {
+    let client: Promise<KubeClient> | undefined;
+    const kubeClient = () => {
+      client ??= connectCluster({
+        clusterName: plan.cluster,
+        region: plan.region,
+        ...(i.awsEndpoint ? { awsEndpoint: i.awsEndpoint } : {}),
+        requestTimeoutMs: i.requestTimeoutMs,
+      });
+      return client;
+    };
+    const verifyMs = progressDeadlineOf(i.app) * 1000;
+    const steps: Step[] = [
+      verifyWorkloadsStep({
+        app: i.app.name,
+        client: kubeClient,
+        objects: plan.kubernetes,
+        applyStep: "(none: judged as it stands)",
+        dependsOn: [],
+        timeoutMs: { Deployment: verifyMs, DaemonSet: verifyMs, Service: verifyMs },
+        hint,
+      }),
+    ];
+    if (plan.aws.some((r) => r.kind === "target-group"))
+      steps.push(
+        verifyTargetsStep(plan, i.aws, [VERIFY_WORKLOADS], verifyMs),
+        verifyChecksStep(i.app, plan, i.aws, [VERIFY_TARGETS], { hookFile: i.verifyHookFile, hint }),
+      );
+    try {
+      const report = await runSteps(steps, { concurrency: 1, emit: relay(ctx), signal: ctx.signal });
+      if (report.cancelled) throw ctx.signal.reason ?? new KubecontrolError("CANCELLED", "cancelled");
+      const failed = report.steps.find((s) => s.status === "failed");
+      if (failed) {
+        const e = toKubecontrolError(failed.error);
+        if (e.code === "VERIFY_FAILED") throw e;
+        throw new KubecontrolError(
+          "VERIFY_FAILED",
+          `${failed.name} could not judge ${plan.colour}: ${e.message}`,
+          {
+            cause: e,
+            hint,
+          },
+        );
+      }
+    } finally {
+      if (client) await client.then((c) => c.close()).catch(() => {});
+    }
+  };
+}
+
+/** The judgement's own events, as the progress of the step that runs it. */
+function relay(ctx: StepContext): (e: KubecontrolEvent) => void {
+  return (e) => {
+    if (e.type === "step.waiting") ctx.waiting(`judging: ${e.reason}`);
+    else if (e.type === "step.started") ctx.waiting(`judging: ${e.description}`);
+    else if (e.type === "log" && e.level !== "debug") ctx.log(e.level, e.message);
+    else if (e.type === "step.failed") ctx.log("warn", `${e.step}: ${e.error.message}`);
+  };
+}
