@@ -18,7 +18,9 @@ export function registerUpdateCommand(program: Command): void {
     .description(
       "blue/green update of <app>: build the idle colour at a version, verify it, switch DNS to it, remove the old colour",
     )
-    .argument("<app>", "the app's name")
+    .argument("[apps...]", "the app's name (several: each updated at once, at most --parallel)")
+    .option("--all", "every app in the apps directory", false)
+    .option("--parallel <n>", "with several apps: how many are updated at once", "3")
     .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
     .option(
       "--drain <duration>",
@@ -68,11 +70,35 @@ Examples:
   kubecontrol update webapp --keep-old --drain 5m --yes
   kubecontrol --json update hello --yes --wait-lock 10m`,
     )
-    .action(action(async (cmd, app: string) => updateCommand(cmd, app)));
+    .action(action(async (cmd, apps: string[]) => updateApps(cmd, apps)));
+}
+
+/** `kubecontrol update <app...>|--all`: one app as ever; several at once, bounded by --parallel. */
+async function updateApps(cmd: Command, names: string[]): Promise<number> {
+  const many = await import("../many-apps.js");
+  const o = cmd.opts<UpdateFlags & { all?: boolean; parallel: string }>();
+  if (!many.wantsManyApps(names, o.all)) return updateCommand(cmd, names[0]!);
+  return many.runForApps(cmd, {
+    command: "update",
+    names,
+    all: o.all === true,
+    parallel: o.parallel,
+    yes: o.yes,
+    dryRun: o.dryRun,
+    destructive: !o.keepOld,
+    question: (apps) =>
+      `update ${apps.length} apps (${apps.join(", ")}): build each one's idle colour, switch DNS to it${o.keepOld ? "" : " and remove the old colour"}?`,
+    one: (app, host) => updateCommand(cmd, app, { ...o, yes: true }, host),
+  });
 }
 
 /** `kubecontrol update <app>` (also run by `resume` with the flags of the run it continues). */
-export async function updateCommand(cmd: Command, name: string, flags?: UpdateFlags): Promise<number> {
+export async function updateCommand(
+  cmd: Command,
+  name: string,
+  flags?: UpdateFlags,
+  host?: import("../many-apps.js").AppHost,
+): Promise<number> {
   const started = Date.now();
   const [{ commandSetup }, { loadApp }, run, wf, { parseDuration }, errors] = await Promise.all([
     import("../load.js"),
@@ -103,7 +129,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
     const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
     drainSeconds = Math.max(kept, cachedSeconds);
   }
-  const progress = run.progressFor(cmd);
+  const progress = host?.progress ?? run.progressFor(cmd);
   const question = o.dryRun
     ? undefined
     : `update ${app.name}: build the idle colour, switch DNS to it${o.keepOld ? "" : " and remove the old colour"}?`;
@@ -124,6 +150,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         stack: run.teardownOptionsFor(config),
         ...ctx,
       }),
+    host?.shared,
   );
   const d = outcome.decision;
   const version = outcome.version.slice(0, 12);
