@@ -35,8 +35,13 @@ changes: no AWS resource, no DNS. Rolling out the version already running is a n
 Exit codes: 0 rolled out or no-op, 4 lease held, 7 new pods failed (rolled back),
 8 no live colour or unknown version.
 
+Several apps (more than one named, or --all) are rolled out at once, at most --parallel, each
+under its own lease and history record, and end with a table app → result. Exit code: 0 when
+all succeeded, the failed apps' code when they share one, else 11.
+
 Examples:
   kubecontrol rollout hello --yes
+  kubecontrol rollout --all --parallel 5 --yes
   kubecontrol rollout webapp --version 3f9c2e1 --dry-run
   kubecontrol --json rollout webapp --version v1.4.2 --yes --wait-lock 10m`,
     )

@@ -51,7 +51,11 @@ records the run in history, and:
   1. builds the idle colour at the version as create does (AWS stack and image at once,
      Kubernetes objects, healthy load balancer targets), its DNS record untouched;
   2. switches DNS in one Route 53 change (idle colour weight 100, live colour 0: never a
-     moment without weight) and waits until the change is INSYNC;
+     moment without weight) and waits until the change is INSYNC; with deploy.dnsSteps
+     (e.g. [10, 50, 100]) it moves the weights in those steps, each in one change, and at each
+     share below 100 waits how long resolvers may cache the record (config resolverCache, the
+     record's TTL unless set) and judges the new colour again (workloads, targets, checks,
+     hook): a failed judgement puts all of DNS back on the old colour in one change (exit 7);
   3. waits out the drain, then tears the old colour down (not with --keep-old).
 A failed verification leaves DNS untouched and the new colour in place for inspection (exit 7;
 the hint says how to remove it). Without a live colour it exits 8: create the app first.
@@ -64,8 +68,15 @@ failed update at another version is not removed first: it is re-planned at the n
 each resource converges through its check (existing resources are kept or corrected, the
 Kubernetes objects roll to the new image), which is faster than rebuilding and ends the same.
 
+Several apps (more than one named, or --all) are updated at once, at most --parallel, each
+under its own lease and history record: one line per app on a terminal, each event with its
+"app" with --json, then a table app → result. Exit code: 0 when all succeeded, the failed
+apps' code when they share one (7: only verifications failed), else 11.
+
 Examples:
   kubecontrol update hello --version 3f9c2e1 --yes
+  kubecontrol update --all --parallel 4 --yes
+  kubecontrol update hello webapp --yes
   kubecontrol update webapp --version v1.4.0 --dry-run
   kubecontrol update webapp --keep-old --drain 5m --yes
   kubecontrol --json update hello --yes --wait-lock 10m`,
