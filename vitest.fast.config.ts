@@ -23,6 +23,7 @@ export default defineConfig({
       "test/spec/kubelet-labels.test.ts",
       "test/kube/diff.test.ts",
       "test/io/renderers.test.ts",
+      "test/io/app-lines.test.ts",
       "test/aws/certificate-match.test.ts",
       "test/aws/create-or-adopt.test.ts",
       "test/http/connect-to.test.ts",

@@ -183,6 +183,8 @@ def describe_for_admin(cluster):
         "version": cluster.version,
         "createdAt": cluster.created_at.isoformat(),
         "endpoint": cluster.endpoint,
+        # What the watcher published, CREATING or not: a cluster made anew under the name has none.
+        "publishedEndpoint": (getattr(cluster, "_sbx_control_plane", None) or {}).get("endpoint"),
         "certificateAuthority": (cluster.certificate_authority or {}).get("data"),
         "roleArn": cluster.role_arn,
         "accessConfig": cluster.access_config,

@@ -24,6 +24,14 @@ export interface Progress {
   /** One JSON document (stdout, --json only). */
   document(doc: Record<string, unknown>): void;
   stop(): void;
+  /** Told the run's summary (verdict, result, run id) when there is one: the table of several apps. */
+  onSummary?(s: Pick<RunSummary, "verdict" | "result" | "runId">): void;
+}
+
+/** What the runs of several apps in one command share: the store, and Ctrl-C. */
+export interface SharedRun {
+  store: import("../history/types.js").HistoryStore;
+  signal: AbortSignal;
 }
 
 /** Picks the renderer: NDJSON with --json, the live view on a TTY, timestamped lines otherwise. */
@@ -151,6 +159,7 @@ export interface RunSummary {
 /** Prints a run's summary: the JSON document with --json, else the verdict, changes, slowest steps, next commands. */
 export function sayRunSummary(progress: Progress, s: RunSummary): void {
   const durationMs = Date.now() - s.startedAt;
+  progress.onSummary?.({ verdict: s.verdict, result: s.result, runId: s.runId });
   progress.document({
     type: "summary",
     app: s.app,
@@ -180,6 +189,7 @@ export async function withDeployRun<T>(
   config: ResolvedConfig,
   o: { question?: string; yes: boolean; destructive: boolean; waitLock?: string | undefined },
   body: (ctx: RunContext) => Promise<T>,
+  shared?: SharedRun,
 ): Promise<T> {
   const lease = leaseTimes(config, o.waitLock);
   if (o.question) await confirm(o.question, { yes: o.yes, destructive: o.destructive });
@@ -187,8 +197,9 @@ export async function withDeployRun<T>(
     import("../history/open.js"),
     import("../engine/workflows/outcome.js"),
   ]);
-  const interrupt = interruptSignal();
-  const store = await openStore(config.values);
+  // Several apps in one command share one store and one Ctrl-C, opened and closed by the caller.
+  const interrupt = shared ? { signal: shared.signal, dispose() {} } : interruptSignal();
+  const store = shared?.store ?? (await openStore(config.values));
   try {
     const result = await body({
       concurrency: config.values.concurrency,
@@ -208,7 +219,7 @@ export async function withDeployRun<T>(
     throw err;
   } finally {
     interrupt.dispose();
-    await store.close();
+    if (!shared) await store.close();
   }
 }
 

@@ -27,6 +27,8 @@ Exit codes:
   7    verification failed (DNS untouched)
   8    not found (app, colour, cluster)
   9    a prerequisite is missing on this machine
+  10   status: some app is not healthy
+  11   update or rollout of several apps: apps failed with different exit codes
   130  cancelled (SIGINT/SIGTERM)`;
 
 /** Builds the commander program. Command implementations are imported only when they run. */

@@ -45,6 +45,7 @@ const deploy: UpdateDecision = {
   liveVersion: "old",
   target: "green",
   old: "blue",
+  dnsSteps: [],
 };
 
 describe("update's step graph", () => {
@@ -68,6 +69,24 @@ describe("update's step graph", () => {
     expect(steps.filter((s) => s.name === "find-network")).toHaveLength(1);
   });
 
+  it("moves DNS in the spec's steps: each share after the one before was judged, all of it last", async () => {
+    const steps = await stepsFor({ ...deploy, dnsSteps: [10, 50] });
+    const names = steps.map((s) => s.name);
+    const built = names.slice(0, names.indexOf("shift-dns/10%"));
+    expect(names.slice(names.indexOf("shift-dns/10%"), names.indexOf(SWITCH_DNS) + 1)).toEqual([
+      "shift-dns/10%",
+      "verify-shift/10%",
+      "shift-dns/50%",
+      "verify-shift/50%",
+      SWITCH_DNS,
+    ]);
+    expect(byName(steps, "shift-dns/10%").dependsOn?.sort()).toEqual([...built].sort());
+    expect(byName(steps, "verify-shift/10%").dependsOn).toEqual(["shift-dns/10%"]);
+    expect(byName(steps, "shift-dns/50%").dependsOn).toEqual(["verify-shift/10%"]);
+    expect(byName(steps, SWITCH_DNS).dependsOn).toEqual(["verify-shift/50%"]);
+    expect(byName(steps, DRAIN).dependsOn).toEqual([RETENTION]);
+  });
+
   it("keeps the old colour with --keep-old: marked after the switch, no drain, nothing deleted", async () => {
     const steps = await stepsFor(deploy, true);
     expect(byName(steps, RETENTION).description).toMatch(/keep blue at weight 0 until removed by hand/);
@@ -88,6 +107,7 @@ describe("update's step graph", () => {
       liveVersion: COMMIT,
       target: "green",
       old: "blue",
+      dnsSteps: [],
     });
     expect(steps.filter((s) => s.name.startsWith("ensure"))).toEqual([]);
     expect(byName(steps, SWITCH_DNS).dependsOn).toEqual([]);

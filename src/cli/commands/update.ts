@@ -18,7 +18,9 @@ export function registerUpdateCommand(program: Command): void {
     .description(
       "blue/green update of <app>: build the idle colour at a version, verify it, switch DNS to it, remove the old colour",
     )
-    .argument("<app>", "the app's name")
+    .argument("[apps...]", "the app's name (several: each updated at once, at most --parallel)")
+    .option("--all", "every app in the apps directory", false)
+    .option("--parallel <n>", "with several apps: how many are updated at once", "3")
     .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
     .option(
       "--drain <duration>",
@@ -49,7 +51,11 @@ records the run in history, and:
   1. builds the idle colour at the version as create does (AWS stack and image at once,
      Kubernetes objects, healthy load balancer targets), its DNS record untouched;
   2. switches DNS in one Route 53 change (idle colour weight 100, live colour 0: never a
-     moment without weight) and waits until the change is INSYNC;
+     moment without weight) and waits until the change is INSYNC; with deploy.dnsSteps
+     (e.g. [10, 50, 100]) it moves the weights in those steps, each in one change, and at each
+     share below 100 waits how long resolvers may cache the record (config resolverCache, the
+     record's TTL unless set) and judges the new colour again (workloads, targets, checks,
+     hook): a failed judgement puts all of DNS back on the old colour in one change (exit 7);
   3. when the spec sets deploy.keepOldColourFor, marks the old colour kept until then (a tag on
      its cluster) and ends: \`kubecontrol switch\` moves traffic back to it while it stands, and
      \`kubecontrol gc\` removes it once the time has passed; nothing sleeps holding the lease.
@@ -66,17 +72,48 @@ failed update at another version is not removed first: it is re-planned at the n
 each resource converges through its check (existing resources are kept or corrected, the
 Kubernetes objects roll to the new image), which is faster than rebuilding and ends the same.
 
+Several apps (more than one named, or --all) are updated at once, at most --parallel, each
+under its own lease and history record: one line per app on a terminal, each event with its
+"app" with --json, then a table app → result. Exit code: 0 when all succeeded, the failed
+apps' code when they share one (7: only verifications failed), else 11.
+
 Examples:
   kubecontrol update hello --version 3f9c2e1 --yes
+  kubecontrol update --all --parallel 4 --yes
+  kubecontrol update hello webapp --yes
   kubecontrol update webapp --version v1.4.0 --dry-run
   kubecontrol update webapp --keep-old --drain 5m --yes
   kubecontrol --json update hello --yes --wait-lock 10m`,
     )
-    .action(action(async (cmd, app: string) => updateCommand(cmd, app)));
+    .action(action(async (cmd, apps: string[]) => updateApps(cmd, apps)));
+}
+
+/** `kubecontrol update <app...>|--all`: one app as ever; several at once, bounded by --parallel. */
+async function updateApps(cmd: Command, names: string[]): Promise<number> {
+  const many = await import("../many-apps.js");
+  const o = cmd.opts<UpdateFlags & { all?: boolean; parallel: string }>();
+  if (!many.wantsManyApps(names, o.all)) return updateCommand(cmd, names[0]!);
+  return many.runForApps(cmd, {
+    command: "update",
+    names,
+    all: o.all === true,
+    parallel: o.parallel,
+    yes: o.yes,
+    dryRun: o.dryRun,
+    destructive: !o.keepOld,
+    question: (apps) =>
+      `update ${apps.length} apps (${apps.join(", ")}): build each one's idle colour, switch DNS to it${o.keepOld ? "" : " and remove the old colour"}?`,
+    one: (app, host) => updateCommand(cmd, app, { ...o, yes: true }, host),
+  });
 }
 
 /** `kubecontrol update <app>` (also run by `resume` with the flags of the run it continues). */
-export async function updateCommand(cmd: Command, name: string, flags?: UpdateFlags): Promise<number> {
+export async function updateCommand(
+  cmd: Command,
+  name: string,
+  flags?: UpdateFlags,
+  host?: import("../many-apps.js").AppHost,
+): Promise<number> {
   const started = Date.now();
   const [{ commandSetup }, { loadApp }, run, wf, { parseDuration }, errors, { formatAge }] =
     await Promise.all([
@@ -93,7 +130,9 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
   const { app, file } = await loadApp(appsDir, name, loadOptions);
   // The old colour is not removed before resolvers may have forgotten it; the spec may keep it
   // longer: then the run ends after the switch and gc removes it later. --drain removes it now.
+  // The same wait comes at each of deploy.dnsSteps.
   let { drainSeconds, keepSeconds } = await run.oldColourTiming(config, app);
+  const cachedSeconds = drainSeconds;
   if (o.drain !== undefined) {
     const parsed = parseDuration(o.drain);
     if (parsed === undefined)
@@ -105,7 +144,7 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
     keepSeconds = 0;
   }
   const removesOld = !o.keepOld && keepSeconds === 0;
-  const progress = run.progressFor(cmd);
+  const progress = host?.progress ?? run.progressFor(cmd);
   const question = o.dryRun
     ? undefined
     : `update ${app.name}: build the idle colour, switch DNS to it${removesOld ? " and remove the old colour" : ""}?`;
@@ -123,9 +162,11 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
         keepForMs: keepSeconds * 1000,
         adopt: o.adopt === true,
         drainMs: drainSeconds * 1000,
+        shiftWindowMs: cachedSeconds * 1000,
         stack: run.teardownOptionsFor(config),
         ...ctx,
       }),
+    host?.shared,
   );
   const d = outcome.decision;
   const version = outcome.version.slice(0, 12);

@@ -158,3 +158,52 @@ export function decideSwitch(state: AppState, to: Colour): { from: Colour; alrea
     already: live.kind === "live" && live.colour === to && !live.shifting,
   };
 }
+
+/** Whether DNS splits the app's traffic: both colours have weight (a progressive switch part-way). */
+export function isSplit(state: AppState): boolean {
+  return COLOURS.every((c) => (state.colours[c].record?.weight ?? 0) > 0);
+}
+
+/**
+ * The live colour an update to `commit` continues from while DNS splits traffic (a progressive
+ * switch stopped part-way: killed, or judged and interrupted), given the version each colour
+ * runs. The colour that runs `commit` is the one traffic moves to, so an even split (50/50) is
+ * read as serving from the other one, and the update carries the shift on from the weights as
+ * they are. When neither colour runs `commit`, another update's shift is under way: PRECONDITION
+ * (exit 5), since building either colour would rebuild one that serves. Any other state is
+ * returned as decideLiveColour read it.
+ */
+export function liveDuringSplit(
+  app: string,
+  state: AppState,
+  live: LiveColour,
+  versions: Record<Colour, string | undefined>,
+  commit: string,
+): LiveColour {
+  if (!isSplit(state)) return live;
+  const running = COLOURS.filter((c) => versions[c] === commit);
+  const weight = (c: Colour) => state.colours[c].record?.weight ?? 0;
+  if (running.length === 0) {
+    const each = COLOURS.map(
+      (c) => `${c} ${weight(c)} at ${versions[c]?.slice(0, 12) ?? "an unknown version"}`,
+    );
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `DNS splits ${app}'s traffic (${each.join(", ")}) and neither colour runs ${commit.slice(0, 12)}: another update's shift is under way`,
+      {
+        hint: `finish it first (kubecontrol resume ${app}, or kubecontrol update ${app} --version <the version it moves to>), then update to ${commit.slice(0, 12)}`,
+      },
+    );
+  }
+  if (running.length === 2 || live.kind === "live") return live;
+  // An even split: traffic moves on to the colour that runs the version.
+  const from = other(running[0]!);
+  return {
+    kind: "live",
+    colour: from,
+    weight: weight(from),
+    shifting: true,
+    idle: true,
+    clusterMissing: state.colours[from].cluster === undefined,
+  };
+}

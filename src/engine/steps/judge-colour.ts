@@ -32,6 +32,7 @@ export interface JudgeColourInput {
  * DNS (create, update, switch): every workload ready, every target of its load balancer healthy,
  * then the spec's HTTP checks and hook. Each waits up to deploy.verify.timeout; failing is
  * VERIFY_FAILED (exit 7), so nothing that depends on the last step ({@link VERIFY_CHECKS}) moves.
+ * A colour without a load balancer (nor checks) is judged by its workloads alone.
  */
 export function judgeColourSteps(g: JudgeColourInput): Step[] {
   const verifyMs = progressDeadlineOf(g.app) * 1000;
@@ -48,6 +49,11 @@ export function judgeColourSteps(g: JudgeColourInput): Step[] {
     timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
     hint,
   });
+  const judged = { ...workloads, timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000) };
+  // Without a load balancer there are no targets to judge, and no HTTP check or hook unless the
+  // spec asks for one (which then fails for want of a load balancer to reach).
+  const { http, hook } = g.app.deploy.verify;
+  if (!g.plan.aws.some((r) => r.kind === "target-group") && http.length === 0 && !hook) return [judged];
   const targets = verifyTargetsStep(
     g.plan,
     g.aws,
@@ -55,7 +61,7 @@ export function judgeColourSteps(g: JudgeColourInput): Step[] {
     verifyMs,
   );
   return [
-    { ...workloads, timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000) },
+    judged,
     asVerification(targets, hint),
     verifyChecksStep(g.app, g.plan, g.aws, [VERIFY_TARGETS], { hookFile: g.verifyHookFile, hint }),
   ];

@@ -182,7 +182,7 @@ export function createSteps(g: CreateGraphInput): Step[] {
     },
   );
   const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
-  const [workloads, targets, checks] = judgeColourSteps({
+  const judged = judgeColourSteps({
     app: g.app,
     plan,
     aws,
@@ -198,7 +198,7 @@ export function createSteps(g: CreateGraphInput): Step[] {
     image,
     nodes,
     kube,
-    workloads!,
+    ...judged,
     keepLiveImageStep({
       aws,
       repository: repositoryOf(plan),
@@ -206,8 +206,6 @@ export function createSteps(g: CreateGraphInput): Step[] {
       imageStep: IMAGE,
       dependsOn: [VERIFY_WORKLOADS],
     }),
-    targets!,
-    checks!,
   ];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
     steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));

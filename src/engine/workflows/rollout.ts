@@ -193,7 +193,7 @@ function rolloutSteps(g: GraphInput): Step[] {
  */
 function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
   const { i, plan } = g;
-  const [workloads, targets, checks] = judgeColourSteps({
+  const judged = judgeColourSteps({
     app: i.app,
     plan,
     aws: i.aws,
@@ -210,9 +210,7 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
     imageStep: ROLLOUT_STEPS.image,
     dependsOn: [VERIFY_WORKLOADS],
   });
-  // Without a load balancer there are no targets, HTTP checks or hook to judge.
-  if (!plan.aws.some((r) => r.kind === "target-group")) return [workloads!, keep];
-  return [workloads!, keep, targets!, checks!];
+  return [...judged, keep];
 }
 
 /**

@@ -4,21 +4,23 @@ import { resolveVersion, userSourcesDir } from "../../images/version.js";
 import { formatAge } from "../../io/format.js";
 import { KubeApiError } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
-import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { APP_LABEL, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { type Colour, other } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
-import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
+import { decideLiveColour, isSplit, liveDuringSplit, requireLiveColour } from "../decide/live-colour.js";
 import { colourPlans, observeApp } from "../observe/live-state.js";
 import { preflightAws } from "../preflight/preflight.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
+import { judgeStepName, progressiveDnsSteps } from "../steps/aws/progressive-dns.js";
 import { type Keep, RETENTION, retentionStep } from "../steps/aws/retention.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { colourJudgement } from "./judge-colour.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -36,6 +38,11 @@ export interface UpdateInput extends RunContext, ColourSource {
   keepForMs: number;
   /** How long to wait after the switch before the old colour is torn down (when it is not kept). */
   drainMs: number;
+  /**
+   * How long resolvers may keep an old answer (config resolverCache, the record's TTL unless
+   * set): waited at each of deploy.dnsSteps before the new colour is judged again.
+   */
+  shiftWindowMs: number;
 }
 
 /** How long the old colour stays after the switch; undefined when this run tears it down. */
@@ -59,6 +66,12 @@ export interface UpdateDecision {
   target: Colour;
   /** The other one: torn down unless kept. */
   old: Colour;
+  /**
+   * The target's shares of the traffic before all of it (deploy.dnsSteps below 100), each
+   * followed by a judgement; empty for a switch in one change (no steps in the spec, or an old
+   * colour without a cluster to go back to).
+   */
+  dnsSteps: number[];
 }
 
 /** What update did (or, with dryRun, would do). */
@@ -185,10 +198,13 @@ function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
     : "forever" in keep
       ? `, ${d.old} kept`
       : `, ${d.old} kept for ${formatAge(keep.forMs)} (then gc removes it)`;
+  const dns = d.dnsSteps.length
+    ? `DNS in steps (${[...d.dnsSteps, 100].join("%, ")}%, each judged)`
+    : "all of DNS";
   const message =
     d.mode === "deploy"
-      ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given all of DNS${rest}`
-      : `${d.live} is live and already at ${v(commit)}: finishing (all of DNS on ${d.target}${rest})`;
+      ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given ${dns}${rest}`
+      : `${d.live} is live and already at ${v(commit)}: finishing (${dns} on ${d.target}${rest})`;
   i.emit({ type: "log", at: Date.now(), level: "info", message });
 }
 
@@ -198,7 +214,9 @@ function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
  * each of its steps after the drain.
  */
 export function updateSteps(
-  i: ColourSource & Pick<UpdateInput, "keepOld" | "keepForMs" | "drainMs">,
+  i: ColourSource &
+    Pick<UpdateInput, "keepOld" | "keepForMs" | "drainMs"> &
+    Partial<Pick<UpdateInput, "shiftWindowMs">>,
   d: UpdateDecision,
   commit: string,
   runId: string,
@@ -226,12 +244,29 @@ export function updateSteps(
   const built = steps.map((s) => s.name);
   let beforeTeardown = built;
   if (record) {
+    // deploy.dnsSteps: the target's shares before all of it, each judged again after a wait.
+    const shifts = d.dnsSteps.length
+      ? progressiveDnsSteps({
+          to: targetPlan,
+          from: oldPlan,
+          aws: i.aws,
+          percents: d.dnsSteps,
+          windowMs: i.shiftWindowMs ?? 0,
+          judge: colourJudgement(i, targetPlan, idleColourHint(i.app.name, d.target, d.old)),
+          judgeTimeoutMs: 3 * progressDeadlineOf(i.app) * 1000,
+          hint: `all of DNS is back on ${d.old}; ${idleColourHint(i.app.name, d.target, d.old)}`,
+          dependsOn: built,
+          ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
+        })
+      : [];
+    steps.push(...shifts);
+    const lastJudged = d.dnsSteps.filter((p) => p > 0 && p < 100).at(-1);
     steps.push(
       switchDnsStep({
         to: targetPlan,
         from: oldPlan,
         aws: i.aws,
-        dependsOn: built,
+        dependsOn: lastJudged === undefined ? built : [judgeStepName(lastJudged)],
         ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
       }),
     );
@@ -262,15 +297,29 @@ export async function decide(
   commit: string,
 ): Promise<UpdateDecision> {
   const plans = colourPlans(i.app);
-  const { colour: live } = requireLiveColour(i.app.name, decideLiveColour(await observeApp(i.app, i.aws)), {
+  const state = await observeApp(i.app, i.aws);
+  let observed = decideLiveColour(state);
+  // A progressive switch stopped part-way: the colour that runs the version is where traffic
+  // goes, whatever the weights are now (50/50 included).
+  let versions: Record<Colour, string | undefined> | undefined;
+  if (isSplit(state)) {
+    const [blue, green] = await Promise.all([runningVersion(i, plans.blue), runningVersion(i, plans.green)]);
+    versions = { blue, green };
+    observed = liveDuringSplit(i.app.name, state, observed, versions, commit);
+  }
+  const { colour: live } = requireLiveColour(i.app.name, observed, {
     command: "update",
     shifting: true,
     clusterMissing: true,
   });
-  const liveVersion = await runningVersion(i, plans[live]);
+  const liveVersion = versions ? versions[live] : await runningVersion(i, plans[live]);
   const mode: UpdateDecision["mode"] = liveVersion === commit ? "finish" : "deploy";
   const target = mode === "finish" ? live : other(live);
-  return { mode, live, liveVersion, target, old: other(target) };
+  const old = other(target);
+  // Steps need a colour to go back to: one whose cluster stands and that has a record.
+  const canStep = state.colours[old].cluster !== undefined && state.colours[old].record !== undefined;
+  const dnsSteps = canStep ? (i.app.deploy.dnsSteps ?? []).filter((p) => p > 0 && p < 100) : [];
+  return { mode, live, liveVersion, target, old, dnsSteps };
 }
 
 /**
