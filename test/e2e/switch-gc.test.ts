@@ -73,7 +73,7 @@ describe("update --keep-old, switch and gc", () => {
     expect(await clusterTags("green")).not.toHaveProperty("kubecontrol:kept-until");
   }, 420_000);
 
-  it("switches back to blue and forward to green, in one change each; kubeconfig follows the live colour", async () => {
+  it("switches back to blue and forward to green, in one change each; kubeconfig follows the live colour; gc keeps the colour just left", async () => {
     const back = await p.kubecontrol(["switch", p.app, "--to", "blue", "--yes"]);
     expect(back.status, back.stderr).toBe(0);
     expect(back.stderr).toMatch(/blue has all of DNS \(\w{12}\); green kept at weight 0/);
@@ -91,6 +91,12 @@ describe("update --keep-old, switch and gc", () => {
     const forward = await p.kubecontrol(["switch", p.app, "--to", "green", "--yes"]);
     expect(forward.status, forward.stderr).toBe(0);
     expect(await weights()).toEqual({ blue: 0, green: 100 });
+    // blue, just left, is kept for 45s: gc lists it and removes nothing
+    const early = await p.kubecontrol(["gc", p.app, "--dry-run"]);
+    expect(early.status, early.stderr).toBe(0);
+    expect(early.stderr).toMatch(new RegExp(`${p.app}\\s+blue\\s+keep\\s+kept until`));
+    expect(early.stderr).toMatch(new RegExp(`${p.app}\\s+green\\s+keep\\s+live`));
+    expect(early.stderr).toMatch(/nothing to remove/);
     // again: a no-op that changes no record
     const key = testAccessKeyId();
     const again = await p.kubecontrol(["switch", p.app, "--to", "green", "--yes"], { accessKeyId: key });
@@ -127,14 +133,7 @@ describe("update --keep-old, switch and gc", () => {
     }
   }, 120_000);
 
-  it("gc keeps blue inside its retention, then removes it and nothing else; green, with weight, stays", async () => {
-    // blue was left by the switch to green: kept for 45s
-    const early = await p.kubecontrol(["gc", p.app, "--dry-run"]);
-    expect(early.status, early.stderr).toBe(0);
-    expect(early.stderr).toMatch(new RegExp(`${p.app}\\s+blue\\s+keep\\s+kept until`));
-    expect(early.stderr).toMatch(new RegExp(`${p.app}\\s+green\\s+keep\\s+live`));
-    expect(early.stderr).toMatch(/nothing to remove/);
-
+  it("gc removes blue once its retention has passed, and nothing else; green, with weight, stays", async () => {
     const until = Date.parse((await clusterTags("blue"))!["kubecontrol:kept-until"]!);
     await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 1000));
 

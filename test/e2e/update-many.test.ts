@@ -57,7 +57,7 @@ beforeAll(async () => {
       `  deploy: { verify: { http: [{ service: "web", path: "/healthz", expectStatus: 418 }], timeout: "20s" } },\n  dns: {`,
     ),
   );
-}, 420_000);
+}, 600_000);
 
 afterAll(async () => {
   const appsDir = path.join(project.root, "apps");
