@@ -22,6 +22,7 @@ export default defineConfig({
       "test/spec/kubelet-labels.test.ts",
       "test/kube/diff.test.ts",
       "test/io/renderers.test.ts",
+      "test/io/changes.test.ts",
       "test/io/render-tty.test.ts",
       "test/aws/certificate-match.test.ts",
       "test/aws/create-or-adopt.test.ts",

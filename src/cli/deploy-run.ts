@@ -6,6 +6,7 @@ import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
 import { KubecontrolError } from "../errors.js";
 import { type BuilderSettings, caBundlesFromEnv } from "../images/choose-builder.js";
+import { describeChanges, groupChanges } from "../io/changes.js";
 import type { EventSink } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
 import { redact, redactValue } from "../io/redact.js";
@@ -158,12 +159,17 @@ export function sayRunSummary(progress: Progress, s: RunSummary): void {
     runId: s.runId,
     result: s.result,
     changed: s.changed,
+    changes: groupChanges(s.changed),
     durationMs,
     ...s.extra,
   });
   const where = s.colour ? `${s.app} ${s.colour}` : s.app;
   progress.say(`\n${where}: ${s.verdict} in ${(durationMs / 1000).toFixed(1)}s (run ${s.runId})`);
-  if (s.changed.length > 0) progress.say(`${s.changedLabel ?? "changed"}: ${s.changed.join(", ")}`);
+  if (s.changed.length > 0) {
+    const columns = process.stderr.isTTY && process.stderr.columns ? process.stderr.columns : 100;
+    progress.say(`${s.changedLabel ?? "changed"} (${s.changed.length} steps):`);
+    for (const line of describeChanges(groupChanges(s.changed), columns)) progress.say(line);
+  }
   const slow = slowest(s.report);
   if (slow.length > 0 && s.changed.length > 0) progress.say(`longest steps: ${slow.join(", ")}`);
   if (s.next.length > 0) progress.say(`next: ${s.next.join("; ")}`);
