@@ -23,6 +23,7 @@ export default defineConfig({
       "test/kube/diff.test.ts",
       "test/io/renderers.test.ts",
       "test/io/changes.test.ts",
+      "test/notify/webhook.test.ts",
       "test/io/render-tty.test.ts",
       "test/aws/certificate-match.test.ts",
       "test/aws/create-or-adopt.test.ts",

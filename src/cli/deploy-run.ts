@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { interfaceWaitMs, leaseTiming, type ResolvedConfig } from "../config/config.js";
 import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
-import { KubecontrolError } from "../errors.js";
+import { KubecontrolError, toKubecontrolError } from "../errors.js";
 import { type BuilderSettings, caBundlesFromEnv } from "../images/choose-builder.js";
 import { describeChanges, groupChanges } from "../io/changes.js";
 import type { EventSink } from "../io/events.js";
@@ -15,6 +15,7 @@ import { plainRenderer } from "../io/render-plain.js";
 import { ttyRenderer } from "../io/render-tty.js";
 import { parseDuration } from "../spec/primitives.js";
 import { globalOptions } from "./context.js";
+import { type NotifySubject, runNotifier } from "./notify-run.js";
 
 /** Progress output for a command that changes an app: TTY view, plain lines, or NDJSON. */
 export interface Progress {
@@ -25,6 +26,8 @@ export interface Progress {
   /** One JSON document (stdout, --json only). */
   document(doc: Record<string, unknown>): void;
   stop(): void;
+  /** A line after the run (the view is gone by then): a log event with --json or without a terminal. */
+  note(level: "info" | "warn", message: string): void;
 }
 
 /** Picks the renderer: NDJSON with --json, the live view on a TTY, timestamped lines otherwise. */
@@ -45,6 +48,10 @@ export function progressFor(cmd: Command): Progress {
     },
     stop() {
       live?.stop();
+    },
+    note(level, message) {
+      if (live) process.stderr.write(`${level === "warn" ? "warning: " : ""}${redact(message)}\n`);
+      else renderer(redactValue({ type: "log", at: Date.now(), level, message }));
     },
   };
 }
@@ -184,7 +191,14 @@ export function sayRunSummary(progress: Progress, s: RunSummary): void {
 export async function withDeployRun<T>(
   progress: Progress,
   config: ResolvedConfig,
-  o: { question?: string; yes: boolean; destructive: boolean; waitLock?: string | undefined },
+  o: {
+    question?: string;
+    yes: boolean;
+    destructive: boolean;
+    waitLock?: string | undefined;
+    /** The run to notify the operator's webhooks of when it ends (not for a dry run). */
+    notify?: NotifySubject | undefined;
+  },
   body: (ctx: RunContext) => Promise<T>,
 ): Promise<T> {
   const lease = leaseTimes(config, o.waitLock);
@@ -193,6 +207,7 @@ export async function withDeployRun<T>(
     import("../history/open.js"),
     import("../engine/workflows/outcome.js"),
   ]);
+  const notifier = o.notify ? runNotifier(config, o.notify) : undefined;
   const interrupt = interruptSignal();
   const store = await openStore(config.values);
   try {
@@ -202,15 +217,22 @@ export async function withDeployRun<T>(
       leaseTtlMs: lease.ttlMs,
       leaseMarginMs: lease.marginMs,
       waitLockMs: lease.waitMs,
-      emit: progress.emit,
+      emit: notifier
+        ? (e) => {
+            notifier.observe(e);
+            progress.emit(e);
+          }
+        : progress.emit,
       signal: interrupt.signal,
     });
     progress.stop();
+    await notifier?.finish(undefined, progress.note);
     return result;
   } catch (err) {
     progress.stop();
     const slow = slowest(err instanceof Error ? reportOf(err) : undefined);
     if (slow.length > 0) progress.say(`\nlongest steps: ${slow.join(", ")}`);
+    await notifier?.finish(toKubecontrolError(err), progress.note);
     throw err;
   } finally {
     interrupt.dispose();

@@ -72,6 +72,7 @@ export type KubecontrolEvent =
       type: "run.finished";
       at: number;
       runId: string;
+      version?: string | null;
       result: "succeeded" | "failed" | "cancelled" | "no-op";
       durationMs: number;
       changed: string[];

@@ -109,7 +109,13 @@ export async function updateCommand(cmd: Command, name: string, flags?: UpdateFl
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: !o.keepOld },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: !o.keepOld,
+      notify: o.dryRun ? undefined : { app: app.name, command: "update" },
+    },
     async (ctx) =>
       wf.updateApp({
         app,

@@ -317,6 +317,7 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
           type: "run.finished",
           at: Date.now(),
           runId,
+          version: o.version,
           result: unrecorded && result !== "cancelled" ? "failed" : result,
           durationMs: Date.now() - startedAt,
           changed: (report?.steps ?? []).filter((s) => s.changed).map((s) => s.name),
