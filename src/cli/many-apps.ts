@@ -134,6 +134,9 @@ export async function runForApps(cmd: Command, o: ManyAppsOptions): Promise<numb
           if (json) process.stdout.write(`${redact(JSON.stringify({ ...doc, app }))}\n`);
         },
         stop() {},
+        note(level, message) {
+          write(app, redactValue({ type: "log", at: Date.now(), level, message }));
+        },
         onSummary(s) {
           summary = s;
         },

@@ -92,7 +92,13 @@ export async function rolloutCommand(
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: false,
+      notify: o.dryRun ? undefined : { app: app.name, command: "rollout" },
+    },
     async (ctx) => {
       const inputs = await run.colourBuildInputs(config, app, appsDir, file);
       return wf.rolloutApp({

@@ -71,7 +71,13 @@ export async function switchCommand(cmd: Command, name: string, flags?: SwitchFl
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: false,
+      notify: o.dryRun ? undefined : { app: app.name, command: "switch" },
+    },
     async (ctx) => {
       const inputs = await run.colourBuildInputs(config, app, appsDir, file);
       return switchApp({

@@ -151,7 +151,13 @@ export async function updateCommand(
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: removesOld },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: removesOld,
+      notify: o.dryRun ? undefined : { app: app.name, command: "update" },
+    },
     async (ctx) =>
       wf.updateApp({
         app,
