@@ -1,4 +1,4 @@
-"""EKS mends: CREATING and DELETING phases, published control planes, accessConfig.
+"""EKS mends: CREATING and DELETING phases, published control planes, accessConfig, UntagResource.
 
 moto 5.2.1 makes a cluster ACTIVE the moment CreateCluster returns, with a made-up endpoint
 and CA, removes it the moment DeleteCluster returns, and ignores accessConfig. Here a cluster
@@ -15,6 +15,7 @@ import time
 from moto.eks import urls as eks_urls
 from moto.eks.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.eks.models import CLUSTER_NOT_FOUND_MSG, Cluster, EKSBackend, validate_safe_to_delete
+from moto.core.responses import ActionResult, EmptyResult
 from moto.eks.responses import EKSResponse
 
 import eks_access_entries
@@ -182,11 +183,21 @@ def describe_for_admin(cluster):
         "version": cluster.version,
         "createdAt": cluster.created_at.isoformat(),
         "endpoint": cluster.endpoint,
+        # What the watcher published, CREATING or not: a cluster made anew under the name has none.
+        "publishedEndpoint": (getattr(cluster, "_sbx_control_plane", None) or {}).get("endpoint"),
         "certificateAuthority": (cluster.certificate_authority or {}).get("data"),
         "roleArn": cluster.role_arn,
         "accessConfig": cluster.access_config,
         "tags": cluster.tags,
     }
+
+
+def _untag_resource_response(self):
+    # UntagResource names its keys as a repeated query parameter (?tagKeys=a&tagKeys=b); moto
+    # 5.2.1 reads only the first, so all but one of the keys stayed. EKS removes them all.
+    keys = self.querystring.get("tagKeys", [])
+    self.eks_backend.untag_resource(self._extract_arn_from_path(), list(keys))
+    return EmptyResult()
 
 
 def apply():
@@ -200,4 +211,5 @@ def apply():
         setattr(EKSBackend, method, _purging(getattr(EKSBackend, method)))
     EKSResponse.create_cluster = _create_cluster_response
     EKSResponse.update_cluster_config = _update_cluster_config_response
+    EKSResponse.untag_resource = _untag_resource_response
     eks_access_entries.apply(eks_urls, EKSResponse)

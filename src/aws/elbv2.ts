@@ -101,6 +101,27 @@ export class Elbv2 {
   }
 
   /** Every target group in the region. */
+  /**
+   * Each named target group's targets: how many are healthy of how many registered, or
+   * `missing` when the group does not exist. Read group by group, in order.
+   */
+  async targetGroupsHealth(
+    names: string[],
+  ): Promise<{ name: string; missing: boolean; healthy: number; total: number }[]> {
+    const out: { name: string; missing: boolean; healthy: number; total: number }[] = [];
+    for (const name of names) {
+      const tg = await this.describeTargetGroup(name);
+      if (!tg?.TargetGroupArn) {
+        out.push({ name, missing: true, healthy: 0, total: 0 });
+        continue;
+      }
+      const health = await this.describeTargetHealth(tg.TargetGroupArn, `target group ${name}`);
+      const healthy = health.filter((h) => h.TargetHealth?.State === "healthy").length;
+      out.push({ name, missing: false, healthy, total: health.length });
+    }
+    return out;
+  }
+
   listTargetGroups(): Promise<Sdk.TargetGroup[]> {
     return this.run("DescribeTargetGroups", "target groups", (m, c) =>
       allPages(async (Marker) => {

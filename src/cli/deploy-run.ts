@@ -4,8 +4,9 @@ import type { Command } from "commander";
 import { interfaceWaitMs, leaseTiming, type ResolvedConfig } from "../config/config.js";
 import type { RunReport } from "../engine/step.js";
 import type { RunContext } from "../engine/workflows/recorded-run.js";
-import { KubecontrolError } from "../errors.js";
+import { KubecontrolError, toKubecontrolError } from "../errors.js";
 import { type BuilderSettings, caBundlesFromEnv } from "../images/choose-builder.js";
+import { describeChanges, groupChanges } from "../io/changes.js";
 import type { EventSink } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
 import { redact, redactValue } from "../io/redact.js";
@@ -14,6 +15,7 @@ import { plainRenderer } from "../io/render-plain.js";
 import { ttyRenderer } from "../io/render-tty.js";
 import { parseDuration } from "../spec/primitives.js";
 import { globalOptions } from "./context.js";
+import { type NotifySubject, runNotifier } from "./notify-run.js";
 import { runTrigger } from "./trigger.js";
 
 /** Progress output for a command that changes an app: TTY view, plain lines, or NDJSON. */
@@ -25,6 +27,16 @@ export interface Progress {
   /** One JSON document (stdout, --json only). */
   document(doc: Record<string, unknown>): void;
   stop(): void;
+  /** A line after the run (the view is gone by then): a log event with --json or without a terminal. */
+  note(level: "info" | "warn", message: string): void;
+  /** Told the run's summary (verdict, result, run id) when there is one: the table of several apps. */
+  onSummary?(s: Pick<RunSummary, "verdict" | "result" | "runId">): void;
+}
+
+/** What the runs of several apps in one command share: the store, and Ctrl-C. */
+export interface SharedRun {
+  store: import("../history/types.js").HistoryStore;
+  signal: AbortSignal;
 }
 
 /** Picks the renderer: NDJSON with --json, the live view on a TTY, timestamped lines otherwise. */
@@ -45,6 +57,10 @@ export function progressFor(cmd: Command): Progress {
     },
     stop() {
       live?.stop();
+    },
+    note(level, message) {
+      if (live) process.stderr.write(`${level === "warn" ? "warning: " : ""}${redact(message)}\n`);
+      else renderer(redactValue({ type: "log", at: Date.now(), level, message }));
     },
   };
 }
@@ -152,6 +168,7 @@ export interface RunSummary {
 /** Prints a run's summary: the JSON document with --json, else the verdict, changes, slowest steps, next commands. */
 export function sayRunSummary(progress: Progress, s: RunSummary): void {
   const durationMs = Date.now() - s.startedAt;
+  progress.onSummary?.({ verdict: s.verdict, result: s.result, runId: s.runId });
   progress.document({
     type: "summary",
     app: s.app,
@@ -159,12 +176,17 @@ export function sayRunSummary(progress: Progress, s: RunSummary): void {
     runId: s.runId,
     result: s.result,
     changed: s.changed,
+    changes: groupChanges(s.changed),
     durationMs,
     ...s.extra,
   });
   const where = s.colour ? `${s.app} ${s.colour}` : s.app;
   progress.say(`\n${where}: ${s.verdict} in ${(durationMs / 1000).toFixed(1)}s (run ${s.runId})`);
-  if (s.changed.length > 0) progress.say(`${s.changedLabel ?? "changed"}: ${s.changed.join(", ")}`);
+  if (s.changed.length > 0) {
+    const columns = process.stderr.isTTY && process.stderr.columns ? process.stderr.columns : 100;
+    progress.say(`${s.changedLabel ?? "changed"} (${s.changed.length} steps):`);
+    for (const line of describeChanges(groupChanges(s.changed), columns)) progress.say(line);
+  }
   const slow = slowest(s.report);
   if (slow.length > 0 && s.changed.length > 0) progress.say(`longest steps: ${slow.join(", ")}`);
   if (s.next.length > 0) progress.say(`next: ${s.next.join("; ")}`);
@@ -179,8 +201,16 @@ export function sayRunSummary(progress: Progress, s: RunSummary): void {
 export async function withDeployRun<T>(
   progress: Progress,
   config: ResolvedConfig,
-  o: { question?: string; yes: boolean; destructive: boolean; waitLock?: string | undefined },
+  o: {
+    question?: string;
+    yes: boolean;
+    destructive: boolean;
+    waitLock?: string | undefined;
+    /** The run to notify the operator's webhooks of when it ends (not for a dry run). */
+    notify?: NotifySubject | undefined;
+  },
   body: (ctx: RunContext) => Promise<T>,
+  shared?: SharedRun,
 ): Promise<T> {
   const lease = leaseTimes(config, o.waitLock);
   const trigger = runTrigger();
@@ -189,8 +219,10 @@ export async function withDeployRun<T>(
     import("../history/open.js"),
     import("../engine/workflows/outcome.js"),
   ]);
-  const interrupt = interruptSignal();
-  const store = await openStore(config.values);
+  const notifier = o.notify ? runNotifier(config, o.notify) : undefined;
+  // Several apps in one command share one store and one Ctrl-C, opened and closed by the caller.
+  const interrupt = shared ? { signal: shared.signal, dispose() {} } : interruptSignal();
+  const store = shared?.store ?? (await openStore(config.values));
   try {
     const result = await body({
       concurrency: config.values.concurrency,
@@ -198,20 +230,27 @@ export async function withDeployRun<T>(
       leaseTtlMs: lease.ttlMs,
       leaseMarginMs: lease.marginMs,
       waitLockMs: lease.waitMs,
-      emit: progress.emit,
+      emit: notifier
+        ? (e) => {
+            notifier.observe(e);
+            progress.emit(e);
+          }
+        : progress.emit,
       signal: interrupt.signal,
       trigger,
     });
     progress.stop();
+    await notifier?.finish(undefined, progress.note);
     return result;
   } catch (err) {
     progress.stop();
     const slow = slowest(err instanceof Error ? reportOf(err) : undefined);
     if (slow.length > 0) progress.say(`\nlongest steps: ${slow.join(", ")}`);
+    await notifier?.finish(toKubecontrolError(err), progress.note);
     throw err;
   } finally {
     interrupt.dispose();
-    await store.close();
+    if (!shared) await store.close();
   }
 }
 
@@ -288,4 +327,20 @@ export function sayDryRun(
     progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
   for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
   return f.errors.length > 0 ? 1 : 0;
+}
+
+/**
+ * How long the colour DNS leaves stays (seconds): `drain`, how long resolvers may keep the old
+ * answer (config resolverCache: the record's TTL unless set), before it may be removed; `keep`,
+ * the spec's deploy.keepOldColourFor, never shorter than the drain, or 0 when it asks for none.
+ */
+export async function oldColourTiming(
+  config: ResolvedConfig,
+  app: import("../spec/resolve.js").ResolvedKubeApp,
+): Promise<{ drainSeconds: number; keepSeconds: number }> {
+  const { parseDuration } = await import("../spec/primitives.js");
+  const cache = config.values.resolverCache;
+  const drainSeconds = cache === "ttl" ? (app.dns?.ttl ?? 0) : (parseDuration(cache) ?? 0);
+  const kept = parseDuration(app.deploy.keepOldColourFor) ?? 0;
+  return { drainSeconds, keepSeconds: kept > 0 ? Math.max(kept, drainSeconds) : 0 };
 }

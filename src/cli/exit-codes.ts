@@ -14,6 +14,12 @@ export const ExitCode = {
   PREREQUISITE: 9,
   /** `status`: some app is not healthy (degraded, failed, deploying or unreadable). */
   UNHEALTHY: 10,
+  /**
+   * `update` or `rollout` of several apps (`--all`, or more than one named): apps failed with
+   * different exit codes. When every failed app failed with the same code, that code is the
+   * command's; the table (and the `apps` JSON document) names each app's own.
+   */
+  APPS_FAILED: 11,
   CANCELLED: 130,
 } as const;
 

@@ -4,11 +4,13 @@ import { registerConsoleCommand } from "./commands/console.js";
 import { registerCreateCommand } from "./commands/create.js";
 import { registerCrontabCommand } from "./commands/crontab.js";
 import { registerDestroyCommand } from "./commands/destroy.js";
+import { registerGcCommand } from "./commands/gc.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerKubeconfigCommand } from "./commands/kubeconfig.js";
 import { registerResumeCommand } from "./commands/resume.js";
 import { registerRolloutCommand } from "./commands/rollout.js";
 import { registerSandboxCommands } from "./commands/sandbox-register.js";
+import { registerSwitchCommand } from "./commands/switch.js";
 import { registerTeardownCommand } from "./commands/teardown.js";
 import { registerUpdateCommand } from "./commands/update.js";
 import { ExitCode } from "./exit-codes.js";
@@ -26,6 +28,8 @@ Exit codes:
   7    verification failed (DNS untouched)
   8    not found (app, colour, cluster)
   9    a prerequisite is missing on this machine
+  10   status: some app is not healthy
+  11   update or rollout of several apps: apps failed with different exit codes
   130  cancelled (SIGINT/SIGTERM)`;
 
 /** Builds the commander program. Command implementations are imported only when they run. */
@@ -149,12 +153,23 @@ Examples:
     .option("--all", "every app in the apps directory")
     .option("--problems", "only the apps that are not healthy")
     .option("--parallel <n>", "apps read at once", "8")
+    .option("--watch", "read again every --interval and show what changed, until Ctrl-C")
+    .option("--interval <duration>", "with --watch: how often to read", "5s")
+    .option(
+      "--from <file>",
+      "read a snapshot that status -o json wrote, instead of AWS, the clusters and the store",
+    )
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .addHelpText(
       "after",
       `
+Columns: the live colour's version (and how many commits it is behind the head of the app's
+source), workloads ready, load balancer targets healthy, nodes Ready of desired per pool (spot
+pools marked), the age of its cluster; each colour's cluster status, DNS weight and, for a colour
+kept after a switch, how long it is kept; the lease holder and the last run.
+
 Health: healthy (one colour serves, every workload ready), degraded (some workload not ready,
 traffic split, cluster not ACTIVE or unreadable), deploying (a run holds the lease), failed
 (nothing serves though a colour stands, or DNS points at a colour without a cluster), absent
@@ -166,6 +181,8 @@ load; 6 no app could be read (credentials, access); 8 an unknown app.
 Examples:
   kubecontrol status webapp
   kubecontrol status --all --problems
+  kubecontrol status webapp --watch --interval 10s
+  kubecontrol status --all -o json > fleet.json && kubecontrol status --all --from fleet.json
   kubecontrol status --all -o json | jq '.apps[] | select(.health != "healthy") | .app'`,
     )
     .action(
@@ -211,6 +228,8 @@ Examples:
   registerRolloutCommand(program);
   registerDestroyCommand(program);
   registerUpdateCommand(program);
+  registerSwitchCommand(program);
+  registerGcCommand(program);
   registerCrontabCommand(program);
   registerImageCommand(program);
   registerKubeconfigCommand(program);

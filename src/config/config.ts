@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { KubecontrolError } from "../errors.js";
+import { registerSecret } from "../io/redact.js";
 import { companyDefaults } from "../spec/defaults/company.js";
 import { parseDuration, REGION } from "../spec/primitives.js";
 import { formatPath, problemsFromZod } from "../spec/problems.js";
@@ -29,7 +30,39 @@ const configSchema = z.strictObject({
     error: 'expected "ttl" (the record\'s own TTL) or a duration such as "0s" or "5m"',
   }),
   interfaceWait: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "90s" or "10m"' }),
+  gcIdleAfter: z.string().regex(/^\d+(s|m|h)$/, { error: 'expected a duration such as "12h" or "90m"' }),
+  notifyWebhooks: z.preprocess(
+    listOf,
+    z.array(
+      z.string().regex(/^https?:\/\/[^\s/]+/, {
+        error: "expected an http:// or https:// webhook URL",
+      }),
+    ),
+  ),
+  notifyOn: z.preprocess(
+    listOf,
+    z
+      .array(z.enum(["failure", "success"], { error: 'expected "failure" or "success"' }))
+      .min(1, { error: 'expected "failure", "success" or both' }),
+  ),
+  notifyTimeout: z
+    .string()
+    .regex(/^\d+(s|m)$/, { error: 'expected a duration such as "10s" or "1m"' })
+    .refine((v) => (parseDuration(v) ?? 0) >= 1, { error: "expected at least 1s" }),
 });
+
+/** A list from YAML, or from one string (the environment) of items separated by commas or spaces. */
+function listOf(v: unknown): unknown {
+  return typeof v === "string"
+    ? v
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : v;
+}
+
+/** Settings whose values may hold a credential: never echoed in an error, whatever their shape. */
+const SECRET_SETTINGS: readonly string[] = ["historyStore", "notifyWebhooks"];
 
 export type OperatorConfig = z.output<typeof configSchema>;
 export type ConfigKey = keyof OperatorConfig;
@@ -58,6 +91,10 @@ export const CONFIG_ENV: Record<ConfigKey, string[]> = {
   requestTimeout: ["KUBECONTROL_REQUEST_TIMEOUT"],
   resolverCache: ["KUBECONTROL_RESOLVER_CACHE"],
   interfaceWait: ["KUBECONTROL_INTERFACE_WAIT"],
+  gcIdleAfter: ["KUBECONTROL_GC_IDLE_AFTER"],
+  notifyWebhooks: ["KUBECONTROL_NOTIFY_WEBHOOKS"],
+  notifyOn: ["KUBECONTROL_NOTIFY_ON"],
+  notifyTimeout: ["KUBECONTROL_NOTIFY_TIMEOUT"],
 };
 
 /** What each key means, for `kubecontrol config` and the README. */
@@ -76,6 +113,13 @@ export const CONFIG_HELP: Record<ConfigKey, string> = {
     'how long DNS resolvers may keep an old answer: "ttl" (the record\'s TTL) or a duration; update waits this long after switching DNS before removing the old colour',
   interfaceWait:
     "how long removing a colour waits for network interfaces to let go of its security groups (a load balancer's linger for minutes after it is deleted)",
+  gcIdleAfter:
+    "how old an idle colour that was never switched to (left by a failed update) must be before gc removes it",
+  notifyWebhooks:
+    "webhook URLs (Slack-compatible) told how a create, update, rollout, teardown or destroy ended; secret: shown by host only, never logged or stored",
+  notifyOn:
+    'when to notify: "failure" (failed or cancelled), "success" (succeeded or nothing to do), or both',
+  notifyTimeout: "how long notifying may take in all at the end of a run, retries included",
 };
 
 /** The state directory everyone on a kubecontrol host shares (setgid, group deployers). */
@@ -96,6 +140,10 @@ function defaults(env: NodeJS.ProcessEnv): OperatorConfig {
     requestTimeout: "30s",
     resolverCache: "ttl",
     interfaceWait: "10m",
+    gcIdleAfter: "24h",
+    notifyWebhooks: [],
+    notifyOn: ["failure"],
+    notifyTimeout: "10s",
   };
 }
 
@@ -168,10 +216,9 @@ export async function loadConfig(
       const where =
         src?.kind === "env" ? `$${src.name}` : src?.kind === "file" ? src.path : (file ?? "configuration");
       // A store URL may hold a password, and a mistyped one defeats any redaction: never echo it.
-      const message =
-        key === "historyStore"
-          ? `${p.message.replace(/,? found .*$/s, "")} (the value is not shown: it may hold a password)`
-          : p.message;
+      const message = SECRET_SETTINGS.includes(key)
+        ? `${p.message.replace(/,? found .*$/s, "")} (the value is not shown: it may hold a ${key === "historyStore" ? "password" : "token"})`
+        : p.message;
       return `  ${where}: ${formatPath(p.path)}: ${message}${p.hint ? ` (${p.hint})` : ""}`;
     });
     throw new KubecontrolError("CONFIG_INVALID", `invalid operator configuration\n${lines.join("\n")}`, {
@@ -179,6 +226,8 @@ export async function loadConfig(
     });
   }
   const config = { values: parsed.data, sources, file };
+  // A webhook URL carries its token in its path: it is redacted from everything from now on.
+  for (const url of config.values.notifyWebhooks) registerWebhookSecret(url);
   checkLeaseRoom(config);
   return config;
 }
@@ -201,6 +250,30 @@ export function leaseTiming(values: Pick<OperatorConfig, "lockTimeout" | "reques
 /** How long removing a colour waits for network interfaces to let go of its security groups, in ms. */
 export function interfaceWaitMs(values: Pick<OperatorConfig, "interfaceWait">): number {
   return (parseDuration(values.interfaceWait) ?? 600) * 1000;
+}
+
+/**
+ * Registers a webhook URL for redaction: the URL, its path and query (where a service's token
+ * is: Slack's `/services/T…/B…/<token>`), and each long path segment or query value on its own,
+ * so that no part of the token travels, whatever text or encoding it is in.
+ */
+export function registerWebhookSecret(url: string): void {
+  registerSecret(url);
+  try {
+    const u = new URL(url);
+    registerSecret(u.href);
+    registerSecret(`${u.pathname}${u.search}`);
+    for (const part of u.pathname.split("/")) if (part.length >= 12) registerSecret(decodeURIComponent(part));
+    for (const [, value] of u.searchParams) if (value.length >= 8) registerSecret(value);
+    if (u.username || u.password) registerSecret(decodeURIComponent(u.password || u.username));
+  } catch {
+    // Not a URL the parser reads: the whole text is registered, which is all that can be.
+  }
+}
+
+/** How long notifying may take in all, in ms. */
+export function notifyTimeoutMs(values: Pick<OperatorConfig, "notifyTimeout">): number {
+  return (parseDuration(values.notifyTimeout) ?? 10) * 1000;
 }
 
 /**

@@ -2,6 +2,7 @@ import { KubecontrolError, toKubecontrolError } from "../errors.js";
 import type { EventSink, KubecontrolEvent } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
 import { failpoint } from "./failpoints.js";
+import { phaseOf } from "./phase.js";
 import type { RunOptions, RunReport, Step, StepContext, StepReport } from "./step.js";
 
 /** Checks that every dependency exists and that there is no cycle; throws INTERNAL otherwise (a code bug). */
@@ -128,7 +129,13 @@ interface RunOneOptions {
 
 async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { result?: unknown }> {
   const t0 = o.now();
-  o.emit({ type: "step.started", at: t0, step: step.name, description: step.description });
+  o.emit({
+    type: "step.started",
+    at: t0,
+    step: step.name,
+    description: step.description,
+    phase: phaseOf(step),
+  });
   const controller = new AbortController();
   const onAbort = () => controller.abort(o.signal?.reason);
   o.signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,4 +1,4 @@
-import type { EventSink } from "../io/events.js";
+import type { EventSink, Phase } from "../io/events.js";
 
 /** What `check` found: nothing to do (and why), or what is needed (and why). */
 export type CheckResult<N = unknown> =
@@ -28,6 +28,8 @@ export interface Step<N = unknown, R = unknown> {
   name: string;
   description: string;
   dependsOn?: string[];
+  /** Its phase, where its name does not say it (src/engine/phase.ts). */
+  phase?: Phase;
   /** Whole-step deadline (check + apply + wait). */
   timeoutMs?: number;
   check(ctx: StepContext): Promise<CheckResult<N>>;

@@ -16,6 +16,8 @@ import {
   toStep,
 } from "./common.js";
 import { pendingMigrations, SCHEMA_VERSION } from "./migrations.js";
+import { storeError } from "./postgres-errors.js";
+import { type PostgresTarget, postgresTarget } from "./postgres-target.js";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -53,138 +55,6 @@ const SCHEMA_LOCK = 0x6b75_6265_6374_6cn;
 
 /** The database server's clock in milliseconds, read when the statement runs (not when its transaction began). */
 const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
-
-/** Where the store is, for messages: never the password. */
-export interface PostgresTarget {
-  host: string;
-  port: string;
-  database: string;
-  user: string;
-  /** The password, only to scrub it from text that might echo it. */
-  password: string;
-}
-
-/** Host, port, database and user of a postgres:// URL (the URL itself is never shown: it may carry a password). */
-export function postgresTarget(url: string): PostgresTarget {
-  let u: URL;
-  try {
-    // An empty host (postgres://user@/db?host=/run/postgresql) is a socket directory in the query.
-    u = new URL(url.replace("@/", "@localhost/"));
-  } catch {
-    throw new KubecontrolError(
-      "CONFIG_INVALID",
-      "historyStore: not a valid postgres:// URL (the value is not shown: it may hold a password)",
-      {
-        hint: "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE; percent-encode special characters of the password (@ as %40, / as %2F)",
-      },
-    );
-  }
-  if (!/^postgres(ql)?:$/.test(u.protocol)) {
-    throw new KubecontrolError(
-      "CONFIG_INVALID",
-      `historyStore: expected a postgres:// or postgresql:// URL, found ${u.protocol}//…`,
-    );
-  }
-  const q = u.searchParams;
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  const user = q.get("user") ?? (decode(u.username) || process.env.PGUSER || "(the login name)");
-  return {
-    host: q.get("host") ?? (decode(u.hostname).replace(/^\[(.+)\]$/, "$1") || "localhost"),
-    port: q.get("port") ?? (u.port || "5432"),
-    database: decode(u.pathname.slice(1)) || process.env.PGDATABASE || user,
-    user,
-    password: q.get("password") ?? decode(u.password),
-  };
-}
-
-/** `database "kubecontrol" on db.example:5432 as user "deploy"` (a socket directory as host/.s.PGSQL.port). */
-export function describeTarget(t: PostgresTarget): string {
-  const where = t.host.startsWith("/") ? `socket ${t.host}/.s.PGSQL.${t.port}` : `${t.host}:${t.port}`;
-  return `PostgreSQL database "${t.database}" on ${where} as user "${t.user}"`;
-}
-
-/** Errors meaning the server could not be reached (or went away); retrying later may help. */
-const UNREACHABLE_ERRNO = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "ENOENT",
-]);
-
-/**
- * A coded error for a failure to talk to the store: it names the host and database (never the
- * password) and says what to do. Unreachable servers are retryable prerequisites; refused logins,
- * missing databases and missing privileges are configuration.
- */
-export function storeError(err: unknown, t: PostgresTarget, doing: string): KubecontrolError {
-  if (err instanceof KubecontrolError) return err;
-  const e = err as { code?: string; message?: string; errors?: { code?: string; message?: string }[] };
-  // A host name with several addresses fails with an AggregateError of each attempt.
-  const first = e.errors?.[0];
-  const code = e.code ?? first?.code ?? "";
-  const scrub = (s: string) =>
-    t.password.length >= 3
-      ? s.split(t.password).join("[REDACTED]").split(encodeURIComponent(t.password)).join("[REDACTED]")
-      : s;
-  const reason = scrub(String(e.message || first?.message || err));
-  const target = describeTarget(t);
-  const config = "historyStore in the configuration file or $KUBECONTROL_HISTORY_STORE";
-  if (
-    UNREACHABLE_ERRNO.has(code) ||
-    code.startsWith("08") ||
-    code === "57P01" ||
-    code === "57P03" ||
-    code === "53300" ||
-    /timeout expired|Connection terminated|connection timeout/i.test(reason)
-  ) {
-    return new KubecontrolError(
-      "PREREQUISITE_MISSING",
-      `cannot reach the history store, ${target}: ${reason}`,
-      {
-        kind: "system",
-        retryable: true,
-        hint: `check that the server is running and reachable from this host (firewall, DNS), and ${config}`,
-        details: {
-          host: t.host,
-          port: t.port,
-          database: t.database,
-          user: t.user,
-          reason: code || undefined,
-        },
-      },
-    );
-  }
-  if (code === "28P01" || code === "28000" || code === "3D000" || code === "42501" || /SSL/i.test(reason)) {
-    const hint =
-      code === "3D000"
-        ? `create it (createdb -O ${t.user} ${t.database}) or name another database in ${config}`
-        : code === "42501"
-          ? `the store needs its tables: let an owner of the database run kubecontrol once, or GRANT CREATE ON SCHEMA public TO ${t.user}; then SELECT, INSERT, UPDATE and DELETE on the tables are enough`
-          : /SSL/i.test(reason)
-            ? `match the URL's sslmode to the server (sslmode=require or sslmode=disable) in ${config}`
-            : `check the user and password (in the URL, $PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf; ${config}`;
-    return new KubecontrolError("CONFIG_INVALID", `history store: ${doing} ${target} failed: ${reason}`, {
-      hint,
-      cause: err,
-      details: { host: t.host, port: t.port, database: t.database, user: t.user, reason: code || undefined },
-    });
-  }
-  return new KubecontrolError("INTERNAL", `history store: ${doing} ${target} failed: ${reason}`, {
-    cause: err,
-    details: { host: t.host, port: t.port, database: t.database, user: t.user, reason: code || undefined },
-  });
-}
 
 /**
  * Opens the store at a postgres:// URL, creating its tables when they are missing (once, under
@@ -562,3 +432,6 @@ export class PostgresStore implements HistoryStore {
     }
   }
 }
+
+export { storeError } from "./postgres-errors.js";
+export { describeTarget, type PostgresTarget, postgresTarget } from "./postgres-target.js";

@@ -127,6 +127,33 @@ function mirrorPath(remote: string, mirrorDir: string): string {
   );
 }
 
+/**
+ * How far `version` is behind the head of the app's source (the default branch, or the spec's):
+ * the head and the number of commits on it that `version` lacks. Undefined when either cannot
+ * be read (a version not in the source, a remote that does not answer).
+ */
+export async function commitsBehind(
+  app: ResolvedKubeApp,
+  projectRoot: string,
+  version: string,
+  mirrorDir: string,
+): Promise<{ head: string; behind: number } | undefined> {
+  try {
+    const where = sourceLocation(app, projectRoot);
+    const gitDir = "dir" in where ? where.dir : await syncMirror(where.remote, mirrorDir);
+    const head = await revParse(app, gitDir, ("branch" in where && where.branch) || "HEAD", gitDir);
+    if (head === version) return { head, behind: 0 };
+    const { stdout } = await run(
+      "git",
+      ["-C", gitDir, "rev-list", "--count", "--end-of-options", `${version}..${head}`],
+      { timeout: 10_000 },
+    );
+    return { head, behind: Number(stdout.trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function revParse(
   app: ResolvedKubeApp,
   gitDir: string,

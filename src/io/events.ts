@@ -5,6 +5,14 @@
 
 export type StepOutcome = "succeeded" | "failed" | "skipped";
 
+/**
+ * What part of a deployment a step belongs to, in the order a run goes through them: finding
+ * what exists, building (AWS stack, image, Kubernetes objects), rolling out onto a live colour,
+ * verifying, switching DNS, draining, removing.
+ */
+export const PHASES = ["prepare", "build", "rollout", "verify", "switch", "drain", "remove"] as const;
+export type Phase = (typeof PHASES)[number];
+
 export interface ErrorInfo {
   code: string;
   message: string;
@@ -13,8 +21,39 @@ export interface ErrorInfo {
 }
 
 export type KubecontrolEvent =
-  | { type: "run.started"; at: number; runId: string; command: string; app?: string; steps: number }
-  | { type: "step.started"; at: number; step: string; description: string }
+  | {
+      type: "run.started";
+      at: number;
+      runId: string;
+      command: string;
+      app?: string;
+      steps: number;
+      version?: string | null;
+      /** The phases the run's steps belong to, in order. */
+      phases?: Phase[];
+      /** How long the run should take, from the app's past runs (absent when none). */
+      estimateMs?: number;
+    }
+  | {
+      /**
+       * Where a run is: emitted when a step starts or ends, and with a waiting step's heartbeat.
+       * `remainingMs` is the longest path through the steps not yet done, each taking the median
+       * of its durations in the app's recent successful runs of the command (`basedOnRuns`); absent
+       * when there are none. `phaseStarted` marks the first event of a phase.
+       */
+      type: "run.progress";
+      at: number;
+      runId: string;
+      phase: Phase;
+      phaseStarted: boolean;
+      phases: Phase[];
+      stepsDone: number;
+      steps: number;
+      elapsedMs: number;
+      remainingMs?: number;
+      basedOnRuns: number;
+    }
+  | { type: "step.started"; at: number; step: string; description: string; phase?: Phase }
   | { type: "step.checked"; at: number; step: string; satisfied: boolean; reason: string }
   | { type: "step.waiting"; at: number; step: string; reason: string; elapsedMs: number }
   | { type: "step.retrying"; at: number; step: string; attempt: number; reason: string; delayMs: number }
@@ -33,6 +72,7 @@ export type KubecontrolEvent =
       type: "run.finished";
       at: number;
       runId: string;
+      version?: string | null;
       result: "succeeded" | "failed" | "cancelled" | "no-op";
       durationMs: number;
       changed: string[];

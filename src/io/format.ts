@@ -10,11 +10,27 @@ export function formatDuration(ms: number): string {
   return rest ? `${m}m${rest}s` : `${m}m`;
 }
 
+/** A long span for people, to the minute: 42_000 → "42s", 11_100_000 → "3h 5m", three days → "3d". */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
 /** One event as one line of text (no timestamp), or undefined for events not worth a line. */
 export function describeEvent(e: KubecontrolEvent, verbose = false): string | undefined {
   switch (e.type) {
     case "run.started":
-      return `${e.command}${e.app ? ` ${e.app}` : ""}: ${e.steps} steps (run ${e.runId})`;
+      return `${e.command}${e.app ? ` ${e.app}` : ""}: ${e.steps} steps (run ${e.runId})${e.estimateMs !== undefined ? `, ${timeLeft(e.estimateMs).replace(/ left$/, "")} by its past runs` : ""}`;
+    case "run.progress":
+      // A line per phase: cron's log says where a run was, not every step twice more.
+      return e.phaseStarted || verbose
+        ? `phase ${e.phase} (${e.phases.indexOf(e.phase) + 1}/${e.phases.length}): ${e.stepsDone}/${e.steps} steps done${e.remainingMs !== undefined ? `, ${timeLeft(e.remainingMs)}` : ""}`
+        : undefined;
     case "step.started":
       return verbose ? `${e.step}: started (${e.description})` : undefined;
     case "step.checked":
@@ -36,6 +52,16 @@ export function describeEvent(e: KubecontrolEvent, verbose = false): string | un
     case "run.finished":
       return summaryLine(e);
   }
+}
+
+/** "about 4m left", coarse on purpose: an estimate from a handful of past runs. */
+export function timeLeft(ms: number): string {
+  if (ms <= 0) return "taking longer than its past runs";
+  if (ms < 60_000) return "less than a minute left";
+  const minutes = Math.ceil(ms / 60_000);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return `about ${h > 0 ? `${h}h${m ? `${m}m` : ""}` : `${m}m`} left`;
 }
 
 function summaryLine(e: Extract<KubecontrolEvent, { type: "run.finished" }>): string {

@@ -106,3 +106,18 @@ function defaultCredentials(region: string): AwsCredentialIdentityProvider {
   const sts = new STSClient({ region });
   return () => sts.config.credentials();
 }
+
+/**
+ * One connection for every step that talks to a cluster, made the first time one asks (once the
+ * cluster can be reached) and made again after a failed attempt.
+ */
+export function connectOnce(connect: () => Promise<KubeClient>): () => Promise<KubeClient> {
+  let connected: Promise<KubeClient> | undefined;
+  return () => {
+    connected ??= connect().catch((err: unknown) => {
+      connected = undefined;
+      throw err;
+    });
+    return connected;
+  };
+}

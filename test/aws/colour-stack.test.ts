@@ -1,8 +1,8 @@
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { beforeAll, describe, expect, it } from "vitest";
+import { preflightAws } from "../../src/engine/preflight/preflight.js";
 import { colourStackSteps } from "../../src/engine/steps/aws/colour-stack.js";
-import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
 import { shiftDnsStep } from "../../src/engine/steps/aws/shift-dns.js";
 import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import { TAG } from "../../src/plan/aws.js";

@@ -6,8 +6,8 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAws } from "../../src/aws/create-aws.js";
+import { preflightAws } from "../../src/engine/preflight/preflight.js";
 import { findNetwork } from "../../src/engine/steps/aws/find-network.js";
-import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
 import { planApp } from "../../src/plan/plan.js";
 import { exampleApp } from "../helpers/apps.js";
 import { sdkConfig, type TestSandbox, testAccessKeyId, testSandbox, uniqueName } from "../helpers/sandbox.js";

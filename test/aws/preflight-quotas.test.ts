@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { toAwsError } from "../../src/aws/errors.js";
-import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
+import { preflightAws } from "../../src/engine/preflight/preflight.js";
 import { scalingEvidence } from "../../src/engine/steps/wait-for-nodes.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";

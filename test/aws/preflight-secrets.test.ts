@@ -5,7 +5,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
+import { preflightAws } from "../../src/engine/preflight/preflight.js";
 import { KubecontrolError } from "../../src/errors.js";
 import type { ResolvedKubeApp } from "../../src/spec/resolve.js";
 import { sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";

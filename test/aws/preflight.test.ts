@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { preflightAws } from "../../src/engine/steps/aws/preflight.js";
+import { preflightAws } from "../../src/engine/preflight/preflight.js";
 import { codedError } from "../helpers/errors.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { planFor, testAws, uniqueWebapp } from "./stack-fixture.js";

@@ -19,8 +19,11 @@ describe("kubecontrol crontab", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^# kubecontrol: unattended deployments/);
     // webapp is scheduled every six hours; hello has no schedule
+    // and gc runs hourly over every app, the same way
+    const start = `umask 007 && mkdir -p /var/lib/kc/logs && cd ${repoRoot} && KUBECONTROL_TRIGGER=cron ${process.execPath} ${repoRoot}/bin/kubecontrol --config '${config.replaceAll("%", "\\%")}' --apps ${appsDir} --json`;
     expect(lines.slice(1)).toEqual([
-      `0 */6 * * * umask 007 && mkdir -p /var/lib/kc/logs && cd ${repoRoot} && KUBECONTROL_TRIGGER=cron ${process.execPath} ${repoRoot}/bin/kubecontrol --config '${config.replaceAll("%", "\\%")}' --apps ${appsDir} --json update webapp --yes --wait-lock 30m >> /var/lib/kc/logs/webapp.log 2>&1`,
+      `0 */6 * * * ${start} update webapp --yes --wait-lock 30m >> /var/lib/kc/logs/webapp.log 2>&1`,
+      `17 * * * * ${start} gc --all --yes --wait-lock 30m >> /var/lib/kc/logs/gc.log 2>&1`,
     ]);
   });
 
@@ -82,13 +85,28 @@ describe("kubecontrol crontab", () => {
 
     expect(r.status, r.stderr).toBe(0);
     const { entries } = JSON.parse(r.stdout) as { entries: { app: string; command: string; line: string }[] };
-    expect(entries).toHaveLength(1);
+    expect(entries.map((e) => e.command)).toEqual(["rollout", "gc"]);
     expect(entries[0]).toMatchObject({ app: "hello", command: "rollout" });
+    expect(entries[1]!.line).toMatch(
+      /^17 \* \* \* \* deploy umask 007 .* --json gc --all --yes --wait-lock 5m >> /,
+    );
     expect(entries[0]!.line).toMatch(/^\*\/15 \* \* \* 1-5 deploy umask 007 && mkdir -p /);
     expect(entries[0]!.line).toContain(
       `--apps '${dir.replaceAll("%", "\\%")}' --json rollout hello --yes --wait-lock 5m`,
     );
     expect(entries[0]!.line).not.toMatch(/[^\\]%/);
+  });
+
+  it("leaves gc out with --gc off, and refuses a gc schedule that is not one (exit 2)", () => {
+    const config = path.join(temp, "config.yaml");
+    writeFileSync(config, "stateDir: /var/lib/kc\n");
+    const off = kubecontrol(["--config", config, "--apps", appsDir, "crontab", "--gc", "off"]);
+    expect(off.status, off.stderr).toBe(0);
+    expect(off.stdout).not.toContain(" gc ");
+    const bad = kubecontrol(["--config", config, "--apps", appsDir, "crontab", "--gc", "hourly"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/--gc: expected a cron schedule or "off"/);
   });
 
   it("refuses a wait that is not a duration (exit 2), printing no line", () => {

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppStatus } from "../../src/engine/observe/app-status.js";
@@ -6,6 +7,8 @@ import { kubeConfigFromFile } from "../../src/kube/cluster-access.js";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
 import { loadStages, STAGE_LABEL } from "../../src/sandbox/k8s/stages.js";
 import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
+import { spawnCli } from "../helpers/e2e-runs.js";
+import { callCounts, testAccessKeyId } from "../helpers/sandbox.js";
 
 // `status` reads each app live: absent before it is deployed, failed when a create was killed
 // half-way, healthy once finished, degraded when a workload stops being ready. Exit 10 says some
@@ -69,9 +72,50 @@ describe("kubecontrol status", () => {
     const view = healthy.app.colours!.blue.view!;
     expect(view.workloads.ready).toBe(view.workloads.desired);
     expect(view.nodes.ready).toBeGreaterThan(0);
+    // the load balancer's targets, the pool's nodes against its group's desired, the source's head
+    const blue = healthy.app.colours!.blue;
+    expect(blue.targets).toEqual({ healthy: 2, total: 2 });
+    expect(blue.pools).toEqual([{ pool: "general", capacity: "on-demand", desired: 2, inService: 2 }]);
+    expect(view.pools).toEqual({ general: { ready: 2, total: 2 } });
+    expect(healthy.app.source).toEqual({ head: p.git("rev-parse", "HEAD"), behind: 0 });
     expect(healthy.table).toMatch(
-      new RegExp(`${p.app}\\s+healthy\\s+blue\\s+${p.git("rev-parse", "HEAD").slice(0, 12)}`),
+      new RegExp(
+        `${p.app}\\s+healthy\\s+blue\\s+${p.git("rev-parse", "HEAD").slice(0, 12)} \\(head\\)\\s+\\d+/\\d+\\s+2/2\\s+general 2/2\\s`,
+      ),
     );
+
+    // a commit the live colour does not run yet: one behind
+    p.commitChange("not deployed yet");
+    const behind = await status();
+    expect(behind.app.source?.behind).toBe(1);
+    expect(behind.table).toMatch(/ \(-1\)\s/);
+
+    // a snapshot of what -o json printed is read back without AWS, as it was
+    const snapshot = path.join(p.root, "fleet.json");
+    const json = await p.kubecontrol(["status", p.app, "-o", "json"]);
+    writeFileSync(snapshot, json.stdout);
+    const key = testAccessKeyId();
+    const replay = await p.kubecontrol(["status", p.app, "--from", snapshot], { accessKeyId: key });
+    expect(replay.status, replay.stderr).toBe(0);
+    // (read a moment apart: ages may differ)
+    const ages = (t: string) => t.replace(/\b\d+[smhd]\b/g, "…");
+    expect(ages(replay.stdout)).toBe(ages(behind.table));
+    expect((await callCounts(p.sbx, key)).total).toBe(0);
+
+    // --watch prints a reading, then only what changes, until it is stopped (exit 0)
+    const watched = await spawnCli(["status", p.app, "--watch", "--interval", "1s", "-o", "json"], {
+      cwd: p.root,
+      env: p.env,
+      accessKeyId: testAccessKeyId(),
+      timeoutMs: 8_000,
+    }).done;
+    expect(watched.status, watched.stderr).toBe(0);
+    const readings = watched.stdout.trim().split("\n");
+    expect(readings.length).toBeGreaterThanOrEqual(1);
+    expect((JSON.parse(readings[0]!) as { apps: AppStatus[] }).apps[0]).toMatchObject({
+      app: p.app,
+      health: "healthy",
+    });
 
     // a new revision of web whose pods never become ready
     const cluster = healthy.app.colours!.blue.cluster!.name;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DIGEST_KEY_FIELD, secretRefs, withEnvSecret } from "../../src/engine/steps/env-secret.js";
+import { DIGEST_KEY_FIELD, secretRefs, withEnvSecret } from "../../src/kube/env-secret.js";
 import {
   ENV_SECRET_HASH_ANNOTATION,
   type KubeObject,

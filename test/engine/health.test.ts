@@ -65,6 +65,21 @@ describe("health", () => {
     expect(split).toEqual({ health: "degraded", problems: ["traffic is split: blue has 90"] });
   });
 
+  it("is degraded when the load balancer's targets are not all healthy, or a pool has fewer nodes Ready than desired", () => {
+    const base = facts({ cluster: "ACTIVE", weight: 100, ready: [3, 3] }, {});
+    const blue = base.colours!.blue;
+    blue.targets = { healthy: 1, total: 2 };
+    blue.pools = [{ pool: "general", capacity: "spot", desired: 3, inService: 3 }];
+    blue.view = { ...blue.view!, pools: { general: { ready: 2, total: 3 } } };
+    expect(judgeHealth(base)).toEqual({
+      health: "degraded",
+      problems: ["1 of 2 load balancer targets healthy", "pool general: 2 of 3 nodes Ready"],
+    });
+    blue.targets = { healthy: 2, total: 2 };
+    blue.view = { ...blue.view!, pools: { general: { ready: 3, total: 3 } } };
+    expect(judgeHealth(base).health).toBe("healthy");
+  });
+
   it("is failed when nothing serves though a colour stands, or DNS points at a colour without a cluster", () => {
     expect(judgeHealth(facts({ cluster: "ACTIVE", weight: 0 }, {})).health).toBe("failed");
     expect(judgeHealth(facts({ weight: 100 }, { cluster: "ACTIVE", weight: 0 })).health).toBe("failed");

@@ -3,6 +3,7 @@ import {
   colourToTearDown,
   decideLiveColour,
   type LivePolicy,
+  liveDuringSplit,
   requireLiveColour,
 } from "../../src/engine/decide/live-colour.js";
 import type { AppState, ColourState } from "../../src/engine/observe/live-state.js";
@@ -135,5 +136,46 @@ describe("the colour teardown removes when none is named", () => {
     expect(() =>
       colourToTearDown("app", state({ cluster: true, weight: 10 }, { cluster: true, weight: 90 })),
     ).toThrow(/two live colours/);
+  });
+});
+
+describe("the live colour while DNS splits traffic (a progressive switch part-way)", () => {
+  const V1 = "1".repeat(40);
+  const V2 = "2".repeat(40);
+  const split = (b: number, g: number) => state({ cluster: true, weight: b }, { cluster: true, weight: g });
+  const during = (s: AppState, versions: Record<Colour, string | undefined>, commit: string) =>
+    liveDuringSplit("app", s, decideLiveColour(s), versions, commit);
+
+  it("reads an even split as serving from the colour that does not run the version", () => {
+    // given 50/50 with green at the version the update moves to
+    const live = during(split(50, 50), { blue: V1, green: V2 }, V2);
+    // then blue is live, so the update carries on towards green
+    expect(live).toMatchObject({ kind: "live", colour: "blue", weight: 50, shifting: true });
+    expect(during(split(50, 50), { blue: V1, green: V2 }, V1)).toMatchObject({ colour: "green" });
+  });
+
+  it("keeps the larger weight's colour when the split is uneven", () => {
+    expect(during(split(90, 10), { blue: V1, green: V2 }, V2)).toMatchObject({
+      colour: "blue",
+      shifting: true,
+    });
+    expect(during(split(10, 90), { blue: V1, green: V2 }, V2)).toMatchObject({ colour: "green" });
+  });
+
+  it("refuses an update to a third version while another update's shift is under way", () => {
+    let err: KubecontrolError | undefined;
+    try {
+      during(split(90, 10), { blue: V1, green: V2 }, "3".repeat(40));
+    } catch (e) {
+      err = e as KubecontrolError;
+    }
+    expect(err?.code).toBe("PRECONDITION");
+    expect(err?.message).toMatch(/blue 90 at 111111111111, green 10 at 222222222222/);
+    expect(err?.hint).toMatch(/kubecontrol resume app/);
+  });
+
+  it("changes nothing when traffic is not split", () => {
+    const s = state({ cluster: true, weight: 100 }, { cluster: true, weight: 0 });
+    expect(during(s, { blue: V1, green: V2 }, "3".repeat(40))).toEqual(decideLiveColour(s));
   });
 });

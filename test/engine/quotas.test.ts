@@ -6,7 +6,7 @@ import {
   type RegionUsage,
   usage,
   vcpuClass,
-} from "../../src/engine/steps/aws/quotas.js";
+} from "../../src/engine/preflight/quotas.js";
 import { planApp } from "../../src/plan/plan.js";
 import { planFor, uniqueWebapp } from "../aws/stack-fixture.js";
 import { baseSpec, resolved } from "../helpers/apps.js";

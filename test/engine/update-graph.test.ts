@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createAws } from "../../src/aws/create-aws.js";
 import { validateGraph } from "../../src/engine/runner.js";
 import type { Step } from "../../src/engine/step.js";
+import { RETENTION } from "../../src/engine/steps/aws/retention.js";
 import { DRAIN, SWITCH_DNS } from "../../src/engine/steps/aws/switch-dns.js";
 import { type UpdateDecision, updateSteps } from "../../src/engine/workflows/update.js";
 import { EcrImages } from "../../src/images/ecr-images.js";
@@ -14,7 +15,7 @@ import { exampleApp } from "../helpers/apps.js";
 
 const COMMIT = "c0ffee".padEnd(40, "0");
 
-async function stepsFor(d: UpdateDecision, keepOld = false): Promise<Step[]> {
+async function stepsFor(d: UpdateDecision, keepOld = false, keepForMs = 0): Promise<Step[]> {
   const region = "us-east-1";
   const steps = updateSteps(
     {
@@ -25,6 +26,7 @@ async function stepsFor(d: UpdateDecision, keepOld = false): Promise<Step[]> {
       ecr: await EcrImages.create({ region }),
       builder: () => Promise.reject(new Error("no build in a graph test")),
       keepOld,
+      keepForMs,
       drainMs: 0,
     },
     d,
@@ -43,6 +45,7 @@ const deploy: UpdateDecision = {
   liveVersion: "old",
   target: "green",
   old: "blue",
+  dnsSteps: [],
 };
 
 describe("update's step graph", () => {
@@ -56,7 +59,9 @@ describe("update's step graph", () => {
       expect.arrayContaining(["ensureKubeObjects", "waitForHealthyTargets", "ensureImage"]),
     );
     expect(switchStep.dependsOn?.sort()).toEqual([...built].sort());
-    expect(byName(steps, DRAIN).dependsOn).toEqual([SWITCH_DNS]);
+    // the colour that now serves loses any retention mark it carried before the drain
+    expect(byName(steps, RETENTION).dependsOn).toEqual([SWITCH_DNS]);
+    expect(byName(steps, DRAIN).dependsOn).toEqual([RETENTION]);
     const deletes = steps.filter((s) => s.name.startsWith("delete-"));
     expect(deletes.length).toBeGreaterThan(5);
     for (const s of deletes) expect(s.dependsOn, s.name).toContain(DRAIN);
@@ -64,9 +69,34 @@ describe("update's step graph", () => {
     expect(steps.filter((s) => s.name === "find-network")).toHaveLength(1);
   });
 
-  it("keeps the old colour with --keep-old: no drain, nothing deleted", async () => {
+  it("moves DNS in the spec's steps: each share after the one before was judged, all of it last", async () => {
+    const steps = await stepsFor({ ...deploy, dnsSteps: [10, 50] });
+    const names = steps.map((s) => s.name);
+    const built = names.slice(0, names.indexOf("shift-dns/10%"));
+    expect(names.slice(names.indexOf("shift-dns/10%"), names.indexOf(SWITCH_DNS) + 1)).toEqual([
+      "shift-dns/10%",
+      "verify-shift/10%",
+      "shift-dns/50%",
+      "verify-shift/50%",
+      SWITCH_DNS,
+    ]);
+    expect(byName(steps, "shift-dns/10%").dependsOn?.sort()).toEqual([...built].sort());
+    expect(byName(steps, "verify-shift/10%").dependsOn).toEqual(["shift-dns/10%"]);
+    expect(byName(steps, "shift-dns/50%").dependsOn).toEqual(["verify-shift/10%"]);
+    expect(byName(steps, SWITCH_DNS).dependsOn).toEqual(["verify-shift/50%"]);
+    expect(byName(steps, DRAIN).dependsOn).toEqual([RETENTION]);
+  });
+
+  it("keeps the old colour with --keep-old: marked after the switch, no drain, nothing deleted", async () => {
     const steps = await stepsFor(deploy, true);
-    expect(steps.map((s) => s.name)).toContain(SWITCH_DNS);
+    expect(byName(steps, RETENTION).description).toMatch(/keep blue at weight 0 until removed by hand/);
+    expect(steps.filter((s) => s.name === DRAIN || s.name.startsWith("delete-"))).toEqual([]);
+  });
+
+  it("keeps the old colour for the spec's keepOldColourFor and ends: no step sleeps under the lease", async () => {
+    const steps = await stepsFor(deploy, false, 3_600_000);
+    expect(byName(steps, RETENTION).description).toMatch(/keep blue at weight 0 for 1h, then gc removes it/);
+    expect(byName(steps, RETENTION).dependsOn).toEqual([SWITCH_DNS]);
     expect(steps.filter((s) => s.name === DRAIN || s.name.startsWith("delete-"))).toEqual([]);
   });
 
@@ -77,6 +107,7 @@ describe("update's step graph", () => {
       liveVersion: COMMIT,
       target: "green",
       old: "blue",
+      dnsSteps: [],
     });
     expect(steps.filter((s) => s.name.startsWith("ensure"))).toEqual([]);
     expect(byName(steps, SWITCH_DNS).dependsOn).toEqual([]);

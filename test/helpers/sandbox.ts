@@ -63,7 +63,7 @@ export async function sandboxAt(dir: string, only?: string[]): Promise<TestSandb
   // apps as many): at the default cap of four live control planes, one file's clusters stayed
   // CREATING until the other's were deleted, and both timed out. The watcher reads the cap when
   // it starts.
-  process.env.KUBECONTROL_SANDBOX_MAX_CONTROL_PLANES ??= "10";
+  process.env.KUBECONTROL_SANDBOX_MAX_CONTROL_PLANES ??= "14";
   const result = await sandboxUp({ dir, region, seed, only });
   const state = requireUp(dir);
   const motoUrl = state.components.moto!.address!;

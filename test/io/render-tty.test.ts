@@ -6,6 +6,7 @@ import { runSteps } from "../../src/engine/runner.js";
 import type { Step } from "../../src/engine/step.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { ttyRenderer } from "../../src/io/render-tty.js";
+import { createTtyView } from "../../src/io/tty-view.js";
 import { repoRoot } from "../helpers/apps.js";
 
 /** A terminal as the renderer sees it: isTTY, a size, and everything written to it. */
@@ -144,7 +145,7 @@ function events(now = Date.now()) {
   } satisfies Record<string, KubecontrolEvent>;
 }
 
-describe("terminal view (listr2)", () => {
+describe("terminal view", () => {
   it("shows steps as they start: running ones side by side with elapsed time and what they wait for", async () => {
     const tty = new FakeTty();
     const view = ttyRenderer(tty);
@@ -155,7 +156,6 @@ describe("terminal view (listr2)", () => {
     view(e.role);
     view(e.cluster);
     view(e.clusterWaiting);
-    await view.ready;
     const live = await until(tty, (s) => s.some((l) => l.includes("still waiting for")));
     expect(live).toEqual([
       expect.stringMatching(/^. create hello: 1\/4 steps done \(\d+ms\)$/),
@@ -180,7 +180,6 @@ describe("terminal view (listr2)", () => {
     view(e.network);
     view(e.role);
     view(e.cluster);
-    await view.ready;
     await until(tty, (s) => s.some((l) => l.includes("ensure-eks-cluster/main")));
     view(e.networkDone);
     view(e.roleDone);
@@ -188,7 +187,7 @@ describe("terminal view (listr2)", () => {
     view(e.clusterFailed);
     view(e.objectsSkipped);
     view(e.finished);
-    // No waiting here: stop() itself gives listr2's tasks the ends it has not applied yet.
+    // No waiting here: stop() draws the final frame from what the events said.
     view.stop();
     const written = tty.text().length;
     tty.write("error: a step failed\n");
@@ -214,7 +213,6 @@ describe("terminal view (listr2)", () => {
     const e = events();
     view(e.cluster);
     view(e.clusterWaiting);
-    await view.ready;
     await until(tty, (s) => s.some((l) => l.includes("still waiting")));
     view.stop();
     expect(tty.screen()).toEqual([
@@ -232,7 +230,6 @@ describe("terminal view (listr2)", () => {
     view({ type: "step.started", at, step: "a", description: `log in to ${url}` });
     view({ type: "step.started", at, step: "b", description: "b" });
     view({ type: "step.started", at, step: "c", description: "c" });
-    await view.ready;
     view({ type: "step.waiting", at, step: "b", reason: `Authorization: Bearer ${token}`, elapsedMs: 10 });
     view({ type: "log", at, level: "warn", step: "c", message: `password="s3cretpassword"` });
     await until(tty, (s) => s.some((l) => l.includes("Authorization")));
@@ -253,24 +250,139 @@ describe("terminal view (listr2)", () => {
       "✔ b: got k8s-aws-v1.[REDACTED] (5ms)",
       expect.stringMatching(/^◼ c \(\d+ms\)$/),
       '  › warn: password="[REDACTED]"',
-      "    c",
+      "  › c",
     ]);
   });
 
-  it("writes plain lines when stopped before the view could draw", () => {
+  it("says the run's phase, steps done and time left, counting down between events", async () => {
     const tty = new FakeTty();
     const view = ttyRenderer(tty);
-    const e = events();
-    view(e.started);
-    view(e.network);
-    view(e.networkDone);
-    view({ ...e.clusterWaiting, reason: 'token="abcdefabcdef"' });
+    const at = Date.now();
+    const phases = ["prepare", "build", "verify", "switch", "drain", "remove"] as const;
+    view({ type: "run.started", at, runId: "r-2", command: "update", app: "hello", steps: 43 });
+    view({
+      type: "run.progress",
+      at,
+      runId: "r-2",
+      phase: "verify",
+      phaseStarted: true,
+      phases: [...phases],
+      stepsDone: 24,
+      steps: 43,
+      elapsedMs: 130_000,
+      remainingMs: 4 * 60_000 - 1_000,
+      basedOnRuns: 5,
+    });
+    expect((await until(tty, (s) => s[0]!.includes("verify")))[0]).toMatch(
+      /^. update hello: verify \(3\/6\) · 24\/43 steps done · about 4m left \(\d+ms\)$/,
+    );
+    // Past the estimate it says so rather than "0 left".
+    view({
+      type: "run.progress",
+      at: at - 10 * 60_000,
+      runId: "r-2",
+      phase: "drain",
+      phaseStarted: true,
+      phases: [...phases],
+      stepsDone: 30,
+      steps: 43,
+      elapsedMs: 0,
+      remainingMs: 60_000,
+      basedOnRuns: 5,
+    });
+    await until(tty, (s) =>
+      /drain \(5\/6\) · 30\/43 steps done · taking longer than its past runs/.test(s[0]!),
+    );
+    view.stop();
+  });
+
+  it("keeps the run's line on a terminal too short for every step: the oldest done steps fold into one line", async () => {
+    const tty = new FakeTty();
+    tty.rows = 8;
+    const view = ttyRenderer(tty);
+    const at = Date.now();
+    view({ type: "run.started", at, runId: "r-3", command: "update", app: "hello", steps: 20 });
+    for (let i = 0; i < 10; i++) {
+      view({ type: "step.started", at, step: `ensure-thing/${i}`, description: `thing ${i}` });
+      view({
+        type: "step.succeeded",
+        at,
+        step: `ensure-thing/${i}`,
+        changed: true,
+        summary: "made",
+        durationMs: 5,
+      });
+    }
+    view({ type: "step.started", at, step: "ensure-eks-cluster/main", description: "the EKS cluster" });
+    const screen = await until(tty, (s) => s.some((l) => l.includes("earlier step")));
+    expect(screen).toEqual([
+      expect.stringMatching(/^. update hello: 10\/20 steps done \(\d+ms\)$/),
+      "  › run r-3",
+      "… 8 earlier step(s) done",
+      "✔ ensure-thing/8: made (5ms)",
+      "✔ ensure-thing/9: made (5ms)",
+      expect.stringMatching(/^. ensure-eks-cluster\/main \(\d+ms\)$/),
+      "  › the EKS cluster",
+    ]);
+    // The final frame goes to the scrollback whole.
+    view.stop();
+    expect(tty.screen().filter((l) => l.startsWith("✔ ensure-thing/"))).toHaveLength(10);
+  });
+
+  it("wraps long lines to the terminal's width, indented under their step", async () => {
+    const tty = new FakeTty();
+    tty.columns = 40;
+    // (a line may fill the width exactly)
+    const view = ttyRenderer(tty);
+    const at = Date.now();
+    view({ type: "step.started", at, step: "verifyChecks", description: "check the app" });
+    view({
+      type: "step.failed",
+      at,
+      step: "verifyChecks",
+      error: {
+        code: "VERIFY_FAILED",
+        message: "GET https://hello.example.com/healthz answered 503 three times in a row",
+        hint: "look at the pods' logs",
+        retryable: false,
+      },
+      durationMs: 1_000,
+    });
     view.stop();
     expect(tty.screen()).toEqual([
-      "create hello: 4 steps (run r-1)",
-      "find-network: no change: vpc-1, 3 subnets (400ms)",
-      'ensure-eks-cluster/main: still waiting for token="[REDACTED]" (1m10s)',
+      "✖ verifyChecks: GET",
+      "  https://hello.example.com/healthz",
+      "  answered 503 three times in a row (1s)",
+      "  look at the pods' logs",
     ]);
+  });
+
+  it("draws one line per lane when asked (several apps at once)", async () => {
+    const tty = new FakeTty();
+    const view = createTtyView(tty, { oneLinePerLane: true });
+    const at = Date.now();
+    for (const app of ["api", "web"]) {
+      view.emit({ type: "run.started", at, runId: `r-${app}`, command: "update", app, steps: 3 }, app);
+      view.emit({ type: "step.started", at, step: "ensureImage", description: "build" }, app);
+    }
+    view.emit(
+      {
+        type: "run.finished",
+        at,
+        runId: "r-web",
+        result: "failed",
+        durationMs: 2_000,
+        changed: [],
+        failed: [],
+      },
+      "web",
+    );
+    const screen = await until(tty, (s) => s.length === 2);
+    expect(screen).toEqual([
+      expect.stringMatching(/^. update api: 0\/3 steps done \(\d+ms\)$/),
+      "✖ update web: failed in 2s",
+    ]);
+    view.stop();
   });
 
   it("driven by the runner: a cancelled run's view ends before the error, whatever its steps still say", async () => {
@@ -309,7 +421,6 @@ describe("terminal view (listr2)", () => {
       },
     ];
     const run = runSteps(steps, { emit: view, signal: controller.signal, heartbeatMs: 50 });
-    await view.ready;
     await until(tty, (s) => s.some((l) => l.includes("still waiting for cluster")));
     controller.abort(new Error("interrupted"));
     await run;
@@ -331,7 +442,6 @@ describe("terminal view (listr2)", () => {
     const tty = new FakeTty();
     const view = ttyRenderer(tty);
     view(events().cluster);
-    await view.ready;
     await until(tty, (s) => s.length > 0);
     expect(["SIGINT", "SIGTERM", "SIGHUP"].map((s) => process.listenerCount(s))).toEqual(before);
     view.stop();
@@ -361,16 +471,37 @@ describe.skipIf(!hasScript())("terminal view on a real terminal (script's pty)",
     expect(code).toBe(130);
   }, 60_000);
 
-  it("what else is written while the view draws comes after its final frame, even without stop()", async () => {
+  it("what else is written while the view draws goes above it, and the final frame comes even without stop()", async () => {
     const fixture = path.join(repoRoot, "test/io/fixtures/tty-exit.ts");
     const { code, output } = await onTerminal(fixture);
     const screen = emulate(output.replaceAll("\r\n", "\n"));
     expect(screen.slice(-3), output).toEqual([
+      "warning: written while the view draws",
       expect.stringMatching(/^◼ ensureImage \(\d+ms\)$/),
       "  › build the image",
-      "warning: written while the view draws",
     ]);
     expect(code).toBe(3);
+  }, 60_000);
+});
+
+describe.skipIf(!hasScript())("progress on a real terminal (script's pty)", () => {
+  it("shows the phase and, from the app's earlier run in the store, the time left", async () => {
+    const { code, output } = await onTerminal(path.join(repoRoot, "test/io/fixtures/tty-progress.ts"));
+    const plain = output.replace(new RegExp(`${"\x1b"}\\[[0-9;?]*[A-Za-z]`, "g"), "");
+    // Frames drawn while it ran: the phase and a countdown from the first run's durations.
+    expect(plain).toMatch(/update hello: build \(2\/4\) · 1\/4 steps done · less than a minute left/);
+    expect(plain).toMatch(/update hello: verify \(3\/4\) · 2\/4 steps done · less than a minute left/);
+    expect(plain).toMatch(/update hello: remove \(4\/4\) · 3\/4 steps done/);
+    const screen = emulate(output.replaceAll("\r\n", "\n"));
+    expect(screen.slice(-6), output).toEqual([
+      expect.stringMatching(/^✔ update hello: succeeded in \d(\.\d)?s$/),
+      expect.stringMatching(/^✔ find-network: done \(\d+ms\)$/),
+      expect.stringMatching(/^✔ ensure-eks-cluster\/main: done \(\d+ms\)$/),
+      expect.stringMatching(/^✔ waitForWorkloads: done \(\d+ms\)$/),
+      expect.stringMatching(/^✔ delete-eks-cluster\/main: done \(\d+ms\)$/),
+      "done",
+    ]);
+    expect(code).toBe(0);
   }, 60_000);
 });
 

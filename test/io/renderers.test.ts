@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
-import { formatDuration } from "../../src/io/format.js";
+import { describeEvent, formatDuration, timeLeft } from "../../src/io/format.js";
 import { jsonRenderer } from "../../src/io/render-json.js";
 import { plainRenderer } from "../../src/io/render-plain.js";
 
@@ -63,5 +63,41 @@ describe("renderers", () => {
     expect(formatDuration(1500)).toBe("1.5s");
     expect(formatDuration(90_000)).toBe("1m30s");
     expect(formatDuration(120_000)).toBe("2m");
+  });
+
+  it("plain lines say each phase as it starts, with the time left, and nothing for the rest", () => {
+    const progress = {
+      type: "run.progress",
+      at: 0,
+      runId: "r",
+      phase: "verify",
+      phaseStarted: true,
+      phases: ["build", "verify", "switch"],
+      stepsDone: 24,
+      steps: 43,
+      elapsedMs: 1_000,
+      remainingMs: 185_000,
+      basedOnRuns: 5,
+    } satisfies KubecontrolEvent;
+    expect(describeEvent(progress)).toBe("phase verify (2/3): 24/43 steps done, about 4m left");
+    expect(describeEvent({ ...progress, phaseStarted: false })).toBeUndefined();
+    expect(
+      describeEvent({
+        type: "run.started",
+        at: 0,
+        runId: "r",
+        command: "update",
+        app: "hello",
+        steps: 43,
+        estimateMs: 11 * 60_000,
+      }),
+    ).toBe("update hello: 43 steps (run r), about 11m by its past runs");
+  });
+
+  it("says the time left coarsely", () => {
+    expect(timeLeft(20_000)).toBe("less than a minute left");
+    expect(timeLeft(61_000)).toBe("about 2m left");
+    expect(timeLeft(90 * 60_000)).toBe("about 1h30m left");
+    expect(timeLeft(-5)).toBe("taking longer than its past runs");
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
@@ -7,6 +7,7 @@ import {
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminCall } from "../../src/sandbox/admin-client.js";
 import { adminKubeconfigPath } from "../../src/sandbox/k8s/control-plane.js";
 import { ensureRole, sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { coreApi, createEksCluster, eksKubeConfig, type SdkCluster, statusOf, waitFor } from "./helpers.js";
@@ -105,6 +106,33 @@ describe("a control plane per EKS cluster", () => {
       .catch((err) => err);
     expect(statusOf(elsewhere)).toBe(403);
   });
+
+  it("starts one control plane for a cluster that stays CREATING longer than it takes to start", async () => {
+    // given an EKS creation delay longer than a control plane's start (as benches set it)
+    const config = (body: Record<string, unknown>) => adminCall(`${sbx.motoUrl}/_sandbox/config`, { body });
+    await config({ eksCreateDelaySeconds: 15 });
+    let slow: SdkCluster | undefined;
+    try {
+      // when a cluster is created and turns ACTIVE
+      slow = await createEksCluster(sbx, "kc-cp-slow");
+      const endpoint = (await slow.eks.send(new DescribeClusterCommand({ name: slow.name }))).cluster!
+        .endpoint!;
+      // then its control plane was started once (moto names no endpoint while CREATING: that is
+      // not another endpoint), and the endpoint DescribeCluster gave keeps answering
+      const log = readFileSync(`${sbx.dir}/logs/cluster-watcher.log`, "utf8")
+        .split("\n")
+        .filter((l) => l.includes(`"cluster":"${slow!.name}"`) && l.includes('"control-plane.ready"'));
+      expect(log).toHaveLength(1);
+      expect(log[0]).toContain(endpoint);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await slow.eks.send(new DescribeClusterCommand({ name: slow.name }))).cluster!.endpoint).toBe(
+        endpoint,
+      );
+    } finally {
+      await config({ eksCreateDelaySeconds: 0 });
+      await slow?.destroy();
+    }
+  }, 120_000);
 
   it("removes the control plane when the cluster is deleted", async () => {
     const other = await createEksCluster(sbx, "kc-cp-del");

@@ -14,6 +14,8 @@ import {
   ListAssociatedAccessPoliciesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateAccessEntryCommand,
   UpdateClusterConfigCommand,
 } from "@aws-sdk/client-eks";
@@ -104,6 +106,20 @@ describe.sequential("EKS cluster phases", () => {
     expect(cluster.endpoint).toBe("https://127.0.0.1:6443");
     expect(cluster.certificateAuthority?.data).toBe(ca);
     await setConfig({ requireControlPlane: false });
+    await eks.send(new DeleteClusterCommand({ name }));
+  });
+});
+
+describe("EKS tags", () => {
+  it("removes every key UntagResource names (a repeated query parameter), as EKS does", async () => {
+    const name = await createCluster();
+    const arn = (await eks.send(new DescribeClusterCommand({ name }))).cluster!.arn!;
+    await eks.send(new TagResourceCommand({ resourceArn: arn, tags: { a: "1", b: "2", c: "3" } }));
+    await eks.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ["a", "b"] }));
+    const tags = (await eks.send(new DescribeClusterCommand({ name }))).cluster!.tags ?? {};
+    expect(tags).toMatchObject({ c: "3" });
+    expect(tags).not.toHaveProperty("a");
+    expect(tags).not.toHaveProperty("b");
     await eks.send(new DeleteClusterCommand({ name }));
   });
 });

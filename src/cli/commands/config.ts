@@ -16,6 +16,8 @@ import { table } from "../table.js";
  * value is scrubbed like any output.
  */
 export function shownValue(key: ConfigKey, value: unknown): unknown {
+  if (key === "notifyWebhooks" && Array.isArray(value)) return value.map(webhookShown);
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "string" ? redact(v) : v));
   if (typeof value !== "string") return value;
   if (key !== "historyStore") return redact(value);
   try {
@@ -30,6 +32,16 @@ export function shownValue(key: ConfigKey, value: unknown): unknown {
     return redact(value);
   } catch {
     return redact(value);
+  }
+}
+
+/** A webhook URL as shown: its scheme and host only; the path holds the token. */
+export function webhookShown(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/[REDACTED]`;
+  } catch {
+    return "[REDACTED]";
   }
 }
 
@@ -55,12 +67,15 @@ export async function configCommand(cmd: Command): Promise<number> {
     process.stdout.write(`${JSON.stringify({ file: config.file ?? null, settings: entries }, null, 2)}\n`);
     return 0;
   }
-  const rows = keys.map((k) => [
-    k,
-    String(shownValue(k, config.values[k])),
-    describeSource(config.sources[k]),
-    CONFIG_ENV[k].join(" | "),
-  ]);
+  const rows = keys.map((k) => {
+    const shown = shownValue(k, config.values[k]);
+    return [
+      k,
+      Array.isArray(shown) ? shown.join(", ") || "-" : String(shown),
+      describeSource(config.sources[k]),
+      CONFIG_ENV[k].join(" | "),
+    ];
+  });
   process.stdout.write(`${table(["KEY", "VALUE", "SOURCE", "ENVIRONMENT"], rows)}\n`);
   process.stdout.write(`\nconfiguration file: ${config.file ?? "none (defaults and environment only)"}\n`);
   return 0;

@@ -64,7 +64,13 @@ export async function createCommand(cmd: Command, name: string, flags?: CreateFl
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: false,
+      notify: o.dryRun ? undefined : { app: app.name, command: "create" },
+    },
     async (ctx) =>
       wf.createApp({
         app,

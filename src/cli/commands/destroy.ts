@@ -165,7 +165,7 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { yes: true, destructive: true, waitLock: o.waitLock },
+    { yes: true, destructive: true, waitLock: o.waitLock, notify: { app: app.name, command: "destroy" } },
     (ctx) =>
       wf.destroyApp({
         app,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { KubecontrolError } from "../../errors.js";
 import type { RunRecord } from "../../history/types.js";
+import type { Colour } from "../../plan/names.js";
 import { action } from "../run-action.js";
 
 interface ResumeFlags {
@@ -34,7 +35,9 @@ export function resumedOptions(
     force: options?.force === true,
     keepOld: options?.keepOld === true,
     adopt: options?.adopt === true,
-    ...(typeof drainMs === "number" && Number.isFinite(drainMs)
+    // An update that kept the old colour for the spec's retention recorded the resolvers' drain
+    // too: as --drain it would remove the old colour instead, so it is left for update to work out.
+    ...(typeof drainMs === "number" && Number.isFinite(drainMs) && !options?.keepForMs
       ? { drain: `${Math.round(drainMs / 1000)}s` }
       : {}),
   };
@@ -49,6 +52,22 @@ const RESUMABLE: Record<string, () => Promise<CommandRunner>> = {
   rollout: async () => (await import("./rollout.js")).rolloutCommand as CommandRunner,
   update: async () => (await import("./update.js")).updateCommand as CommandRunner,
   destroy: async () => (await import("./destroy.js")).destroyCommand as CommandRunner,
+  switch: async () => {
+    const { switchCommand } = await import("./switch.js");
+    return (cmd, app, f) =>
+      switchCommand(cmd, app, {
+        to: f.colour as Colour,
+        keepOld: f.keepOld,
+        dryRun: f.dryRun,
+        yes: f.yes,
+        waitLock: f.waitLock,
+      });
+  },
+  gc: async () => {
+    const { gcCommand } = await import("./gc.js");
+    return (cmd, app, f) =>
+      gcCommand(cmd, [app], { dryRun: f.dryRun, yes: f.yes, parallel: "1", waitLock: f.waitLock });
+  },
 };
 
 const FINISHED = new Set(["succeeded", "no-op"]);

@@ -15,7 +15,9 @@ export function registerRolloutCommand(program: Command): void {
     .description(
       "rolling update of <app>'s live colour: new images patched in place, watched, undone on failure",
     )
-    .argument("<app>", "the app's name")
+    .argument("[apps...]", "the app's name (several: each rolled out at once, at most --parallel)")
+    .option("--all", "every app in the apps directory", false)
+    .option("--parallel <n>", "with several apps: how many are rolled out at once", "3")
     .option("--version <commit-ish>", "code version (default: HEAD of the app's source)")
     .option("--dry-run", "say which workloads would change from which image to which; change nothing", false)
     .option("--yes", "do not ask for confirmation on a terminal", false)
@@ -33,16 +35,45 @@ changes: no AWS resource, no DNS. Rolling out the version already running is a n
 Exit codes: 0 rolled out or no-op, 4 lease held, 7 new pods failed (rolled back),
 8 no live colour or unknown version.
 
+Several apps (more than one named, or --all) are rolled out at once, at most --parallel, each
+under its own lease and history record, and end with a table app → result. Exit code: 0 when
+all succeeded, the failed apps' code when they share one, else 11.
+
 Examples:
   kubecontrol rollout hello --yes
+  kubecontrol rollout --all --parallel 5 --yes
   kubecontrol rollout webapp --version 3f9c2e1 --dry-run
   kubecontrol --json rollout webapp --version v1.4.2 --yes --wait-lock 10m`,
     )
-    .action(action(async (cmd, app: string) => rolloutCommand(cmd, app)));
+    .action(action(async (cmd, apps: string[]) => rolloutApps(cmd, apps)));
+}
+
+/** `kubecontrol rollout <app...>|--all`: one app as ever; several at once, bounded by --parallel. */
+async function rolloutApps(cmd: Command, names: string[]): Promise<number> {
+  const many = await import("../many-apps.js");
+  const o = cmd.opts<RolloutFlags & { all?: boolean; parallel: string }>();
+  if (!many.wantsManyApps(names, o.all)) return rolloutCommand(cmd, names[0]!);
+  return many.runForApps(cmd, {
+    command: "rollout",
+    names,
+    all: o.all === true,
+    parallel: o.parallel,
+    yes: o.yes,
+    dryRun: o.dryRun,
+    destructive: false,
+    question: (apps) =>
+      `roll ${apps.length} apps' live colours (${apps.join(", ")}) onto ${o.version ?? "the head of each one's source"}?`,
+    one: (app, host) => rolloutCommand(cmd, app, { ...o, yes: true }, host),
+  });
 }
 
 /** `kubecontrol rollout <app>` (also run by `resume` with the flags of the run it continues). */
-export async function rolloutCommand(cmd: Command, name: string, flags?: RolloutFlags): Promise<number> {
+export async function rolloutCommand(
+  cmd: Command,
+  name: string,
+  flags?: RolloutFlags,
+  host?: import("../many-apps.js").AppHost,
+): Promise<number> {
   const started = Date.now();
   const [{ commandSetup }, { loadApp }, run, wf, access] = await Promise.all([
     import("../load.js"),
@@ -54,14 +85,20 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
   const o = flags ?? cmd.opts<RolloutFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app, file } = await loadApp(appsDir, name, loadOptions);
-  const progress = run.progressFor(cmd);
+  const progress = host?.progress ?? run.progressFor(cmd);
   const question = o.dryRun
     ? undefined
     : `roll ${app.name}'s live colour onto ${o.version ?? "the head of its source"}?`;
   const outcome = await run.withDeployRun(
     progress,
     config,
-    { ...(question ? { question } : {}), yes: o.yes, waitLock: o.waitLock, destructive: false },
+    {
+      ...(question ? { question } : {}),
+      yes: o.yes,
+      waitLock: o.waitLock,
+      destructive: false,
+      notify: o.dryRun ? undefined : { app: app.name, command: "rollout" },
+    },
     async (ctx) => {
       const inputs = await run.colourBuildInputs(config, app, appsDir, file);
       return wf.rolloutApp({
@@ -79,6 +116,7 @@ export async function rolloutCommand(cmd: Command, name: string, flags?: Rollout
         dryRun: o.dryRun,
       });
     },
+    host?.shared,
   );
   const short = outcome.commit.slice(0, 12);
   const changes = outcome.changes.map(

@@ -61,6 +61,7 @@ export async function teardownCommand(cmd: Command, name: string, flags?: Teardo
       yes: o.yes,
       waitLock: o.waitLock,
       destructive: true,
+      notify: o.dryRun ? undefined : { app: app.name, command: "teardown" },
     },
     (ctx) =>
       teardownColour({

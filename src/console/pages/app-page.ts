@@ -46,6 +46,8 @@ function colourCard(colour: "blue" | "green", c: ColourStatus | undefined, live:
 <tr><th>Nodes Ready</th><td>${view ? `${view.nodes.ready}/${view.nodes.total}` : "-"}</td></tr>
 <tr><th>Workloads ready</th><td>${view ? `${view.workloads.ready}/${view.workloads.desired}` : "-"}${view?.workloads.notReady.length ? html`<div class="sub">${view.workloads.notReady.join(", ")}</div>` : ""}</td></tr>
 <tr><th>Age</th><td>${c?.cluster?.createdAt ? ago(c.cluster.createdAt).replace(" ago", "") : "-"}</td></tr>
+<tr><th>Targets healthy</th><td>${c?.targets ? `${c.targets.healthy}/${c.targets.total}` : "-"}</td></tr>
+<tr><th>Pools</th><td>${c?.pools?.length ? c.pools.map((p) => `${p.pool}: ${p.inService}/${p.desired} ${p.capacity}`).join(", ") : "-"}</td></tr>
 <tr><th>DNS weight</th><td>${c?.record ? String(c.record.weight) : "-"}</td></tr>
 ${c?.unreadable ? html`<tr><th>Unreadable</th><td class="problem">${c.unreadable}</td></tr>` : ""}
 </tbody></table></div>`;

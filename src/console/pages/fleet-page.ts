@@ -40,8 +40,10 @@ function row(e: FleetEntry): Html {
   const live = s.live?.kind === "live" ? s.live.colour : undefined;
   const c = live ? s.colours?.[live] : undefined;
   const view = c?.view;
+  // Desired: what the pools' Auto Scaling groups ask for now, else what the spec asks for.
+  const desired = c?.pools?.length ? c.pools.reduce((n, p) => n + p.desired, 0) : e.desiredNodes;
   const nodes = view
-    ? `${view.nodes.ready}/${e.desiredNodes ?? view.nodes.total}${e.desiredNodes !== undefined && e.desiredNodes !== view.nodes.total ? ` (${view.nodes.total} registered)` : ""}`
+    ? `${view.nodes.ready}/${desired ?? view.nodes.total}${desired !== undefined && desired !== view.nodes.total ? ` (${view.nodes.total} registered)` : ""}`
     : "-";
   const weights = s.colours
     ? (["blue", "green"] as const)

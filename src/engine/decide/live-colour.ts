@@ -130,3 +130,80 @@ export function colourToTearDown(app: string, state: AppState): Colour {
     hint: "name the one to remove with --colour",
   });
 }
+
+/**
+ * Whether DNS may move to `to` (pure): the app must have a DNS name (PRECONDITION, exit 5) and
+ * `to` a cluster that is ACTIVE (NOT_FOUND, exit 8: a colour that does not stand cannot serve).
+ * Says whether `to` already serves alone, in which case a switch only confirms it.
+ */
+export function decideSwitch(state: AppState, to: Colour): { from: Colour; already: boolean } {
+  if (state.dnsName === undefined)
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `${state.app} has no DNS name: its one colour serves without a weighted record, so there is nothing to switch`,
+      { hint: "switch moves the weights of an app behind a load balancer" },
+    );
+  const cluster = state.colours[to].cluster;
+  if (cluster?.status !== "ACTIVE")
+    throw new KubecontrolError(
+      "NOT_FOUND",
+      cluster
+        ? `${state.app}'s ${to} colour does not stand: its cluster ${cluster.name} is ${cluster.status}`
+        : `${state.app}'s ${to} colour does not stand: it has no cluster`,
+      { hint: `build it with an update (kubecontrol update ${state.app}) instead` },
+    );
+  const live = decideLiveColour(state);
+  return {
+    from: other(to),
+    already: live.kind === "live" && live.colour === to && !live.shifting,
+  };
+}
+
+/** Whether DNS splits the app's traffic: both colours have weight (a progressive switch part-way). */
+export function isSplit(state: AppState): boolean {
+  return COLOURS.every((c) => (state.colours[c].record?.weight ?? 0) > 0);
+}
+
+/**
+ * The live colour an update to `commit` continues from while DNS splits traffic (a progressive
+ * switch stopped part-way: killed, or judged and interrupted), given the version each colour
+ * runs. The colour that runs `commit` is the one traffic moves to, so an even split (50/50) is
+ * read as serving from the other one, and the update carries the shift on from the weights as
+ * they are. When neither colour runs `commit`, another update's shift is under way: PRECONDITION
+ * (exit 5), since building either colour would rebuild one that serves. Any other state is
+ * returned as decideLiveColour read it.
+ */
+export function liveDuringSplit(
+  app: string,
+  state: AppState,
+  live: LiveColour,
+  versions: Record<Colour, string | undefined>,
+  commit: string,
+): LiveColour {
+  if (!isSplit(state)) return live;
+  const running = COLOURS.filter((c) => versions[c] === commit);
+  const weight = (c: Colour) => state.colours[c].record?.weight ?? 0;
+  if (running.length === 0) {
+    const each = COLOURS.map(
+      (c) => `${c} ${weight(c)} at ${versions[c]?.slice(0, 12) ?? "an unknown version"}`,
+    );
+    throw new KubecontrolError(
+      "PRECONDITION",
+      `DNS splits ${app}'s traffic (${each.join(", ")}) and neither colour runs ${commit.slice(0, 12)}: another update's shift is under way`,
+      {
+        hint: `finish it first (kubecontrol resume ${app}, or kubecontrol update ${app} --version <the version it moves to>), then update to ${commit.slice(0, 12)}`,
+      },
+    );
+  }
+  if (running.length === 2 || live.kind === "live") return live;
+  // An even split: traffic moves on to the colour that runs the version.
+  const from = other(running[0]!);
+  return {
+    kind: "live",
+    colour: from,
+    weight: weight(from),
+    shifting: true,
+    idle: true,
+    clusterMissing: state.colours[from].cluster === undefined,
+  };
+}

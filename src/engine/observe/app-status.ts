@@ -8,8 +8,10 @@ import type { ClusterView as WatchView } from "../../kube/watch/verdict.js";
 import { judgeDaemonSet } from "../../kube/watch/watch-daemonset.js";
 import { judgeDeployment } from "../../kube/watch/watch-deployment.js";
 import { POOL_LABEL } from "../../plan/aws.js";
+import type { AutoScalingGroup } from "../../plan/aws-types.js";
 import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { COLOURS, type Colour } from "../../plan/names.js";
+import type { Plan } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideLiveColour, type LiveColour } from "../decide/live-colour.js";
 import { isSchedulableReady } from "../steps/wait-for-nodes.js";
@@ -21,11 +23,25 @@ export interface ClusterView {
   version: string | undefined;
   workloads: { ready: number; desired: number; notReady: string[] };
   nodes: { ready: number; total: number };
+  /** Nodes Ready by pool (the node label kubecontrol.io/pool). */
+  pools?: Record<string, { ready: number; total: number }>;
+}
+
+/** One node pool of a colour as its Auto Scaling group says: capacity type, desired and running instances. */
+export interface PoolStatus {
+  pool: string;
+  capacity: "on-demand" | "spot";
+  desired: number;
+  inService: number;
 }
 
 /** One colour as status shows it: what AWS says, and what its cluster says when it can be read. */
 export interface ColourStatus extends ColourState {
   view?: ClusterView;
+  /** Each pool's Auto Scaling group (a pool whose group is gone is left out). */
+  pools?: PoolStatus[];
+  /** The load balancer's targets across the colour's target groups. */
+  targets?: { healthy: number; total: number };
   /** Why the cluster could not be read. */
   unreadable?: string;
 }
@@ -51,6 +67,8 @@ export interface AppStatus {
   lastRun:
     | Pick<RunRecord, "id" | "command" | "result" | "version" | "who" | "startedAt" | "error">
     | undefined;
+  /** How far the live colour's version is behind the head of the app's source, when known. */
+  source?: { head: string; behind: number } | undefined;
   /** When it was read. */
   readAt: number;
   /** Why the app could not be read at all (health unknown). */
@@ -113,6 +131,13 @@ function judgeServing(
   if (w && w.desired === 0) problems.push(`no workloads of the app on ${live.colour}'s cluster`);
   if (w && w.ready < w.desired)
     problems.push(`${w.ready} of ${w.desired} workloads ready (${w.notReady.join(", ")})`);
+  const t = c.targets;
+  if (t && t.healthy < t.total) problems.push(`${t.healthy} of ${t.total} load balancer targets healthy`);
+  for (const p of c.pools ?? []) {
+    const ready = c.view?.pools?.[p.pool]?.ready;
+    if (ready !== undefined && ready < p.desired)
+      problems.push(`pool ${p.pool}: ${ready} of ${p.desired} nodes Ready`);
+  }
   if (live.shifting) problems.push(`traffic is split: ${live.colour} has ${live.weight}`);
   return { health: problems.length ? "degraded" : "healthy", problems };
 }
@@ -180,6 +205,60 @@ async function viewCluster(client: KubeClient, app: string, signal: AbortSignal)
       notReady: workloads.filter((w) => !w.ready).map((w) => w.ref),
     },
     nodes: { ready: nodes.items.filter(isSchedulableReady).length, total: nodes.items.length },
+    pools: nodesByPool(nodes.items),
+  };
+}
+
+function nodesByPool(nodes: KubeResource[]): Record<string, { ready: number; total: number }> {
+  const pools: Record<string, { ready: number; total: number }> = {};
+  for (const n of nodes) {
+    const pool = n.metadata?.labels?.[POOL_LABEL];
+    if (!pool) continue;
+    pools[pool] ??= { ready: 0, total: 0 };
+    const p = pools[pool];
+    p.total++;
+    if (isSchedulableReady(n)) p.ready++;
+  }
+  return pools;
+}
+
+/**
+ * What AWS says of a colour beyond its cluster: each pool's Auto Scaling group and the health of
+ * its load balancer's targets. Read once per colour; a read that fails leaves the part out.
+ */
+async function awsView(aws: Aws, plan: Plan): Promise<Pick<ColourStatus, "pools" | "targets">> {
+  const groups = plan.aws.filter((r): r is AutoScalingGroup => r.kind === "auto-scaling-group");
+  const targetGroups = plan.aws.filter((r) => r.kind === "target-group").map((r) => r.name);
+  const [found, targets] = await Promise.all([
+    aws.autoscaling.describeGroups(groups.map((g) => g.name)).catch(() => undefined),
+    targetHealth(aws, targetGroups).catch(() => undefined),
+  ]);
+  const pools = found
+    ? groups.flatMap((g): PoolStatus[] => {
+        const asg = found.find((x) => x.AutoScalingGroupName === g.name);
+        if (!asg) return [];
+        return [
+          {
+            pool: g.properties.pool,
+            capacity: g.properties.onDemandBase >= g.properties.max ? "on-demand" : "spot",
+            desired: asg.DesiredCapacity ?? 0,
+            inService: (asg.Instances ?? []).filter((i) => i.LifecycleState === "InService").length,
+          },
+        ];
+      })
+    : undefined;
+  return { ...(pools ? { pools } : {}), ...(targets ? { targets } : {}) };
+}
+
+async function targetHealth(
+  aws: Aws,
+  names: string[],
+): Promise<{ healthy: number; total: number } | undefined> {
+  if (names.length === 0) return undefined;
+  const groups = await aws.elbv2.targetGroupsHealth(names);
+  return {
+    healthy: groups.reduce((n, g) => n + g.healthy, 0),
+    total: groups.reduce((n, g) => n + g.total, 0),
   };
 }
 
@@ -203,33 +282,33 @@ export async function readAppStatus(
   const readAt = Date.now();
   const [state, lease, lastRun] = await Promise.all([observeApp(app, aws), o.lease(), o.lastRun()]);
   const plans = colourPlans(app);
+  /** What an ACTIVE colour's cluster says; one try, bounded: one that does not answer is unreadable. */
+  const readCluster = async (colour: Colour): Promise<Pick<ColourStatus, "view" | "unreadable">> => {
+    const c = state.colours[colour].cluster;
+    if (c?.status !== "ACTIVE" || !c.endpoint) return {};
+    const client = await connectCluster({
+      clusterName: plans[colour].cluster,
+      region: plans[colour].region,
+      endpoint: { name: plans[colour].cluster, ...c.endpoint },
+      ...(o.awsEndpoint ? { awsEndpoint: o.awsEndpoint } : {}),
+      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+    }).catch((err: unknown) => err as Error);
+    if (client instanceof Error) return { unreadable: client.message };
+    try {
+      return { view: await viewCluster(client, app.name, AbortSignal.timeout(o.clusterReadMs ?? 10_000)) };
+    } catch (err) {
+      return { unreadable: (err as Error).message };
+    } finally {
+      client.close();
+    }
+  };
   const colours = Object.fromEntries(
     await Promise.all(
       COLOURS.map(async (colour): Promise<[Colour, ColourStatus]> => {
-        const c = state.colours[colour];
-        if (c.cluster?.status !== "ACTIVE" || !c.cluster.endpoint) return [colour, c];
-        const client = await connectCluster({
-          clusterName: plans[colour].cluster,
-          region: plans[colour].region,
-          endpoint: { name: plans[colour].cluster, ...c.cluster.endpoint },
-          ...(o.awsEndpoint ? { awsEndpoint: o.awsEndpoint } : {}),
-          requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
-        }).catch((err: unknown) => err as Error);
-        if (client instanceof Error) return [colour, { ...c, unreadable: client.message }];
-        try {
-          // One try, bounded: a cluster that does not answer is shown as unreadable, not waited on.
-          return [
-            colour,
-            {
-              ...c,
-              view: await viewCluster(client, app.name, AbortSignal.timeout(o.clusterReadMs ?? 10_000)),
-            },
-          ];
-        } catch (err) {
-          return [colour, { ...c, unreadable: (err as Error).message }];
-        } finally {
-          client.close();
-        }
+        const seen = state.colours[colour];
+        if (!seen.cluster) return [colour, seen];
+        const [fromAws, fromCluster] = await Promise.all([awsView(aws, plans[colour]), readCluster(colour)]);
+        return [colour, { ...seen, ...fromAws, ...fromCluster }];
       }),
     ),
   ) as Record<Colour, ColourStatus>;

@@ -14,8 +14,10 @@ export interface ColourState {
         name: string;
         status: string;
         kubernetesVersion?: string | undefined;
-        /** When EKS made it (epoch ms). */
+        /** When it was made (ms since the epoch). */
         createdAt?: number | undefined;
+        /** Its tags (the retention tags among them). */
+        tags?: Record<string, string> | undefined;
         /** Where its API answers, once it has one (not while CREATING). */
         endpoint?: { endpoint: string; certificateAuthority: string } | undefined;
       }
@@ -74,7 +76,8 @@ export async function observeApp(app: ResolvedKubeApp, aws: Aws): Promise<AppSta
             name: plans[c].cluster,
             status: cluster.status ?? "UNKNOWN",
             kubernetesVersion: cluster.version,
-            createdAt: cluster.createdAt ? new Date(cluster.createdAt).getTime() : undefined,
+            createdAt: cluster.createdAt?.getTime(),
+            tags: cluster.tags ?? {},
             endpoint:
               cluster.endpoint && cluster.certificateAuthority?.data
                 ? { endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data }

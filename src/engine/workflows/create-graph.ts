@@ -3,32 +3,28 @@ import { KubecontrolError } from "../../errors.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
 import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
-import type { KubeClient } from "../../kube/client.js";
-import { connectCluster } from "../../kube/cluster-access.js";
+import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
+import {
+  envDigestKey,
+  readEnvSecretValues,
+  withEnvSecret,
+  withoutSecretValues,
+} from "../../kube/env-secret.js";
 import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
 import { type Plan, planApp } from "../../plan/plan.js";
-import { parseDuration } from "../../spec/primitives.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import type { Step } from "../step.js";
 import { colourStackSteps, type StackOptions } from "../steps/aws/colour-stack.js";
 import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
 import { shiftDnsStep } from "../steps/aws/shift-dns.js";
 import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
-import {
-  envDigestKey,
-  readEnvSecretValues,
-  withEnvSecret,
-  withoutSecretValues,
-} from "../steps/env-secret.js";
 import { ensureImageStep } from "../steps/images/ensure-image.js";
+import { judgeColourSteps, VERIFY_CHECKS, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { ensureKubeObjectsStep } from "../steps/kube/apply.js";
-import { VERIFY_CHECKS, verifyChecksStep } from "../steps/verify-checks.js";
-import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
-import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
 
 /** The step that applies and watches the Kubernetes objects. */
 export const KUBE_OBJECTS = "ensureKubeObjects";
@@ -140,24 +136,18 @@ export function createSteps(g: CreateGraphInput): Step[] {
     ...(deployer ? [ensureName(deployer.id)] : []),
   ];
   // One connection to the cluster for the steps that talk to it, made once it can be reached.
-  let client: Promise<KubeClient> | undefined;
-  const kubeClient = () => {
-    client ??= connectCluster({
+  const kubeClient = connectOnce(() =>
+    connectCluster({
       clusterName: plan.cluster,
       region: plan.region,
       ...(g.awsEndpoint ? { awsEndpoint: g.awsEndpoint } : {}),
       requestTimeoutMs: g.requestTimeoutMs,
-    }).catch((err: unknown) => {
-      client = undefined;
-      throw err;
-    });
-    return client;
-  };
+    }),
+  );
   const nodes = waitForNodesStep(
     plan.aws.filter((r): r is AutoScalingGroup => r.kind === "auto-scaling-group"),
     { aws, client: kubeClient, dependsOn: cluster, ...(g.nodePollMs ? { pollMs: g.nodePollMs } : {}) },
   );
-  const verifyMs = (parseDuration(g.app.deploy.verify.timeout) ?? 600) * 1000;
   const kube = deferredStep(
     {
       name: KUBE_OBJECTS,
@@ -191,31 +181,24 @@ export function createSteps(g: CreateGraphInput): Step[] {
       };
     },
   );
-  const verifyHint = `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`;
-  // The Deployments' progress deadline is the same timeout: give the controller's verdict (with
-  // its reason) a moment to arrive before the watch's own deadline.
-  const watchMs = verifyMs + 15_000;
-  const workloads = verifyWorkloadsStep({
-    app: g.app.name,
+  const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
+  const judged = judgeColourSteps({
+    app: g.app,
+    plan,
+    aws,
     client: kubeClient,
-    objects: plan.kubernetes,
     applyStep: KUBE_OBJECTS,
     dependsOn: [KUBE_OBJECTS],
-    timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
-    hint: verifyHint,
-  });
-  const lb = [...idsOf("load-balancer"), ...idsOf("target-group"), ...idsOf("listener")];
-  const verify = verifyTargetsStep(plan, aws, [VERIFY_WORKLOADS, ...lb], verifyMs);
-  const checks = verifyChecksStep(g.app, plan, aws, [VERIFY_TARGETS], {
-    hookFile: g.verifyHookFile,
-    hint: verifyHint,
+    targetsDependOn: lb,
+    verifyHookFile: g.verifyHookFile,
+    hint: `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`,
   });
   const steps: Step[] = [
     ...stack,
     image,
     nodes,
     kube,
-    { ...workloads, timeoutMs: Math.max(15 * 60_000, verifyMs + 5 * 60_000) },
+    ...judged,
     keepLiveImageStep({
       aws,
       repository: repositoryOf(plan),
@@ -223,8 +206,6 @@ export function createSteps(g: CreateGraphInput): Step[] {
       imageStep: IMAGE,
       dependsOn: [VERIFY_WORKLOADS],
     }),
-    asVerification(verify, g.teardownHint),
-    checks,
   ];
   for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
     steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
@@ -236,28 +217,4 @@ export function repositoryOf(plan: Plan): string {
   const repo = plan.aws.find((r) => r.kind === "ecr-repository");
   if (!repo) throw new KubecontrolError("INTERNAL", `the plan of ${plan.app} has no ECR repository`);
   return repo.name;
-}
-
-/** Failures while waiting (workloads never available, targets never healthy) are verification failures. */
-function asVerification(step: Step, hint: string): Step {
-  if (!step.wait) return step;
-  const wait = step.wait.bind(step);
-  return {
-    ...step,
-    async wait(ctx, applied) {
-      try {
-        return await wait(ctx, applied);
-      } catch (err) {
-        if (err instanceof KubecontrolError && err.code === "CANCELLED") throw err;
-        const e = err instanceof KubecontrolError ? err : undefined;
-        const message =
-          e?.code === "VERIFY_FAILED" ? e.message : `verification failed: ${(err as Error).message}`;
-        throw new KubecontrolError("VERIFY_FAILED", message, {
-          cause: err,
-          hint: `DNS was not changed; the colour is left in place for inspection. ${hint}`,
-          ...(e?.details ? { details: e.details } : {}),
-        });
-      }
-    },
-  };
 }

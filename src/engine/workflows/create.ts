@@ -5,10 +5,10 @@ import { commitSubject, resolveVersion, userSourcesDir } from "../../images/vers
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { preflightAws } from "../preflight/preflight.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
-import { preflightAws } from "../steps/aws/preflight.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";

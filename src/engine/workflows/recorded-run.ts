@@ -4,9 +4,11 @@ import { KubecontrolError, toKubecontrolError } from "../../errors.js";
 import { withChangeGate } from "../../fence.js";
 import { type HeldLease, holdLease, whoAmI } from "../../history/lease.js";
 import type { HistoryStore, RunResult, RunTrigger } from "../../history/types.js";
-import type { EventSink, KubecontrolEvent } from "../../io/events.js";
+import type { EventSink, KubecontrolEvent, Phase } from "../../io/events.js";
 import { redact, redactValue } from "../../io/redact.js";
 import { sleep } from "../../wait.js";
+import { phasesOf } from "../phase.js";
+import { pastDurations, progressTracker, remainingMs } from "../progress.js";
 import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
 import { attachReport, type WorkflowOutcome } from "./outcome.js";
@@ -90,7 +92,7 @@ export interface RecordedRun {
   /** Forwards events and writes each step's start and end into the journal. */
   emit: EventSink;
   /** Announces the run (run.started) once its step graph is known. */
-  started(steps: number): void;
+  started(steps: number, more?: { phases: Phase[]; estimateMs?: number }): void;
   /** Resolves once every journal write so far is durable. */
   journalled(): Promise<void>;
   /**
@@ -259,15 +261,32 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
       journalEvent(safe);
       o.emit(safe);
     },
-    started(steps) {
-      o.emit({ type: "run.started", at: Date.now(), runId, command: o.command, app: o.app, steps });
+    started(steps, more) {
+      o.emit({
+        type: "run.started",
+        at: Date.now(),
+        runId,
+        command: o.command,
+        app: o.app,
+        steps,
+        version: o.version,
+        ...more,
+      });
     },
     journalled,
     async runGraph(steps, g) {
-      run.started(steps.length);
+      // The app's own past runs say how long this one should take; a store slow to say it does
+      // not hold the run up.
+      const past = await withinMs(ESTIMATE_READ_MS, pastDurations(o.store, o.app, o.command, runId));
+      const none = { medians: new Map<string, number>(), runs: 0 };
+      const estimateMs = past ? remainingMs(steps, past, new Map(), 0) : undefined;
+      run.started(steps.length, {
+        phases: phasesOf(steps),
+        ...(estimateMs !== undefined ? { estimateMs } : {}),
+      });
       const report = await runSteps(steps, {
         concurrency: g.concurrency,
-        emit: run.emit,
+        emit: progressTracker({ runId, steps, past: past ?? none, startedAt }, run.emit),
         signal: controller.signal,
         journalled,
       });
@@ -309,6 +328,7 @@ export async function startRecordedRun(o: RecordedRunOptions): Promise<RecordedR
           type: "run.finished",
           at: Date.now(),
           runId,
+          version: o.version,
           result: unrecorded && result !== "cancelled" ? "failed" : result,
           durationMs: Date.now() - startedAt,
           changed: (report?.steps ?? []).filter((s) => s.changed).map((s) => s.name),
@@ -383,6 +403,22 @@ async function leaseLostError(
       : `it changed nothing after losing the lease; \`kubecontrol history ${o.app}\` shows what the other run did, and running this command again continues from what exists`,
     details: { ...(lost.details ?? {}), ...(holder ? { holder: holder.owner, holderPid: holder.pid } : {}) },
   });
+}
+
+/** How long the estimate's read of past runs may take before the run goes on without it. */
+const ESTIMATE_READ_MS = 3_000;
+
+/** The promise's value, or undefined when it fails or takes longer than `ms`. */
+async function withinMs<T>(ms: number, p: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A journal write, tried again a few times when the store did not answer (never when it refused). */

@@ -5,6 +5,7 @@ import { preflightImageSource } from "../../images/ensure-image.js";
 import { findImage } from "../../images/find-image.js";
 import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient } from "../../kube/client.js";
+import { connectOnce } from "../../kube/cluster-access.js";
 import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
 import { refOf } from "../../kube/watch/wait-for-objects.js";
 import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
@@ -15,16 +16,14 @@ import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
 import { observeApp } from "../observe/live-state.js";
 import type { Step, StepContext } from "../step.js";
 import { ensureImageStep } from "../steps/images/ensure-image.js";
+import { judgeColourSteps, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { type ImageChange, imageChanges, rollOutImagesStep } from "../steps/kube/rollout.js";
-import { verifyChecksStep } from "../steps/verify-checks.js";
-import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "../steps/verify-workloads.js";
 import { type ColourSource, repositoryOf } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
 import { readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
-import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
 
 /** The steps of a rollout, in order. */
 export const ROLLOUT_STEPS = {
@@ -150,11 +149,7 @@ function rolloutSteps(g: GraphInput): Step[] {
     builder: i.builder,
   });
   // One connection to the live cluster, for the rollout and its verification.
-  let connected: Promise<KubeClient> | undefined;
-  const client = () => {
-    connected ??= i.connect({ clusterName: plan.cluster, region: plan.region });
-    return connected;
-  };
+  const client = connectOnce(() => i.connect({ clusterName: plan.cluster, region: plan.region }));
   const cluster: Step<undefined, KubeClient> = {
     name: ROLLOUT_STEPS.cluster,
     description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,
@@ -188,7 +183,7 @@ function rolloutSteps(g: GraphInput): Step[] {
       return rollOutStep(client, objects, g, timeoutMs);
     },
   );
-  return [image, cluster, rollout, ...judgement(g, client, timeoutMs)];
+  return [image, cluster, rollout, ...judgement(g, client)];
 }
 
 /**
@@ -196,17 +191,17 @@ function rolloutSteps(g: GraphInput): Step[] {
  * the images in place still judges them): every workload ready, then, for an app behind a load
  * balancer, its targets healthy and the spec's HTTP checks and hook passing.
  */
-function judgement(g: GraphInput, client: () => Promise<KubeClient>, timeoutMs: number): Step[] {
+function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
   const { i, plan } = g;
-  const hint = `${i.app.name}'s ${g.colour} colour serves the rolled-out pods; roll back with \`kubecontrol rollout ${i.app.name} --version <the previous version>\` (kubecontrol history ${i.app.name} shows it)`;
-  const workloads = verifyWorkloadsStep({
-    app: i.app.name,
+  const judged = judgeColourSteps({
+    app: i.app,
+    plan,
+    aws: i.aws,
     client,
-    objects: plan.kubernetes,
     applyStep: ROLLOUT_STEPS.rollout,
     dependsOn: [ROLLOUT_STEPS.rollout],
-    timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs, Service: timeoutMs },
-    hint,
+    verifyHookFile: i.verifyHookFile,
+    hint: `${i.app.name}'s ${g.colour} colour serves the rolled-out pods; roll back with \`kubecontrol rollout ${i.app.name} --version <the previous version>\` (kubecontrol history ${i.app.name} shows it)`,
   });
   const keep = keepLiveImageStep({
     aws: i.aws,
@@ -215,17 +210,7 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>, timeoutMs: 
     imageStep: ROLLOUT_STEPS.image,
     dependsOn: [VERIFY_WORKLOADS],
   });
-  if (!plan.aws.some((r) => r.kind === "target-group")) return [workloads, keep];
-  const verifyMs = progressDeadlineOf(i.app) * 1000;
-  return [
-    workloads,
-    keep,
-    verifyTargetsStep(plan, i.aws, [VERIFY_WORKLOADS], verifyMs),
-    verifyChecksStep(i.app, plan, i.aws, [VERIFY_TARGETS], {
-      hookFile: i.verifyHookFile,
-      hint,
-    }),
-  ];
+  return [...judged, keep];
 }
 
 /**

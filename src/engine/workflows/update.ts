@@ -1,22 +1,26 @@
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
+import { formatAge } from "../../io/format.js";
 import { KubeApiError } from "../../kube/client.js";
 import { connectCluster } from "../../kube/cluster-access.js";
-import { APP_LABEL, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { APP_LABEL, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import { type Colour, other } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
-import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
+import { decideLiveColour, isSplit, liveDuringSplit, requireLiveColour } from "../decide/live-colour.js";
 import { colourPlans, observeApp } from "../observe/live-state.js";
+import { preflightAws } from "../preflight/preflight.js";
 import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
-import { preflightAws } from "../steps/aws/preflight.js";
+import { judgeStepName, progressiveDnsSteps } from "../steps/aws/progressive-dns.js";
+import { type Keep, RETENTION, retentionStep } from "../steps/aws/retention.js";
 import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
 import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { colourJudgement } from "./judge-colour.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -25,10 +29,26 @@ export interface UpdateInput extends RunContext, ColourSource {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
   dryRun: boolean;
-  /** Leave the old colour in place (weight 0) instead of tearing it down. */
+  /** Leave the old colour in place (weight 0) with no expiry instead of tearing it down. */
   keepOld: boolean;
-  /** How long to wait after the switch before the old colour is torn down. */
+  /**
+   * Keep the old colour at weight 0 this long after the switch (the spec's deploy.keepOldColourFor)
+   * and end the run: `gc` removes it once the time has passed. 0: drain, then tear it down now.
+   */
+  keepForMs: number;
+  /** How long to wait after the switch before the old colour is torn down (when it is not kept). */
   drainMs: number;
+  /**
+   * How long resolvers may keep an old answer (config resolverCache, the record's TTL unless
+   * set): waited at each of deploy.dnsSteps before the new colour is judged again.
+   */
+  shiftWindowMs: number;
+}
+
+/** How long the old colour stays after the switch; undefined when this run tears it down. */
+export function keepOf(i: Pick<UpdateInput, "keepOld" | "keepForMs">): Keep {
+  if (i.keepOld) return { forever: true };
+  return i.keepForMs > 0 ? { forMs: i.keepForMs } : undefined;
 }
 
 /**
@@ -46,6 +66,12 @@ export interface UpdateDecision {
   target: Colour;
   /** The other one: torn down unless kept. */
   old: Colour;
+  /**
+   * The target's shares of the traffic before all of it (deploy.dnsSteps below 100), each
+   * followed by a judgement; empty for a switch in one change (no steps in the spec, or an old
+   * colour without a cluster to go back to).
+   */
+  dnsSteps: number[];
 }
 
 /** What update did (or, with dryRun, would do). */
@@ -54,6 +80,8 @@ export interface UpdateOutcome extends WorkflowOutcome {
   decision: UpdateDecision;
   /** The target colour's plan at the version. */
   plan: Plan;
+  /** How long the old colour is kept at weight 0; undefined: this run removes it. */
+  keep: Keep;
   dryRun?: DryRunFindings;
 }
 
@@ -69,7 +97,9 @@ export function idleColourHint(app: string, colour: Colour, live: Colour): strin
  * what is left (the switch, the old colour's teardown) is done. Throws coded errors: NOT_FOUND
  * (no live colour), LOCKED, PREFLIGHT_FAILED, VERIFY_FAILED, STEP_FAILED, CANCELLED.
  */
-export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
+export async function updateApp(input: UpdateInput): Promise<UpdateOutcome> {
+  // Without a DNS name there is nothing to keep a colour at weight 0 in: the old one goes.
+  const i = dnsRecordOf(colourPlans(input.app).blue) ? input : { ...input, keepForMs: 0 };
   const commit = await resolveVersion(i.app, i.projectRoot, i.version, {
     mirrorDir: userSourcesDir(),
   });
@@ -96,6 +126,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
         version: commit,
         decision: first,
         plan,
+        keep: keepOf(i),
         dryRun: dryRunFindings(report),
       };
     });
@@ -108,7 +139,12 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
       subject: await commitSubject(i.app, i.projectRoot, commit),
       colour: first.target,
       planHash: plan.hash,
-      options: { keepOld: i.keepOld, drainMs: i.drainMs, ...(i.adopt ? { adopt: true } : {}) },
+      options: {
+        keepOld: i.keepOld,
+        drainMs: i.drainMs,
+        ...(i.keepForMs ? { keepForMs: i.keepForMs } : {}),
+        ...(i.adopt ? { adopt: true } : {}),
+      },
     }),
     async (run) => {
       // Another run may have moved things while this one waited for the lease: look again.
@@ -131,7 +167,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
             ? `fix the cause and run the same update again to continue; DNS moves only once ${d.target} is verified. ${idleColourHint(i.app.name, d.target, d.live)}`
             : `fix the cause and run the same update again to finish; ${d.target} serves ${i.app.name} at ${commit.slice(0, 12)}`,
       });
-      return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan };
+      return { ...outcomeOf(run.runId, report), version: commit, decision: d, plan, keep: keepOf(i) };
     },
   );
 }
@@ -143,7 +179,7 @@ export async function updateApp(i: UpdateInput): Promise<UpdateOutcome> {
 async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan): Promise<void> {
   if (d.mode === "deploy")
     await assertPlanOwned(i.aws, plan, plan.aws, { adopt: i.adopt === true, action: "adopt or change" });
-  if (!i.keepOld) {
+  if (!keepOf(i)) {
     const old = colourPlans(i.app)[d.old];
     await assertPlanOwned(
       i.aws,
@@ -157,11 +193,19 @@ async function assertUpdateOwned(i: UpdateInput, d: UpdateDecision, plan: Plan):
 /** One line saying what this update is about to do, and why. */
 function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
   const v = (s: string | undefined) => (s ? s.slice(0, 12) : "an unknown version");
-  const rest = i.keepOld ? `, ${d.old} kept` : `, then ${d.old} removed`;
+  const keep = keepOf(i);
+  const rest = !keep
+    ? `, then ${d.old} removed`
+    : "forever" in keep
+      ? `, ${d.old} kept`
+      : `, ${d.old} kept for ${formatAge(keep.forMs)} (then gc removes it)`;
+  const dns = d.dnsSteps.length
+    ? `DNS in steps (${[...d.dnsSteps, 100].join("%, ")}%, each judged)`
+    : "all of DNS";
   const message =
     d.mode === "deploy"
-      ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given all of DNS${rest}`
-      : `${d.live} is live and already at ${v(commit)}: finishing (all of DNS on ${d.target}${rest})`;
+      ? `${d.live} is live at ${v(d.liveVersion)}: ${d.target} is built at ${v(commit)}, verified, and given ${dns}${rest}`
+      : `${d.live} is live and already at ${v(commit)}: finishing (${dns} on ${d.target}${rest})`;
   i.emit({ type: "log", at: Date.now(), level: "info", message });
 }
 
@@ -171,7 +215,9 @@ function announce(i: UpdateInput, d: UpdateDecision, commit: string): void {
  * each of its steps after the drain.
  */
 export function updateSteps(
-  i: ColourSource & Pick<UpdateInput, "keepOld" | "drainMs">,
+  i: ColourSource &
+    Pick<UpdateInput, "keepOld" | "keepForMs" | "drainMs"> &
+    Partial<Pick<UpdateInput, "shiftWindowMs">>,
   d: UpdateDecision,
   commit: string,
   runId: string,
@@ -199,22 +245,40 @@ export function updateSteps(
   const built = steps.map((s) => s.name);
   let beforeTeardown = built;
   if (record) {
+    // deploy.dnsSteps: the target's shares before all of it, each judged again after a wait.
+    const shifts = d.dnsSteps.length
+      ? progressiveDnsSteps({
+          to: targetPlan,
+          from: oldPlan,
+          aws: i.aws,
+          percents: d.dnsSteps,
+          windowMs: i.shiftWindowMs ?? 0,
+          judge: colourJudgement(i, targetPlan, idleColourHint(i.app.name, d.target, d.old)),
+          judgeTimeoutMs: 3 * progressDeadlineOf(i.app) * 1000,
+          hint: `all of DNS is back on ${d.old}; ${idleColourHint(i.app.name, d.target, d.old)}`,
+          dependsOn: built,
+          ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
+        })
+      : [];
+    steps.push(...shifts);
+    const lastJudged = d.dnsSteps.filter((p) => p > 0 && p < 100).at(-1);
     steps.push(
       switchDnsStep({
         to: targetPlan,
         from: oldPlan,
         aws: i.aws,
-        dependsOn: built,
+        dependsOn: lastJudged === undefined ? built : [judgeStepName(lastJudged)],
         ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
       }),
     );
     beforeTeardown = [SWITCH_DNS];
-  }
-  if (i.keepOld) return steps;
-  if (record) {
-    steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [SWITCH_DNS] }));
+    // The colour that serves carries no retention mark; the one kept carries when it goes.
+    const keep = keepOf(i);
+    steps.push(retentionStep({ live: targetPlan, kept: oldPlan, keep, aws: i.aws, dependsOn: [SWITCH_DNS] }));
+    if (keep) return steps;
+    steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [RETENTION] }));
     beforeTeardown = [DRAIN];
-  }
+  } else if (i.keepOld) return steps;
   const names = new Set(steps.map((s) => s.name));
   for (const s of teardownSteps(oldPlan, i.aws, runId, i.stack ?? {})) {
     // The network is the app's, not the colour's: one step finds it for both graphs.
@@ -234,15 +298,29 @@ export async function decide(
   commit: string,
 ): Promise<UpdateDecision> {
   const plans = colourPlans(i.app);
-  const { colour: live } = requireLiveColour(i.app.name, decideLiveColour(await observeApp(i.app, i.aws)), {
+  const state = await observeApp(i.app, i.aws);
+  let observed = decideLiveColour(state);
+  // A progressive switch stopped part-way: the colour that runs the version is where traffic
+  // goes, whatever the weights are now (50/50 included).
+  let versions: Record<Colour, string | undefined> | undefined;
+  if (isSplit(state)) {
+    const [blue, green] = await Promise.all([runningVersion(i, plans.blue), runningVersion(i, plans.green)]);
+    versions = { blue, green };
+    observed = liveDuringSplit(i.app.name, state, observed, versions, commit);
+  }
+  const { colour: live } = requireLiveColour(i.app.name, observed, {
     command: "update",
     shifting: true,
     clusterMissing: true,
   });
-  const liveVersion = await runningVersion(i, plans[live]);
+  const liveVersion = versions ? versions[live] : await runningVersion(i, plans[live]);
   const mode: UpdateDecision["mode"] = liveVersion === commit ? "finish" : "deploy";
   const target = mode === "finish" ? live : other(live);
-  return { mode, live, liveVersion, target, old: other(target) };
+  const old = other(target);
+  // Steps need a colour to go back to: one whose cluster stands and that has a record.
+  const canStep = state.colours[old].cluster !== undefined && state.colours[old].record !== undefined;
+  const dnsSteps = canStep ? (i.app.deploy.dnsSteps ?? []).filter((p) => p > 0 && p < 100) : [];
+  return { mode, live, liveVersion, target, old, dnsSteps };
 }
 
 /**
@@ -251,7 +329,7 @@ export async function decide(
  * or no workloads, when they disagree (a rollout stopped half-way), or when the caller may not
  * read the cluster (then the update builds the other colour, which reaches the same end).
  */
-async function runningVersion(
+export async function runningVersion(
   i: Pick<UpdateInput, "app" | "aws" | "awsEndpoint" | "emit" | "requestTimeoutMs">,
   plan: Plan,
 ): Promise<string | undefined> {

@@ -75,8 +75,13 @@ export class ClusterWatcher {
       if (this.inFlight.has(cluster.name)) continue;
       const current = this.status.controlPlanes[cluster.name];
       if (current?.state === "ready") {
-        if (cluster.endpoint !== current.endpoint)
-          this.launch(cluster.name, () => this.republish(cluster.name));
+        // The endpoint published, not DescribeCluster's: that one is empty while the cluster is
+        // CREATING (its creation delay may outlast the control plane's start), and comparing it
+        // started a new control plane every tick until the cluster turned ACTIVE, leaving a
+        // client that had the last-but-one endpoint without its cluster. A cluster made anew
+        // under the name has nothing published.
+        const published = "publishedEndpoint" in cluster ? cluster.publishedEndpoint : cluster.endpoint;
+        if (published !== current.endpoint) this.launch(cluster.name, () => this.republish(cluster.name));
         continue;
       }
       if ((this.retryAt.get(cluster.name) ?? 0) > Date.now()) continue;

@@ -8,6 +8,8 @@ export interface SandboxEksCluster {
   status: string;
   version?: string;
   endpoint?: string | null;
+  /** The endpoint published for it (DescribeCluster shows it only once ACTIVE); none for a cluster made anew. */
+  publishedEndpoint?: string | null;
   certificateAuthority?: string | null;
 }
 

@@ -1,11 +1,11 @@
 import type { RequestLaunchTemplateData, ResponseLaunchTemplateData } from "@aws-sdk/client-ec2";
 import { KubecontrolError } from "../../../errors.js";
 import type { LaunchTemplate } from "../../../plan/aws-types.js";
+import { nodeUserData } from "../../../plan/node-user-data.js";
 import type { Step, StepContext } from "../../step.js";
 import type { ClusterRef } from "./ensure-cluster.js";
 import type { InstanceProfileRef } from "./ensure-instance-profile.js";
 import type { SecurityGroupRef } from "./ensure-security-group.js";
-import { nodeUserData } from "./node-user-data.js";
 import {
   awsStep,
   claimTags,

@@ -1,8 +1,8 @@
 import type { Instance } from "@aws-sdk/client-ec2";
-import type { Aws } from "../../../aws/create-aws.js";
-import { hasCode } from "../../../aws/errors.js";
-import type { AutoScalingGroup } from "../../../plan/aws-types.js";
-import type { Plan } from "../../../plan/plan.js";
+import type { Aws } from "../../aws/create-aws.js";
+import { hasCode } from "../../aws/errors.js";
+import type { AutoScalingGroup } from "../../plan/aws-types.js";
+import type { Plan } from "../../plan/plan.js";
 
 /**
  * EC2's vCPU quotas, by class of instance family: each class has a quota for running on-demand

@@ -1,16 +1,16 @@
 import { createHmac, randomBytes } from "node:crypto";
-import type { SecretJson } from "../../aws/account.js";
-import { KubecontrolError } from "../../errors.js";
-import { registerSecret } from "../../io/redact.js";
-import type { KubeClient, KubeResource } from "../../kube/client.js";
+import type { SecretJson } from "../aws/account.js";
+import { KubecontrolError } from "../errors.js";
+import { registerSecret } from "../io/redact.js";
 import {
   COMPONENT_LABEL,
   ENV_SECRET_HASH_ANNOTATION,
   envSecretName,
   type KubeObject,
   secretKeyFor,
-} from "../../plan/kubernetes.js";
-import type { ResolvedKubeApp } from "../../spec/resolve.js";
+} from "../plan/kubernetes.js";
+import type { ResolvedKubeApp } from "../spec/resolve.js";
+import type { KubeClient, KubeResource } from "./client.js";
 
 /** One `secret-name#json-key` reference of the spec, and who reads it. */
 export interface SecretRef {

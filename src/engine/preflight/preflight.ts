@@ -1,11 +1,11 @@
-import type { Aws } from "../../../aws/create-aws.js";
-import { isKubecontrolError, KubecontrolError } from "../../../errors.js";
-import type { EventSink } from "../../../io/events.js";
-import type { Plan } from "../../../plan/plan.js";
-import type { ResolvedKubeApp } from "../../../spec/resolve.js";
-import { deployerPrincipal } from "../../workflows/deployer-access.js";
-import { resolveSecretRefs, secretRefs } from "../env-secret.js";
-import { findNetwork, type Network } from "./find-network.js";
+import type { Aws } from "../../aws/create-aws.js";
+import { isKubecontrolError, KubecontrolError } from "../../errors.js";
+import type { EventSink } from "../../io/events.js";
+import { resolveSecretRefs, secretRefs } from "../../kube/env-secret.js";
+import type { Plan } from "../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../spec/resolve.js";
+import { findNetwork, type Network } from "../steps/aws/find-network.js";
+import { deployerPrincipal } from "../workflows/deployer-access.js";
 import { checkQuotas, describeUse, exceeded, increaseHint, type QuotaUse } from "./quotas.js";
 
 /** One thing preflight found wrong, and what to do about it. */

@@ -8,19 +8,13 @@ import type { Step } from "../step.js";
 export const VERIFY_TARGETS = "waitForHealthyTargets";
 
 async function unhealthy(aws: Aws, names: string[]): Promise<string[]> {
-  const bad: string[] = [];
-  for (const name of names) {
-    const tg = await aws.elbv2.describeTargetGroup(name);
-    if (!tg?.TargetGroupArn) {
-      bad.push(`${name}: missing`);
-      continue;
-    }
-    const health = await aws.elbv2.describeTargetHealth(tg.TargetGroupArn, `target group ${name}`);
-    const healthy = health.filter((h) => h.TargetHealth?.State === "healthy").length;
-    if (health.length === 0 || healthy < health.length)
-      bad.push(`${name}: ${healthy}/${health.length} healthy`);
-  }
-  return bad;
+  return (await aws.elbv2.targetGroupsHealth(names)).flatMap((g) =>
+    g.missing
+      ? [`${g.name}: missing`]
+      : g.total === 0 || g.healthy < g.total
+        ? [`${g.name}: ${g.healthy}/${g.total} healthy`]
+        : [],
+  );
 }
 
 /**

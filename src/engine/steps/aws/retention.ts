@@ -1,0 +1,81 @@
+import type { Aws } from "../../../aws/create-aws.js";
+import { formatAge } from "../../../io/format.js";
+import type { Plan } from "../../../plan/plan.js";
+import { RETENTION_TAG, retentionOf, retentionTags } from "../../decide/retention.js";
+import type { Step } from "../../step.js";
+import { awsStep } from "./stack-env.js";
+
+/** The step that marks how long the colour DNS just left is kept (and unmarks the one it serves). */
+export const RETENTION = "mark-retention";
+
+/** How long the colour that no longer serves is kept; undefined: it is removed by this run. */
+export type Keep = { forever: true } | { forMs: number } | undefined;
+
+interface Needed {
+  untag?: string;
+  tag?: string;
+}
+
+/**
+ * After DNS moved to `live`: tags `kept`'s cluster with when it was retired and until when it is
+ * kept (`kubecontrol:retired-at`, `kubecontrol:kept-until`), so `gc` removes it once that has
+ * passed and no run has to sleep holding the lease; and takes those tags off `live`'s cluster,
+ * which serves again. Idempotent: a colour already marked the same way (timed or forever) keeps
+ * its first mark, so running the update again does not extend the retention.
+ */
+export function retentionStep(o: {
+  live: Plan;
+  kept: Plan;
+  keep: Keep;
+  aws: Aws;
+  dependsOn: string[];
+}): Step {
+  const { aws, keep } = o;
+  const keys = Object.values(RETENTION_TAG);
+  const what = keep
+    ? "forever" in keep
+      ? `keep ${o.kept.colour} at weight 0 until removed by hand`
+      : `keep ${o.kept.colour} at weight 0 for ${formatAge(keep.forMs)}, then gc removes it`
+    : `${o.live.colour} serves: no retention mark on it`;
+  return awsStep<Needed, string>({
+    name: RETENTION,
+    description: what,
+    dependsOn: o.dependsOn,
+    async check() {
+      const [live, kept] = await Promise.all([
+        aws.eks.describeCluster(o.live.cluster),
+        keep ? aws.eks.describeCluster(o.kept.cluster) : undefined,
+      ]);
+      const needed: Needed = {};
+      if (live?.arn && keys.some((k) => live.tags?.[k] !== undefined)) needed.untag = live.arn;
+      if (keep && kept?.arn) {
+        const marked = retentionOf(kept.tags);
+        if (!marked || "forever" in marked !== "forever" in keep) needed.tag = kept.arn;
+      }
+      if (!needed.untag && !needed.tag)
+        return { satisfied: true, reason: keep && !kept ? `${o.kept.colour} has no cluster` : "marked" };
+      const reason = [
+        needed.untag ? `${o.live.colour} still carries a retention mark` : "",
+        needed.tag ? `${o.kept.colour} is not marked` : "",
+      ]
+        .filter(Boolean)
+        .join("; ");
+      return { satisfied: false, reason, needed };
+    },
+    async apply(_ctx, needed) {
+      if (needed.untag) await aws.eks.untagResource(needed.untag, keys, `cluster ${o.live.cluster}`);
+      if (needed.tag && keep) {
+        const tags = retentionTags(Date.now(), keep);
+        await aws.eks.tagResource(needed.tag, tags, `cluster ${o.kept.cluster}`);
+        return tags[RETENTION_TAG.keptUntil];
+      }
+      return undefined;
+    },
+    summarize: (changed, until) =>
+      until
+        ? `${o.kept.colour} kept ${until === "forever" ? "until removed by hand" : `until ${until}`}`
+        : changed
+          ? `${o.live.colour} unmarked`
+          : "already marked",
+  });
+}
