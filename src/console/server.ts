@@ -126,6 +126,9 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       return change(req, res, route, session);
     }
     if (req.method !== "GET" && req.method !== "HEAD") return json(res, 405, { error: "method not allowed" });
+    // A script's session: its CSRF token (reading it needs the session; no other origin may read it).
+    if (route === "/api/v1/session")
+      return json(res, 200, { allowActions: o.allowActions, csrf: session.csrf });
     return api ? read(res, route, url.searchParams) : view(res, route, url.searchParams, session);
   };
 
@@ -194,7 +197,6 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       if (!d) throw new HttpError(404, "no such run");
       return json(res, 200, d);
     }
-    if (route === "/api/v1/session") return json(res, 200, { allowActions: o.allowActions });
     throw new HttpError(404, `no API at ${route}`);
   }
 

@@ -173,13 +173,22 @@ describe("kubecontrol console, in a browser", () => {
     expect(
       (await post({ Authorization: `Bearer ${con.token}`, "Content-Type": "application/json" })).status,
     ).toBe(403);
-    // a form post (not JSON), a foreign origin, a cross-site fetch
-    const other = await context.newPage();
+    // a script holding the token gets its CSRF token from /api/v1/session
+    const session = await fetch(`${con.url}/api/v1/session`, {
+      headers: { Authorization: `Bearer ${con.token}` },
+    });
+    const bearerCsrf = ((await session.json()) as { csrf: string }).csrf;
+    const withCsrf = {
+      Authorization: `Bearer ${con.token}`,
+      "Content-Type": "application/json",
+      "X-CSRF-Token": bearerCsrf,
+    };
+    expect((await post(withCsrf)).status).toBe(404);
+    // a form post (not JSON)
     const sessionCsrf = csrf!;
     expect(
       (await post({ Cookie: cookie, "Content-Type": "text/plain", "X-CSRF-Token": sessionCsrf })).status,
     ).toBe(403);
-    await other.close();
     // the CSRF token of the browser's session is not this session's
     expect(
       (await post({ Cookie: cookie, "Content-Type": "application/json", "X-CSRF-Token": sessionCsrf }))
