@@ -1,6 +1,5 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { SHARED_STATE_DIR } from "../../config/config.js";
 import { ExitCode } from "../exit-codes.js";
 import { action } from "../run-action.js";
 
@@ -91,6 +90,7 @@ async function crontabCommand(cmd: Command, o: CrontabFlags): Promise<number> {
         hint: "put it in a configuration file (kubecontrol config shows the keys) and run: kubecontrol --config FILE crontab",
       },
     );
+  const { SHARED_STATE_DIR } = await import("../../config/config.js");
   if (!config.file && o.user && config.values.stateDir !== SHARED_STATE_DIR)
     throw new errors.KubecontrolError(
       "CONFIG_INVALID",
