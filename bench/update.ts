@@ -13,7 +13,7 @@
 //
 //   npm run bench:update          ROUNDS=3 updates (alternating colours), the median reported;
 //                                 BENCH_JSON=1 adds a JSON line; KEEP=1 keeps the project;
-//                                 EKS_CREATE_DELAY=<s> another delay (default 20); IMAGE_MB=<n>
+//                                 EKS_CREATE_DELAY=<s> another delay (default 20); IMAGE_MB=<n>, default 150,
 //                                 puts n MB of random data, new at each commit, in the image, so
 //                                 its build is a branch of weight (hello's builds in a second)
 // Uses the test sandbox (.sandbox/test, or $KUBECONTROL_TEST_SANDBOX), brought up when down, and
@@ -33,7 +33,7 @@ import { type BenchProject, benchProject, type JsonRun, kubecontrolJson } from "
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const probe = pathToFileURL(path.join(import.meta.dirname, "rss-probe.mjs")).href;
 const DELAY_S = Number(process.env.EKS_CREATE_DELAY ?? 20);
-const IMAGE_MB = Number(process.env.IMAGE_MB ?? 0);
+const IMAGE_MB = Number(process.env.IMAGE_MB ?? 150);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
 /** One update, measured from its events and its process. */
@@ -41,10 +41,23 @@ interface Round {
   cluster: number;
   image: number;
   beforeGraph: number;
+  /** Of which preflight and the ownership check (from update's announcement to the first step). */
+  preflight: number;
   switched: number;
   wall: number;
   ratio: number;
+  /** The steps after both branches, and how long each took. */
+  after: Record<string, number>;
 }
+
+/** The steps between the branches and the switch, in order. */
+const AFTER = [
+  "ensureKubeObjects",
+  "waitForWorkloads",
+  "waitForHealthyTargets",
+  "verifyChecks",
+  "switch-dns",
+];
 
 function measure(run: JsonRun): Round {
   const events = run.docs.filter((d) => typeof d.at === "number" && typeof d.type === "string") as Ev[];
@@ -56,14 +69,27 @@ function measure(run: JsonRun): Round {
     cluster,
     image,
     beforeGraph: t0 - run.startedAt,
+    preflight: t0 - (events.find((e) => e.type === "log" && / is live /.test(e.message))?.at ?? t0),
     switched: endOf(events, "switch-dns") - run.startedAt,
     wall,
     ratio: Number((wall / Math.max(cluster, image)).toFixed(3)),
+    after: Object.fromEntries(
+      AFTER.map((step) => {
+        const done = events.find((e) => e.type === "step.succeeded" && e.step === step) as
+          | Extract<KubecontrolEvent, { type: "step.succeeded" }>
+          | undefined;
+        return [step, done?.durationMs ?? 0];
+      }),
+    ),
   };
 }
 
 const describe = (x: Round) =>
-  `cluster+nodes ${fmt(x.cluster)}, image ${fmt(x.image)}, before the graph ${fmt(x.beforeGraph)}, DNS switched at ${fmt(x.switched)}, wall ${fmt(x.wall)}: ${x.ratio.toFixed(2)}`;
+  `cluster+nodes ${fmt(x.cluster)}, image ${fmt(x.image)}, before the graph ${fmt(x.beforeGraph)} (preflight and ownership ${fmt(x.preflight)}), DNS switched at ${fmt(x.switched)}, wall ${fmt(x.wall)}: ${x.ratio.toFixed(2)}; after the branches: ${Object.entries(
+    x.after,
+  )
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(", ")}`;
 const GOAL = 1.15;
 
 type Ev = KubecontrolEvent & { step?: string };

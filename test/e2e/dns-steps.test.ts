@@ -2,12 +2,14 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
+import { spawnCli } from "../helpers/e2e-runs.js";
+import { testAccessKeyId } from "../helpers/sandbox.js";
 
 // deploy.dnsSteps end to end: `kubecontrol update` as a real process moves the weighted record
 // set in the spec's steps, waits out resolver caches and judges the new colour again between
 // them (here through a verify hook the test can make fail), puts all of DNS back when a
 // judgement fails, and goes on from the weights a killed run left. The weights are read back
-// with the AWS CLI while the run waits at each step.
+// with the AWS CLI while the run is held (a failpoint stops it) just after each step.
 
 let project: E2eProject;
 let app: string;
@@ -31,28 +33,64 @@ async function weights(): Promise<Weights> {
   return { blue: of("blue"), green: of("green") };
 }
 
+/** Where the run is paused (SIGSTOP by a failpoint) for the weights to be read after `step`. */
+const PAUSE_AFTER: Record<string, string> = {
+  "shift-dns/10%": "verify-shift/10%:before-apply",
+  "shift-dns/50%": "verify-shift/50%:before-apply",
+  "switch-dns": "switch-dns:after-journal",
+};
+
+/** Resolves once the process is stopped (state T in /proc), so a SIGCONT cannot come first. */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
+
 /**
- * Runs the CLI; each time a line `<step>: done` appears for one of `steps`, reads the weights
- * (the run then waits out the TTL, long enough for the AWS CLI). Returns the run, the weights
- * read per step, and when each step's line was printed.
+ * Runs the CLI, stopped (a failpoint's SIGSTOP) just after each of `steps`: the weights are read
+ * with the AWS CLI while it is stopped, then it is continued, so the reading never races the next
+ * change, however loaded the machine. Returns the run, the weights read per step, and when each
+ * step's `done` line was printed.
  */
-async function runWatching(args: string[], steps: string[], env: NodeJS.ProcessEnv = {}) {
-  const seen = new Map<string, { at: number; weights: Promise<Weights> }>();
-  const run = await project.kubecontrol(args, {
-    env: { KUBECONTROL_RESOLVER_CACHE: "ttl", ...env },
+async function runWatching(args: string[], steps: string[]) {
+  const read: Record<string, Weights> = {};
+  const handled = new Set<string>();
+  let pid = 0;
+  const pauses: Promise<void>[] = [];
+  const cli = spawnCli(args, {
+    cwd: project.root,
+    env: {
+      ...project.env,
+      KUBECONTROL_RESOLVER_CACHE: "ttl",
+      KUBECONTROL_FAILPOINTS: steps.map((st) => PAUSE_AFTER[st]!).join(","),
+      KUBECONTROL_FAILPOINT_ACTION: "stop",
+    },
+    accessKeyId: testAccessKeyId(),
     onStderr(text) {
       for (const step of steps) {
-        if (seen.has(step)) continue;
-        const line = text.split("\n").find((l) => l.includes(` ${step}: done`));
-        if (line) seen.set(step, { at: Date.parse(line.split(" ")[0]!), weights: weights() });
+        if (handled.has(step) || !text.includes(`failpoint ${PAUSE_AFTER[step]}: stopping`)) continue;
+        handled.add(step);
+        pauses.push(
+          (async () => {
+            await stopped(pid);
+            read[step] = await weights();
+            process.kill(pid, "SIGCONT");
+          })(),
+        );
       }
     },
   });
-  const read: Record<string, Weights> = {};
+  pid = cli.pid;
+  const run = await cli.done;
+  await Promise.all(pauses);
   const at: Record<string, number> = {};
-  for (const [step, s] of seen) {
-    read[step] = await s.weights;
-    at[step] = s.at;
+  for (const step of steps) {
+    const line = run.stderr.split("\n").find((l) => l.includes(` ${step}: done`));
+    if (line) at[step] = Date.parse(line.split(" ")[0]!);
   }
   return { run, read, at };
 }

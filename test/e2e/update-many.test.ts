@@ -114,6 +114,25 @@ describe("update --all", () => {
     expect(lastStart, "the three runs overlapped").toBeLessThan(firstEnd);
   }, 900_000);
 
+  it("rollout takes several apps too: a dry run over all three says per app what would change", async () => {
+    // when every app's rollout to the second commit is previewed
+    const run = await project.kubecontrol(["--json", "rollout", "--all", "--version", second, "--dry-run"]);
+
+    // then each app's dry run is a document of its own, and the table says all three ran
+    expect(run.status, run.stderr).toBe(0);
+    const docs = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const dryRuns = docs.filter((d) => d.type === "dry-run");
+    expect(dryRuns.map((d) => d.app).sort()).toEqual([...apps].sort());
+    // the two updated apps run the version already; the failed one is served by blue at the first
+    expect(dryRuns.find((d) => d.app === failing)).toMatchObject({ colour: "blue" });
+    expect((dryRuns.find((d) => d.app === failing)!.changes as unknown[]).length).toBeGreaterThan(0);
+    for (const a of apps.slice(0, 2)) expect(dryRuns.find((d) => d.app === a)).toMatchObject({ changes: [] });
+    expect(docs.at(-1)).toMatchObject({ type: "apps", command: "rollout", exitCode: 0 });
+  }, 300_000);
+
   it("with --json, marks each event with its app and ends with the table as a document", async () => {
     // when the same update runs again with --json (two no-ops, the third fails again)
     const run = await project.kubecontrol(["--json", "update", "--all", "--version", second, "--yes"]);

@@ -156,10 +156,16 @@ export async function updateApp(input: UpdateInput): Promise<UpdateOutcome> {
           { hint: "run the same update again: it starts from what is live now" },
         );
       announce(i, d, commit);
-      const deployerArn =
-        d.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app, i.emit)).deployerArn : "";
-      // Nothing is made or removed while a resource with one of its names is not the app's.
-      await assertUpdateOwned(i, d, plan);
+      // Preflight, and the ownership of what the update would touch (nothing is made or removed
+      // while a resource with one of its names is not the app's): both read-only, so at once;
+      // preflight's refusal is the one told when both refuse.
+      const [pre, owned] = await Promise.allSettled([
+        d.mode === "deploy" ? preflightAws(plan, i.aws, i.app, i.emit) : Promise.resolve({ deployerArn: "" }),
+        assertUpdateOwned(i, d, plan),
+      ]);
+      if (pre.status === "rejected") throw pre.reason;
+      if (owned.status === "rejected") throw owned.reason;
+      const { deployerArn } = pre.value;
       const report = await run.runGraph(updateSteps(i, d, commit, run.runId, deployerArn), {
         concurrency: i.concurrency,
         hint:

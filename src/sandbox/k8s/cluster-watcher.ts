@@ -52,6 +52,8 @@ export class ClusterWatcher {
   /** One reconcile pass; never throws. */
   async tick(): Promise<void> {
     let clusters: SandboxEksCluster[];
+    // What the list says is as of this moment: a control plane made ready since is newer.
+    const listedAt = Date.now();
     try {
       clusters = await this.options.admin.listClusters();
       if (!this.status.moto.ok) this.status.moto = { ok: true, since: new Date().toISOString() };
@@ -80,8 +82,11 @@ export class ClusterWatcher {
         // started a new control plane every tick until the cluster turned ACTIVE, leaving a
         // client that had the last-but-one endpoint without its cluster. A cluster made anew
         // under the name has nothing published.
+        // A list read before this watcher published (the tick began while the start was in
+        // flight) names nothing yet: that is not another endpoint either.
         const published = "publishedEndpoint" in cluster ? cluster.publishedEndpoint : cluster.endpoint;
-        if (published !== current.endpoint) this.launch(cluster.name, () => this.republish(cluster.name));
+        if (published !== current.endpoint && Date.parse(current.since) < listedAt)
+          this.launch(cluster.name, () => this.republish(cluster.name));
         continue;
       }
       if ((this.retryAt.get(cluster.name) ?? 0) > Date.now()) continue;
