@@ -31,6 +31,7 @@ export default defineConfig({
       "test/io/render-tty.test.ts",
       "test/aws/certificate-match.test.ts",
       "test/aws/create-or-adopt.test.ts",
+      "test/aws/read-once.test.ts",
       "test/http/connect-to.test.ts",
       "test/sandbox/proxy-rules.test.ts",
     ],

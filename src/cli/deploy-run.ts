@@ -102,6 +102,25 @@ export function leaseTimes(
 }
 
 /** What every AWS client of a run is built with: the app's region and the request timeout. */
+/**
+ * AWS clients by region, one set per region for the whole command: their credentials, retry
+ * budgets and connections are shared by every app of that region.
+ */
+export async function awsClientsByRegion(
+  config: ResolvedConfig,
+): Promise<(region: string) => import("../aws/create-aws.js").Aws> {
+  const { createAws } = await import("../aws/create-aws.js");
+  const clients = new Map<string, import("../aws/create-aws.js").Aws>();
+  return (region) => {
+    let aws = clients.get(region);
+    if (!aws) {
+      aws = createAws(awsOptionsFor(config, region));
+      clients.set(region, aws);
+    }
+    return aws;
+  };
+}
+
 export function awsOptionsFor(
   config: ResolvedConfig,
   region: string,

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { AppStatus } from "../engine/observe/app-status.js";
+import { parseStatusSnapshot } from "../engine/observe/status-snapshot.js";
 import { KubecontrolError } from "../errors.js";
 
 /** One app of the fleet page: its status as `kubecontrol status` reads it, and the nodes its spec asks for. */
@@ -37,7 +38,7 @@ export async function snapshotFleet(file: string): Promise<FleetSource> {
       hint: "make one with: kubecontrol status --all -o json > fleet.json",
     });
   }
-  const apps = parseSnapshot(text, file);
+  const apps = parseStatusSnapshot(text, `--snapshot ${file}`);
   const readAt = Math.max(0, ...apps.map((a) => a.readAt));
   const view: FleetView = {
     apps: apps.map((status) => ({ status })),
@@ -46,35 +47,6 @@ export async function snapshotFleet(file: string): Promise<FleetSource> {
     problems: [],
   };
   return { read: async () => view, close: async () => {} };
-}
-
-/** The apps of a snapshot, checked enough to render: each an object with app, health, problems and readAt. */
-export function parseSnapshot(text: string, file: string): AppStatus[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw snapshotError(file, `not JSON (${(err as Error).message})`);
-  }
-  const apps = Array.isArray(doc) ? doc : (doc as { apps?: unknown } | null)?.apps;
-  if (!Array.isArray(apps)) throw snapshotError(file, 'expected {"apps": [...]} or an array of apps');
-  apps.forEach((a, i) => {
-    const s = a as Partial<AppStatus> | null;
-    const bad = (field: string, expected: string) =>
-      snapshotError(file, `apps[${i}].${field}: expected ${expected}`);
-    if (!s || typeof s !== "object") throw snapshotError(file, `apps[${i}]: expected an object`);
-    if (typeof s.app !== "string" || !s.app) throw bad("app", "the app's name");
-    if (typeof s.health !== "string") throw bad("health", "a word of health");
-    if (!Array.isArray(s.problems)) throw bad("problems", "an array of text");
-    if (typeof s.readAt !== "number") throw bad("readAt", "epoch milliseconds");
-  });
-  return apps as AppStatus[];
-}
-
-function snapshotError(file: string, what: string): KubecontrolError {
-  return new KubecontrolError("CONFIG_INVALID", `--snapshot ${file}: ${what}`, {
-    hint: "give the output of kubecontrol status --all -o json",
-  });
 }
 
 /**

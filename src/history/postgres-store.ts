@@ -22,6 +22,7 @@ import type {
   AcquireOptions,
   AcquireResult,
   ActionRecord,
+  BreakLeaseOptions,
   BrokenLease,
   Fence,
   HistoryStore,
@@ -300,17 +301,7 @@ export class PostgresStore implements HistoryStore {
     ).rows;
   }
 
-  async breakLease(
-    app: string,
-    o: {
-      token: number;
-      who: string;
-      why: string;
-      host: string;
-      now?: number;
-      isAlive?: (pid: number) => boolean;
-    },
-  ): Promise<BrokenLease> {
+  async breakLease(app: string, o: BreakLeaseOptions): Promise<BrokenLease> {
     return this.transaction(async (c) => {
       // The same lock order as an acquisition: the app's fencing row, then its lease.
       await c.query("SELECT last_token FROM fencing WHERE app = $1 FOR UPDATE", [app]);

@@ -21,6 +21,7 @@ import type {
   AcquireOptions,
   AcquireResult,
   ActionRecord,
+  BreakLeaseOptions,
   BrokenLease,
   Fence,
   HistoryStore,
@@ -260,17 +261,7 @@ class SqliteStore implements HistoryStore {
     return this.db.prepare(sql).all(...args) as Row[];
   }
 
-  async breakLease(
-    app: string,
-    o: {
-      token: number;
-      who: string;
-      why: string;
-      host: string;
-      now?: number;
-      isAlive?: (pid: number) => boolean;
-    },
-  ): Promise<BrokenLease> {
+  async breakLease(app: string, o: BreakLeaseOptions): Promise<BrokenLease> {
     const now = o.now ?? Date.now();
     return this.db
       .transaction((): BrokenLease => {

@@ -149,6 +149,16 @@ export interface AcquireResult {
 }
 
 /** The shared store: SQLite on one host by default, PostgreSQL for a fleet (same interface). */
+/** Who breaks a stale lease, why, and which lease (its token) they saw. */
+export interface BreakLeaseOptions {
+  token: number;
+  who: string;
+  why: string;
+  host: string;
+  now?: number;
+  isAlive?: (pid: number) => boolean;
+}
+
 export interface HistoryStore {
   acquireLease(app: string, o: AcquireOptions): Promise<AcquireResult>;
   renewLease(fence: Fence, ttlMs: number, now?: number): Promise<Lease>;
@@ -179,17 +189,7 @@ export interface HistoryStore {
    * (`broken`, with who and why). Refuses (LOCKED) a live lease, and (NOT_FOUND) one that is
    * gone or was replaced.
    */
-  breakLease(
-    app: string,
-    o: {
-      token: number;
-      who: string;
-      why: string;
-      host: string;
-      now?: number;
-      isAlive?: (pid: number) => boolean;
-    },
-  ): Promise<BrokenLease>;
+  breakLease(app: string, o: BreakLeaseOptions): Promise<BrokenLease>;
   /** Records an action done from outside a run (the console's), for the app's audit trail. */
   recordAction(a: ActionRecord): Promise<void>;
   /** The app's recorded actions, newest first. */

@@ -99,21 +99,16 @@ export async function consoleCommand(cmd: Command): Promise<number> {
     const source =
       fleet ??
       (await (async () => {
-        const [{ liveFleet }, { createAws }, run, { leaseTiming }] = await Promise.all([
+        const [{ liveFleet }, run, { leaseTiming }] = await Promise.all([
           import("../../console/live-fleet.js"),
-          import("../../aws/create-aws.js"),
           import("../deploy-run.js"),
           import("../../config/config.js"),
         ]);
-        const clients = new Map<string, ReturnType<typeof createAws>>();
         return liveFleet({
           appsDir,
           loadOptions,
           store,
-          awsFor(region) {
-            if (!clients.has(region)) clients.set(region, createAws(run.awsOptionsFor(config, region)));
-            return clients.get(region)!;
-          },
+          awsFor: await run.awsClientsByRegion(config),
           awsEndpoint: process.env.AWS_ENDPOINT_URL,
           requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
           parallel,

@@ -37,8 +37,9 @@ no colour clearly serves, or anything of an app that is not in the apps director
 tagged for such an app are listed as unknown. It lists what it would remove first, then takes
 each app's lease, decides again on what it reads then, and records the run (command gc).
 
-Exit codes: 0 done (or nothing to remove); 3 a spec that does not load (with --all); otherwise
-the exit code of the first app that failed (4 lease held, 6 a step failed, ...).
+Exit codes, as for update and rollout of several apps: 0 done (or nothing to remove); the code
+every failed app shares (3 a spec that does not load with --all, 4 a lease held, 6 a step
+failed, ...); 11 when apps failed for different reasons.
 
 Examples:
   kubecontrol gc --all --dry-run
@@ -54,7 +55,6 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
   const o = flags ?? cmd.opts<GcFlags>();
   const [
     { commandSetup, selectApps },
-    { createAws },
     gc,
     { mapBounded },
     run,
@@ -63,9 +63,10 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     { reportError },
     { parseDuration },
     { openStore },
+    { readingOnce },
+    { exitCodeOf },
   ] = await Promise.all([
     import("../load.js"),
-    import("../../aws/create-aws.js"),
     import("../../engine/workflows/gc.js"),
     import("../../kube/map-bounded.js"),
     import("../deploy-run.js"),
@@ -74,6 +75,8 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     import("../run-action.js"),
     import("../../spec/primitives.js"),
     import("../../history/open.js"),
+    import("../../aws/read-once.js"),
+    import("../many-apps.js"),
   ]);
   const parallel = Number(o.parallel);
   if (!Number.isInteger(parallel) || parallel < 1)
@@ -82,25 +85,28 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { apps, broken } = await selectApps(appsDir, loadOptions, names, o.all);
   for (const e of broken) reportError(e, json);
-  const clients = new Map<string, ReturnType<typeof createAws>>();
-  const awsFor = (region: string) => {
-    if (!clients.has(region)) clients.set(region, createAws(run.awsOptionsFor(config, region)));
-    return clients.get(region)!;
-  };
+  const awsFor = await run.awsClientsByRegion(config);
   const policy = () => ({
     now: Date.now(),
     idleAfterMs: (parseDuration(config.values.gcIdleAfter) ?? 86_400) * 1000,
   });
+  // The listing reads each region's clusters and load balancers once for all its apps; each
+  // app's own run reads again, fresh, under its lease.
+  const listed = new Map<string, ReturnType<typeof awsFor>>();
+  const listingFor = (region: string) => {
+    if (!listed.has(region)) listed.set(region, readingOnce(awsFor(region)));
+    return listed.get(region)!;
+  };
   const store = await openStore(config.values);
   const plans = await mapBounded(apps, parallel, (app) =>
-    gc.planGc(app, awsFor(app.region), store, policy()),
+    gc.planGc(app, listingFor(app.region), store, policy()),
   ).finally(() => store.close());
   // Clusters of apps this directory does not know (with --all: its whole fleet) are only listed.
   const unknown = o.all
     ? (
         await Promise.all(
           [...new Set(apps.map((a) => a.region).concat(config.values.region))].map((region) =>
-            gc.unknownClusters(awsFor(region), new Set(apps.map((a) => a.name))),
+            gc.unknownClusters(listingFor(region), new Set(apps.map((a) => a.name))),
           ),
         )
       ).flat()
@@ -158,9 +164,10 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
         results.map((r) => [r.app, r.result, r.runId ?? "-"]),
       )}\ngc done in ${seconds}s`,
     );
-  const failed = results.find((r) => r.exit !== 0);
-  if (failed) return failed.exit;
-  return broken.length ? ExitCode.INVALID_SPEC : ExitCode.OK;
+  return exitCodeOf([
+    ...results.map((r) => ({ exitCode: r.exit })),
+    ...broken.map(() => ({ exitCode: ExitCode.INVALID_SPEC })),
+  ]);
 }
 
 /** What gc found: one row per colour that stands and per orphan, then the unknown clusters. */

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { ResolvedConfig } from "../../config/config.js";
 import { leaseTiming } from "../../config/config.js";
 import { retentionOf } from "../../engine/decide/retention.js";
-import type { AppFacts, AppStatus, ColourStatus } from "../../engine/observe/app-status.js";
+import type { AppStatus, ColourStatus } from "../../engine/observe/app-status.js";
 import { KubecontrolError } from "../../errors.js";
 import type { HistoryStore } from "../../history/types.js";
 import { formatAge } from "../../io/format.js";
@@ -103,26 +103,16 @@ async function liveReader(
   chosen: ResolvedKubeApp[],
   o: { config: ResolvedConfig; appsDir: string; parallel: number; store: HistoryStore },
 ): Promise<() => Promise<AppStatus[]>> {
-  const [
-    { createAws },
-    { readAppStatus, judgeHealth },
-    { mapBounded },
-    run,
-    { commitsBehind, userSourcesDir },
-  ] = await Promise.all([
-    import("../../aws/create-aws.js"),
-    import("../../engine/observe/app-status.js"),
-    import("../../kube/map-bounded.js"),
-    import("../deploy-run.js"),
-    import("../../images/version.js"),
-  ]);
+  const [{ readAppStatusWithin }, { mapBounded }, run, { commitsBehind, userSourcesDir }] = await Promise.all(
+    [
+      import("../../engine/observe/app-status.js"),
+      import("../../kube/map-bounded.js"),
+      import("../deploy-run.js"),
+      import("../../images/version.js"),
+    ],
+  );
   const { config, store } = o;
-  // One set of AWS clients per region: their credentials and retry budgets are shared.
-  const clients = new Map<string, ReturnType<typeof createAws>>();
-  const awsFor = (region: string) => {
-    if (!clients.has(region)) clients.set(region, createAws(run.awsOptionsFor(config, region)));
-    return clients.get(region)!;
-  };
+  const awsFor = await run.awsClientsByRegion(config);
   // A remote source's mirror is fetched to count commits: once a minute per app is enough,
   // however often --watch reads.
   const counted = new Map<
@@ -138,59 +128,35 @@ async function liveReader(
   };
   return () =>
     mapBounded(chosen, o.parallel, async (app: ResolvedKubeApp): Promise<AppStatus> => {
-      const read = readAppStatus(app, awsFor(app.region), {
-        lease: () => store.currentLease(app.name),
-        lastRun: async () => (await store.listRuns({ app: app.name, limit: 1 }))[0],
-        awsEndpoint: process.env.AWS_ENDPOINT_URL,
-        requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`not read within ${APP_TIMEOUT_MS / 1000}s`)),
-          APP_TIMEOUT_MS,
-        );
-      });
-      const facts: AppFacts = await Promise.race([read, timeout])
-        .catch((err: unknown) => unreadable(app.name, (err as Error).message))
-        .finally(() => clearTimeout(timer));
-      const version = liveView(facts)?.version;
-      const source = version && !facts.error ? await behind(app, version) : undefined;
-      return { ...facts, ...(source ? { source } : {}), ...judgeHealth(facts) };
+      const status = await readAppStatusWithin(
+        app,
+        awsFor(app.region),
+        {
+          lease: () => store.currentLease(app.name),
+          lastRun: async () => (await store.listRuns({ app: app.name, limit: 1 }))[0],
+          awsEndpoint: process.env.AWS_ENDPOINT_URL,
+          requestTimeoutMs: leaseTiming(config.values).requestTimeoutMs,
+        },
+        APP_TIMEOUT_MS,
+      );
+      const version = liveView(status)?.version;
+      const source = version && !status.error ? await behind(app, version) : undefined;
+      return { ...status, ...(source ? { source } : {}) };
     });
-}
-
-function unreadable(app: string, error: string): AppFacts {
-  return {
-    app,
-    live: undefined,
-    dnsName: undefined,
-    colours: undefined,
-    lease: undefined,
-    lastRun: undefined,
-    readAt: Date.now(),
-    error,
-  };
 }
 
 /** A snapshot that `status -o json` printed: `{ "apps": [AppStatus...] }`. */
 async function readSnapshot(file: string): Promise<Map<string, AppStatus>> {
-  const { readFile } = await import("node:fs/promises");
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(file, "utf8"));
-  } catch (err) {
-    throw new KubecontrolError("USAGE", `--from ${file}: ${(err as Error).message}`, {
+  const [{ readFile }, { parseStatusSnapshot }] = await Promise.all([
+    import("node:fs/promises"),
+    import("../../engine/observe/status-snapshot.js"),
+  ]);
+  const text = await readFile(file, "utf8").catch((err: Error) => {
+    throw new KubecontrolError("USAGE", `--from ${file}: ${err.message}`, {
       hint: "give a file that kubecontrol status --all -o json wrote",
     });
-  }
-  const apps = (doc as { apps?: unknown })?.apps;
-  if (!Array.isArray(apps) || apps.some((a) => typeof (a as AppStatus)?.app !== "string"))
-    throw new KubecontrolError(
-      "USAGE",
-      `--from ${file}: expected {"apps": [...]} as kubecontrol status -o json prints it`,
-    );
-  return new Map((apps as AppStatus[]).map((a) => [a.app, a]));
+  });
+  return new Map(parseStatusSnapshot(text, `--from ${file}`).map((a) => [a.app, a]));
 }
 
 /** The chosen apps as the snapshot saw them, judged again; an app it lacks is unknown. */
@@ -198,14 +164,14 @@ async function fromSnapshot(
   chosen: ResolvedKubeApp[],
   snapshot: Map<string, AppStatus>,
 ): Promise<AppStatus[]> {
-  const { judgeHealth } = await import("../../engine/observe/app-status.js");
+  const { judgeHealth, unreadableFacts } = await import("../../engine/observe/app-status.js");
   return chosen.map((app) => {
     const {
       health: _h,
       problems: _p,
       ...facts
     } = snapshot.get(app.name) ?? {
-      ...unreadable(app.name, "not in the snapshot"),
+      ...unreadableFacts(app.name, "not in the snapshot"),
       health: "unknown",
       problems: [],
     };

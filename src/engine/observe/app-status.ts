@@ -353,16 +353,21 @@ export async function readAppStatusWithin(
     timer = setTimeout(() => reject(new Error(`not read within ${timeoutMs / 1000}s`)), timeoutMs);
   });
   const facts: AppFacts = await Promise.race([readAppStatus(app, aws, o), timeout])
-    .catch((err: unknown) => ({
-      app: app.name,
-      live: undefined,
-      dnsName: undefined,
-      colours: undefined,
-      lease: undefined,
-      lastRun: undefined,
-      readAt: Date.now(),
-      error: (err as Error).message,
-    }))
+    .catch((err: unknown) => unreadableFacts(app.name, (err as Error).message))
     .finally(() => clearTimeout(timer));
   return { ...facts, ...judgeHealth(facts) };
+}
+
+/** What is known of an app that could not be read: only why (its health is `unknown`). */
+export function unreadableFacts(app: string, error: string): AppFacts {
+  return {
+    app,
+    live: undefined,
+    dnsName: undefined,
+    colours: undefined,
+    lease: undefined,
+    lastRun: undefined,
+    readAt: Date.now(),
+    error,
+  };
 }

@@ -277,7 +277,6 @@ export function updateSteps(
         ...(i.stack?.pace ? { pace: i.stack.pace } : {}),
       }),
     );
-    beforeTeardown = [SWITCH_DNS];
     // The colour that serves carries no retention mark; the one kept carries when it goes.
     const keep = keepOf(i);
     steps.push(retentionStep({ live: targetPlan, kept: oldPlan, keep, aws: i.aws, dependsOn: [SWITCH_DNS] }));
