@@ -327,6 +327,10 @@ export function sayDryRun(
     app: string;
     colour?: string | undefined;
     version?: string | undefined;
+    /** What the headline says in brackets instead of the colour and version. */
+    what?: string;
+    /** More of the JSON document (what update decided, where switch moves DNS). */
+    more?: Record<string, unknown>;
     findings: import("../engine/workflows/dry-run.js").DryRunFindings;
     startedAt: number;
     /** What "nothing would change" means for this command. */
@@ -335,16 +339,24 @@ export function sayDryRun(
 ): number {
   const f = d.findings;
   const seconds = ((Date.now() - d.startedAt) / 1000).toFixed(1);
-  progress.document({ type: "dry-run", command: d.command, app: d.app, colour: d.colour, ...f });
-  const what = [d.colour, d.version?.slice(0, 12)].filter(Boolean).join(", ");
+  progress.document({ type: "dry-run", command: d.command, app: d.app, colour: d.colour, ...d.more, ...f });
+  const what = d.what ?? [d.colour, d.version?.slice(0, 12)].filter(Boolean).join(", ");
   progress.say(
     `\ndry run of ${d.command} ${d.app}${what ? ` (${what})` : ""}: nothing was changed (${seconds}s)`,
   );
-  if (f.wouldChange.length === 0 && f.errors.length === 0) progress.say(d.nothing);
-  for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
-  if (f.unchecked.length > 0)
-    progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
-  for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
+  if (f.wouldChange.length === 0 && f.afterApply.length === 0 && f.errors.length === 0)
+    progress.say(d.nothing);
+  for (const w of f.wouldChange)
+    progress.say(
+      `  ${w.action === "wait" ? "would wait  " : "would change"}  ${w.step}: ${w.description}: ${w.reason}`,
+    );
+  // What needs values earlier steps would make (a new cluster's endpoint): known after apply.
+  for (const a of f.afterApply) {
+    progress.say(`  after apply   ${a.step}: ${a.description}`);
+    for (const c of a.changes) progress.say(`                  ${c}`);
+  }
+  if (f.unchecked.length > 0) progress.say(`  not checked, after a problem: ${f.unchecked.join(", ")}`);
+  for (const e of f.errors) progress.say(`  problem       ${e.step}: ${e.message}`);
   return f.errors.length > 0 ? 1 : 0;
 }
 

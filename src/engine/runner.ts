@@ -3,7 +3,20 @@ import type { EventSink, KubecontrolEvent } from "../io/events.js";
 import { formatDuration } from "../io/format.js";
 import { failpoint } from "./failpoints.js";
 import { phaseOf } from "./phase.js";
-import type { RunOptions, RunReport, Step, StepContext, StepReport } from "./step.js";
+import {
+  KnownAfterApply,
+  type PlannedStep,
+  type RunOptions,
+  type RunReport,
+  type Step,
+  type StepContext,
+  type StepReport,
+} from "./step.js";
+
+/** In a plan, the result of a step that would act: what depends on it is known after apply. */
+class AfterApply {
+  constructor(readonly step: string) {}
+}
 
 /** Checks that every dependency exists and that there is no cycle; throws INTERNAL otherwise (a code bug). */
 export function validateGraph(steps: readonly Step[]): void {
@@ -77,7 +90,15 @@ export async function runSteps(steps: readonly Step[], options: RunOptions = {})
     if (options.signal?.aborted) break;
     for (const step of ready()) {
       if (running.size >= concurrency) break;
-      const p = runOne(step, { emit, now, heartbeatMs, results, signal: options.signal, journalled })
+      const p = runOne(step, {
+        emit,
+        now,
+        heartbeatMs,
+        results,
+        signal: options.signal,
+        journalled,
+        plan: options.plan === true,
+      })
         .then(async (report) => {
           settle(report);
           if (report.status === "succeeded") results.set(step.name, report.result);
@@ -125,6 +146,7 @@ interface RunOneOptions {
   results: Map<string, unknown>;
   signal: AbortSignal | undefined;
   journalled: () => Promise<void>;
+  plan: boolean;
 }
 
 async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { result?: unknown }> {
@@ -145,7 +167,16 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
   let timer: NodeJS.Timeout | undefined;
   const ctx: StepContext = {
     signal: controller.signal,
-    results: o.results,
+    result(ref) {
+      const value = o.results.get(ref.step);
+      if (value instanceof AfterApply) throw new KnownAfterApply(value.step);
+      if (value === undefined && !o.results.has(ref.step))
+        throw new KubecontrolError(
+          "INTERNAL",
+          `${step.name} read the result of ${ref.step}, which has not run: the step graph lacks a dependency`,
+        );
+      return value as never;
+    },
     waiting(reason) {
       waitingFor = reason;
       waitingSince = o.now();
@@ -177,7 +208,13 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
       o.emit({ type: "log", at: o.now(), level, message, step: step.name } as KubecontrolEvent);
     },
   };
+  let planned: PlannedStep | undefined;
   const work = (async () => {
+    if (o.plan) {
+      const p = await planOne(step, ctx, o);
+      planned = p.planned;
+      return { changed: false, applied: p.value };
+    }
     const check = await step.check(ctx);
     o.emit({
       type: "step.checked",
@@ -226,9 +263,28 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
   try {
     const { changed, applied } = await Promise.race([work, deadline, cancelled]);
     const durationMs = o.now() - t0;
-    const summary = step.summarize?.(changed, applied) ?? (changed ? "done" : "already in place");
-    o.emit({ type: "step.succeeded", at: o.now(), step: step.name, changed, summary, durationMs });
-    return { name: step.name, status: "succeeded", changed, durationMs, summary, result: applied };
+    const summary = planned
+      ? plannedSummary(planned)
+      : (step.summarize?.(changed, applied) ?? (changed ? "done" : "already in place"));
+    o.emit({
+      type: "step.succeeded",
+      at: o.now(),
+      step: step.name,
+      changed,
+      summary,
+      durationMs,
+      ...(planned ? { planned: planned.action } : {}),
+    });
+    return {
+      name: step.name,
+      description: step.description,
+      status: "succeeded",
+      changed,
+      durationMs,
+      summary,
+      result: applied,
+      ...(planned ? { planned } : {}),
+    };
   } catch (thrown) {
     const error = toKubecontrolError(thrown);
     const durationMs = o.now() - t0;
@@ -252,6 +308,63 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
     if (heartbeat) clearInterval(heartbeat);
     if (timer) clearTimeout(timer);
     o.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * A step in a plan: checked when every value it needs is known, else listed with its preview as
+ * known after apply. Its result, for its dependants, is the check's value when nothing would
+ * change, and otherwise a marker that makes them known after apply too.
+ */
+async function planOne(
+  step: Step,
+  ctx: StepContext,
+  o: RunOneOptions,
+): Promise<{ planned: PlannedStep; value: unknown }> {
+  const after = (needs: string[]) => ({ action: "after-apply" as const, reason: "known after apply", needs });
+  const previewed = async (needs: string[]) => {
+    let changes: string[] = [];
+    try {
+      changes = step.preview ? await step.preview(ctx) : [];
+    } catch (err) {
+      if (!(err instanceof KnownAfterApply)) throw err;
+    }
+    return { planned: { ...after(needs), changes }, value: new AfterApply(step.name) };
+  };
+  const unknown = (step.dependsOn ?? []).filter((d) => o.results.get(d) instanceof AfterApply);
+  if (unknown.length > 0) return previewed(unknown);
+  let check: Awaited<ReturnType<Step["check"]>>;
+  try {
+    check = await step.check(ctx);
+  } catch (err) {
+    if (err instanceof KnownAfterApply) return previewed([err.step]);
+    throw err;
+  }
+  o.emit({
+    type: "step.checked",
+    at: o.now(),
+    step: step.name,
+    satisfied: check.satisfied,
+    reason: check.reason,
+  });
+  if (check.satisfied)
+    return { planned: { action: "none", reason: check.reason, changes: [], needs: [] }, value: check.value };
+  return {
+    planned: { action: step.apply ? "change" : "wait", reason: check.reason, changes: [], needs: [] },
+    value: new AfterApply(step.name),
+  };
+}
+
+function plannedSummary(p: PlannedStep): string {
+  switch (p.action) {
+    case "none":
+      return `no change: ${p.reason}`;
+    case "change":
+      return `would change: ${p.reason}`;
+    case "wait":
+      return `would wait: ${p.reason}`;
+    case "after-apply":
+      return `known after apply (needs ${p.needs.join(", ")})${p.changes.length > 0 ? `: ${p.changes.join(", ")}` : ""}`;
   }
 }
 

@@ -15,8 +15,33 @@ export interface StepContext {
   log(level: "debug" | "info" | "warn" | "error", message: string): void;
   /** Reports a retried attempt (attempt = the one about to be made) as a step.retrying event. */
   retrying(attempt: number, reason: string, delayMs: number): void;
-  /** Results of the steps this one depends on, by name. */
-  results: ReadonlyMap<string, unknown>;
+  /**
+   * The result of a step this one depends on. In a plan, a result that only exists once an
+   * earlier step has acted throws KnownAfterApply.
+   */
+  result<R>(ref: StepRef<R>): R;
+}
+
+/** A typed reference to a step's result: what `ctx.result` reads. */
+export interface StepRef<R> {
+  readonly step: string;
+  /** Never set: carries the result's type. */
+  readonly _result?: R;
+}
+
+/** The reference to the result of the step named `step`. */
+export function stepRef<R>(step: string): StepRef<R> {
+  return { step };
+}
+
+/**
+ * Thrown in a plan when a step needs a value that only exists once an earlier step has acted
+ * (a new cluster's endpoint, a new role's ARN): the step is listed as known after apply.
+ */
+export class KnownAfterApply extends Error {
+  constructor(readonly step: string) {
+    super(`known after ${step} has run`);
+  }
 }
 
 /**
@@ -38,6 +63,26 @@ export interface Step<N = unknown, R = unknown> {
   wait?(ctx: StepContext, applied: R | undefined): Promise<R | undefined>;
   /** What the step reports when it is done (e.g. the id it created or adopted). */
   summarize?(changed: boolean, applied: R | undefined): string;
+  /**
+   * In a plan, what the step would do when what it needs is known only after apply (the objects
+   * a new cluster would get): one line per change. Without it the plan shows the description.
+   */
+  preview?(ctx: StepContext): Promise<string[]>;
+}
+
+/** What a plan says of a step. */
+export interface PlannedStep {
+  /**
+   * none: already as planned; change: its check found work; wait: it would wait or verify;
+   * after-apply: it needs what earlier steps would make, so it was not checked.
+   */
+  action: "none" | "change" | "wait" | "after-apply";
+  /** The check's reason, or the step's description when it was not checked. */
+  reason: string;
+  /** For after-apply: each change its preview lists (the check's reason says it otherwise). */
+  changes: string[];
+  /** For after-apply: the steps whose results it waits for. */
+  needs: string[];
 }
 
 export interface RunOptions {
@@ -54,12 +99,19 @@ export interface RunOptions {
    * (with what it made) before the next one starts.
    */
   journalled?: () => Promise<void>;
+  /**
+   * Plan only (a dry run): each step is checked, never applied; a step that would change makes
+   * its dependants "known after apply" (their previews are listed instead of their checks).
+   */
+  plan?: boolean;
 }
 
 export type StepStatus = "succeeded" | "failed" | "skipped" | "cancelled";
 
 export interface StepReport {
   name: string;
+  /** The step's description (what it ensures, waits for or removes). */
+  description?: string;
   status: StepStatus;
   changed: boolean;
   durationMs: number;
@@ -67,6 +119,8 @@ export interface StepReport {
   error?: Error;
   /** Why a step was skipped (a dependency failed). */
   reason?: string;
+  /** In a plan: what the step would do. */
+  planned?: PlannedStep;
 }
 
 export interface RunReport {

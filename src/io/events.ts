@@ -64,6 +64,8 @@ export type KubecontrolEvent =
       changed: boolean;
       summary: string;
       durationMs: number;
+      /** In a plan (a dry run): what the step would do; nothing was applied. */
+      planned?: "none" | "change" | "wait" | "after-apply";
     }
   | { type: "step.failed"; at: number; step: string; error: ErrorInfo; durationMs: number }
   | { type: "step.skipped"; at: number; step: string; reason: string }

@@ -42,7 +42,7 @@ export function describeEvent(e: KubecontrolEvent, verbose = false): string | un
     case "step.retrying":
       return `${e.step}: attempt ${e.attempt} failed (${e.reason}); retrying in ${formatDuration(e.delayMs)}`;
     case "step.succeeded":
-      return `${e.step}: ${e.changed ? "done" : "no change"}: ${e.summary} (${formatDuration(e.durationMs)})`;
+      return `${e.step}: ${e.planned ? "" : e.changed ? "done: " : "no change: "}${e.summary} (${formatDuration(e.durationMs)})`;
     case "step.failed":
       return `${e.step}: FAILED: ${e.error.message}${e.error.hint ? ` (${e.error.hint})` : ""}`;
     case "step.skipped":

@@ -27,7 +27,9 @@ function fakeContext(): StepContext & { retries: string[] } {
     retrying(attempt, reason) {
       retries.push(`${attempt}: ${reason}`);
     },
-    results: new Map(),
+    result() {
+      throw new Error("no step results in this test");
+    },
   };
 }
 

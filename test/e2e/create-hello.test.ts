@@ -27,6 +27,55 @@ afterAll(async () => {
 const READ_ONLY = /^(Describe|List|Get|BatchGet)/;
 
 describe("kubecontrol create, end to end", () => {
+  it("given a new colour, a dry run lists every AWS resource, the image, every object and the DNS weight, and changes nothing", async () => {
+    // when create --dry-run runs before anything of the app exists
+    const key = testAccessKeyId();
+    const dry = await kubecontrol(["--json", "create", app, "--dry-run"], key);
+    expect(dry.status, dry.stderr).toBe(0);
+    const doc = dry.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((d) => d.type === "dry-run") as {
+      wouldChange: { step: string }[];
+      afterApply: { step: string; changes: string[]; needs: string[] }[];
+      errors: unknown[];
+    };
+    expect(doc.errors).toEqual([]);
+    // then every resource of the colour's plan is there: checked, or known after apply
+    const listed = [...doc.wouldChange.map((w) => w.step), ...doc.afterApply.map((a) => a.step)];
+    for (const step of [
+      "ensure-iam-role/cluster",
+      "ensure-security-group/lb",
+      "ensure-eks-cluster/main",
+      "ensure-auto-scaling-group/general",
+      "ensure-load-balancer/main",
+      "ensure-listener/80",
+      "ensure-ecr-repository/app",
+      "ensureImage",
+      "waitForNodes",
+      "waitForWorkloads",
+    ])
+      expect(listed, step).toContain(step);
+    // and what needs the new cluster names each object it would apply
+    const objects = doc.afterApply.find((a) => a.step === "ensureKubeObjects");
+    expect(objects?.needs).toEqual(expect.arrayContaining(["waitForNodes"]));
+    expect(objects?.changes).toEqual(expect.arrayContaining(["apply deployment/web", "apply service/web"]));
+    // and the DNS weight is the last change, known after apply
+    const dns = doc.afterApply.find((a) => a.step.startsWith("shift-dns/"));
+    expect(dns, JSON.stringify(doc.afterApply.map((a) => a.step))).toBeDefined();
+    // and the text form says the same for a person
+    const text = await kubecontrol(["create", app, "--dry-run"], key);
+    expect(text.stderr).toMatch(
+      /would change {2}ensure-eks-cluster\/main|after apply {3}ensure-eks-cluster\/main/,
+    );
+    expect(text.stderr).toMatch(/after apply {3}shift-dns\/\S+: weight 100 for kc-\S+-blue/);
+    // and nothing was changed: the proxy saw only reads from this key
+    const counts = await callCounts(sbx, key);
+    const mutating = Object.keys(counts.calls).filter((op) => !READ_ONLY.test(op.split(":")[1] ?? ""));
+    expect(mutating, JSON.stringify(counts.calls)).toEqual([]);
+  }, 120_000);
+
   it("creates a colour and points DNS at it, while a second create of the app is refused its lease", async () => {
     // given a fresh app; when create runs, and a second create starts once the first holds the lease
     let second: Promise<Cli> | undefined;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { retry } from "../../src/engine/retry.js";
 import { runSteps, validateGraph } from "../../src/engine/runner.js";
-import type { Step } from "../../src/engine/step.js";
+import { type Step, stepRef } from "../../src/engine/step.js";
+import { dryRunFindings } from "../../src/engine/workflows/dry-run.js";
 import { KubecontrolError } from "../../src/errors.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { waitUntil } from "../../src/wait.js";
@@ -190,6 +191,127 @@ describe("the step runner", () => {
         resourceStep("b", world, { dependsOn: ["a"] }),
       ]),
     ).toThrow(/cycle/);
+  });
+});
+
+describe("the runner's plan mode (a dry run)", () => {
+  /** role → cluster (reads the role's ARN) → objects (previews what it would apply); network stands alone. */
+  function graph(world: Map<string, string>, applied: string[]): Step[] {
+    const ensure = (name: string, deps: string[] = [], preview?: string[]): Step => ({
+      name,
+      description: `ensure ${name}`,
+      dependsOn: deps,
+      async check(ctx) {
+        // A value an earlier step makes: unknown in a plan until that step has run.
+        for (const d of deps) ctx.result(stepRef<string>(d));
+        const found = world.get(name);
+        return found
+          ? { satisfied: true, reason: `${name} exists`, value: found }
+          : { satisfied: false, reason: `${name} is missing`, needed: name };
+      },
+      async apply() {
+        applied.push(name);
+        world.set(name, `arn:${name}`);
+        return `arn:${name}`;
+      },
+      ...(preview ? { preview: async () => preview } : {}),
+    });
+    return [
+      ensure("network"),
+      ensure("role"),
+      ensure("cluster", ["role"]),
+      ensure("objects", ["cluster"], ["apply deployment/web", "apply service/web"]),
+    ];
+  }
+
+  it("given nothing exists, lists every step: what its check finds, and the rest as known after apply with previews", async () => {
+    const applied: string[] = [];
+    const report = await runSteps(graph(new Map([["network", "vpc-1"]]), applied), { plan: true });
+    const f = dryRunFindings(report);
+    expect(applied).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(f.wouldChange).toEqual([
+      { step: "role", description: "ensure role", reason: "role is missing", action: "change" },
+    ]);
+    expect(f.afterApply).toEqual([
+      { step: "cluster", description: "ensure cluster", changes: [], needs: ["role"] },
+      {
+        step: "objects",
+        description: "ensure objects",
+        changes: ["apply deployment/web", "apply service/web"],
+        needs: ["cluster"],
+      },
+    ]);
+    expect(f.errors).toEqual([]);
+  });
+
+  it("given the role exists, checks the cluster with the role's real value", async () => {
+    const world = new Map([
+      ["network", "vpc-1"],
+      ["role", "arn:role"],
+    ]);
+    const f = dryRunFindings(await runSteps(graph(world, []), { plan: true }));
+    expect(f.wouldChange.map((w) => w.step)).toEqual(["cluster"]);
+    expect(f.afterApply.map((a) => a.step)).toEqual(["objects"]);
+  });
+
+  it("when a check reads a value known only after apply beyond its direct dependencies, lists it as known after apply", async () => {
+    const world = new Map<string, string>();
+    const steps: Step[] = [
+      ...graph(world, []).slice(1, 2),
+      {
+        name: "sidecar",
+        description: "reads the role without depending on a step that would change",
+        dependsOn: ["role"],
+        async check(ctx) {
+          return { satisfied: true, reason: ctx.result(stepRef<string>("role")) };
+        },
+      },
+    ];
+    const f = dryRunFindings(await runSteps(steps, { plan: true }));
+    expect(f.afterApply).toEqual([
+      {
+        step: "sidecar",
+        description: "reads the role without depending on a step that would change",
+        changes: [],
+        needs: ["role"],
+      },
+    ]);
+  });
+
+  it("given everything exists, plans no change; a check that fails is a problem and its dependants are not checked", async () => {
+    const world = new Map([
+      ["network", "vpc-1"],
+      ["role", "arn:role"],
+      ["cluster", "arn:cluster"],
+      ["objects", "3 objects"],
+    ]);
+    const none = dryRunFindings(await runSteps(graph(world, []), { plan: true }));
+    expect(none).toEqual({ wouldChange: [], afterApply: [], unchecked: [], errors: [] });
+
+    const broken = graph(world, []);
+    broken[2] = {
+      ...broken[2]!,
+      async check() {
+        throw new KubecontrolError("AWS", "AccessDenied: eks:DescribeCluster");
+      },
+    };
+    const f = dryRunFindings(await runSteps(broken, { plan: true }));
+    expect(f.errors).toEqual([{ step: "cluster", message: "AccessDenied: eks:DescribeCluster" }]);
+    expect(f.unchecked).toEqual(["objects"]);
+  });
+
+  it("a step that reads a step that has not run is a graph bug, named", async () => {
+    const report = await runSteps([
+      {
+        name: "lonely",
+        description: "reads a step it does not depend on",
+        async check(ctx) {
+          return { satisfied: true, reason: String(ctx.result(stepRef<string>("elsewhere"))) };
+        },
+      },
+    ]);
+    expect(report.steps[0]!.error?.message).toMatch(/lonely read the result of elsewhere, which has not run/);
   });
 });
 

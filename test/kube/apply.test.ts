@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
-import { ensureKubeObjectsStep } from "../../src/engine/steps/kube/apply.js";
+import { stepRef } from "../../src/engine/step.js";
+import { type ApplyStepResult, ensureKubeObjectsStep } from "../../src/engine/steps/kube/apply.js";
 import { verifyWorkloadsStep } from "../../src/engine/steps/verify-workloads.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
@@ -164,7 +165,7 @@ describe("ensureKubeObjects and waitForWorkloads steps", () => {
         app: "hello",
         client: async () => cluster.client,
         objects: objectsOf(app),
-        applyStep: "ensureKubeObjects",
+        applied: stepRef<ApplyStepResult>("ensureKubeObjects"),
         dependsOn: ["ensureKubeObjects"],
         timeoutMs: { Deployment: 30_000, DaemonSet: 30_000, Service: 30_000 },
       }),

@@ -94,16 +94,16 @@ export async function switchCommand(cmd: Command, name: string, flags?: SwitchFl
     },
   );
   const version = outcome.version ? outcome.version.slice(0, 12) : "an unknown version";
-  if (outcome.dryRun) {
-    const f = outcome.dryRun;
-    progress.document({ type: "dry-run", app: app.name, to: o.to, from: outcome.from, ...f });
-    progress.say(`\ndry run of switch ${app.name} to ${o.to} (${version}): nothing was changed`);
-    if (f.wouldChange.length === 0 && f.errors.length === 0)
-      progress.say(`${o.to} already has all of DNS: switch would change nothing`);
-    for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
-    for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
-    return f.errors.length > 0 ? 1 : 0;
-  }
+  if (outcome.dryRun)
+    return run.sayDryRun(progress, {
+      command: "switch",
+      app: app.name,
+      what: `to ${o.to}, ${version}`,
+      more: { to: o.to, from: outcome.from },
+      findings: outcome.dryRun,
+      startedAt: started,
+      nothing: `${o.to} already has all of DNS: switch would change nothing`,
+    });
   const kept =
     "forever" in keep
       ? `${outcome.from} kept at weight 0 with no expiry`

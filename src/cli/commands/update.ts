@@ -176,21 +176,16 @@ export async function updateCommand(
   );
   const d = outcome.decision;
   const version = outcome.version.slice(0, 12);
-  if (outcome.dryRun) {
-    const f = outcome.dryRun;
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    progress.document({ type: "dry-run", app: app.name, ...d, version: outcome.version, ...f });
-    progress.say(
-      `\ndry run of update ${app.name} to ${version} (${d.live} live, ${d.target} would serve): nothing was changed (${seconds}s)`,
-    );
-    if (f.wouldChange.length === 0 && f.errors.length === 0)
-      progress.say("everything is in place: update would change nothing");
-    for (const w of f.wouldChange) progress.say(`  would change  ${w.step}: ${w.reason}`);
-    if (f.unchecked.length > 0)
-      progress.say(`  after those, ${f.unchecked.length} step(s) would run: ${f.unchecked.join(", ")}`);
-    for (const e of f.errors) progress.say(`  problem      ${e.step}: ${e.message}`);
-    return f.errors.length > 0 ? 1 : 0;
-  }
+  if (outcome.dryRun)
+    return run.sayDryRun(progress, {
+      command: "update",
+      app: app.name,
+      what: `to ${version}, ${d.live} live, ${d.target} would serve`,
+      more: { ...d, version: outcome.version },
+      findings: outcome.dryRun,
+      startedAt: started,
+      nothing: "everything is in place: update would change nothing",
+    });
   const keep = outcome.keep;
   const removed = keep === undefined;
   const keptFor = !keep

@@ -4,10 +4,10 @@ import type { KubeClient } from "../../kube/client.js";
 import { progressDeadlineOf } from "../../plan/kubernetes.js";
 import type { Plan } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import type { Step } from "../step.js";
+import type { Step, StepRef } from "../step.js";
 import { VERIFY_CHECKS, verifyChecksStep } from "./verify-checks.js";
 import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
-import { VERIFY_WORKLOADS, verifyWorkloadsStep } from "./verify-workloads.js";
+import { type Applied, VERIFY_WORKLOADS, verifyWorkloadsStep } from "./verify-workloads.js";
 
 export interface JudgeColourInput {
   app: ResolvedKubeApp;
@@ -16,7 +16,7 @@ export interface JudgeColourInput {
   aws: Aws;
   client: () => Promise<KubeClient>;
   /** The step that applied the objects, when this run applies them (its generations are awaited). */
-  applyStep: string;
+  applied?: StepRef<Applied | undefined>;
   /** What the workloads' judgement waits for (the apply). */
   dependsOn: string[];
   /** What the targets' judgement also waits for (the load balancer's steps). */
@@ -44,7 +44,7 @@ export function judgeColourSteps(g: JudgeColourInput): Step[] {
     app: g.app.name,
     client: g.client,
     objects: g.plan.kubernetes,
-    applyStep: g.applyStep,
+    applied: g.applied,
     dependsOn: g.dependsOn,
     timeoutMs: { Deployment: watchMs, DaemonSet: watchMs, Service: watchMs },
     hint,

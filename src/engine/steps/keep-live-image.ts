@@ -2,7 +2,7 @@ import type { Aws } from "../../aws/create-aws.js";
 import { hasCode } from "../../aws/errors.js";
 import type { EnsuredImage } from "../../images/ensure-image.js";
 import type { Colour } from "../../plan/names.js";
-import type { Step } from "../step.js";
+import type { Step, StepRef } from "../step.js";
 import { awsStep } from "./aws/stack-env.js";
 
 /** The step that marks the image a colour runs, once its workloads run it. */
@@ -39,17 +39,17 @@ export function keepLiveImageStep(o: {
   aws: Aws;
   repository: string;
   colour: Colour;
-  imageStep: string;
+  image: StepRef<EnsuredImage>;
   dependsOn: string[];
 }): Step<Needed, void> {
   const { ecr } = o.aws;
   return awsStep<Needed, void>({
     name: KEEP_LIVE_IMAGE,
     description: `keep the image ${o.colour} runs in ${o.repository}`,
-    dependsOn: [o.imageStep, ...o.dependsOn],
+    dependsOn: [o.image.step, ...o.dependsOn],
     timeoutMs: 120_000,
     async check(ctx) {
-      const { image, commit } = ctx.results.get(o.imageStep) as EnsuredImage;
+      const { image, commit } = ctx.result(o.image);
       const tag = liveTag(o.colour, commit);
       const mine = ((await ecr.imageTags(o.repository)) ?? []).filter(colourTags(o.colour));
       const current = mine.find((t) => t.tag === tag);

@@ -11,7 +11,12 @@ import {
   waitForObjects,
 } from "../../kube/watch/wait-for-objects.js";
 import type { KubeObject } from "../../plan/kubernetes.js";
-import type { Step, StepContext } from "../step.js";
+import type { Step, StepContext, StepRef } from "../step.js";
+
+/** What a step that applied objects gives: each object as the server answered. */
+export interface Applied {
+  applied?: AppliedObject[];
+}
 
 /** The verification step that judges every workload of the colour. */
 export const VERIFY_WORKLOADS = "waitForWorkloads";
@@ -22,8 +27,11 @@ export interface VerifyWorkloadsOptions {
   client: () => Promise<KubeClient>;
   /** The planned objects (any image): which Deployments, DaemonSets and Services to judge. */
   objects: KubeObject[];
-  /** The step that applied them: its result names the generations the apply produced. */
-  applyStep: string;
+  /**
+   * The step that applied them, when this run applies them: its result names the generations the
+   * apply produced. Without it the workloads are judged as they stand.
+   */
+  applied?: StepRef<Applied | undefined> | undefined;
   dependsOn: string[];
   timeoutMs?: WaitOptions["timeoutMs"];
   graceMs?: number;
@@ -46,7 +54,7 @@ export function verifyWorkloadsStep(o: VerifyWorkloadsOptions): Step<WatchTarget
   const targetsOf = (ctx: StepContext): WatchTarget[] => {
     // The generation our apply produced, when this run applied: an older one seen in a cache is
     // not this rollout's.
-    const applied = (ctx.results.get(o.applyStep) as { applied?: AppliedObject[] } | undefined)?.applied;
+    const applied = o.applied ? ctx.result(o.applied)?.applied : undefined;
     return planned.map((x) => {
       const made = applied?.find(
         (a) => a.kind === x.kind && a.name === x.metadata.name && a.namespace === x.metadata.namespace,

@@ -2,7 +2,7 @@ import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
 import type { ImageBuilder } from "../../images/builder.js";
 import type { EcrImages } from "../../images/ecr-images.js";
-import type { EnsuredImage, EnsureImageOptions } from "../../images/ensure-image.js";
+import type { EnsureImageOptions } from "../../images/ensure-image.js";
 import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import {
   envDigestKey,
@@ -13,23 +13,21 @@ import {
 import type { AutoScalingGroup, DnsRecord } from "../../plan/aws-types.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import type { Step } from "../step.js";
+import { type Step, stepRef } from "../step.js";
 import { colourStackSteps, type StackOptions } from "../steps/aws/colour-stack.js";
 import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
 import { shiftDnsStep } from "../steps/aws/shift-dns.js";
 import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
-import { ensureImageStep } from "../steps/images/ensure-image.js";
+import { ENSURED_IMAGE, ensureImageStep } from "../steps/images/ensure-image.js";
 import { judgeColourSteps, VERIFY_CHECKS, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
-import { ensureKubeObjectsStep } from "../steps/kube/apply.js";
+import { type ApplyStepResult, ensureKubeObjectsStep } from "../steps/kube/apply.js";
 import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
 
-/** The step that applies and watches the Kubernetes objects. */
-export const KUBE_OBJECTS = "ensureKubeObjects";
-/** The step that builds or finds the image. */
-export const IMAGE = "ensureImage";
+/** The step that applies the Kubernetes objects. */
+const KUBE_OBJECTS = stepRef<ApplyStepResult>("ensureKubeObjects");
 
 /** What building a colour needs besides its plan: the app, where its source and state are, the clients. */
 export interface ColourSource {
@@ -129,6 +127,10 @@ export function createSteps(g: CreateGraphInput): Step[] {
   const idsOf = (kind: string) => plan.aws.filter((r) => r.kind === kind).map((r) => ensureName(r.id));
   const ecr = idsOf("ecr-repository");
   const image = { ...ensureImageStep({ ...g.image, app: g.app }), dependsOn: ecr };
+  // The objects as planned, the image by tag: what a plan lists when the image or the cluster is
+  // known only after apply.
+  const plannedObjects = async () =>
+    plan.kubernetes.map((o) => `apply ${o.kind.toLowerCase()}/${o.metadata.name}`);
   const cluster = [
     ...idsOf("eks-cluster"),
     ...idsOf("eks-access-entry"),
@@ -150,15 +152,14 @@ export function createSteps(g: CreateGraphInput): Step[] {
   );
   const kube = deferredStep(
     {
-      name: KUBE_OBJECTS,
+      name: KUBE_OBJECTS.step,
       description: `apply the Kubernetes objects of ${g.app.name}`,
-      dependsOn: [IMAGE, WAIT_FOR_NODES],
+      dependsOn: [ENSURED_IMAGE.step, WAIT_FOR_NODES],
       timeoutMs: 15 * 60_000,
+      preview: plannedObjects,
     },
     async (ctx) => {
-      const ensured = ctx.results.get(IMAGE) as EnsuredImage | undefined;
-      if (!ensured)
-        throw new KubecontrolError("INTERNAL", `no result from ${IMAGE}: the step graph lacks a dependency`);
+      const ensured = ctx.result(ENSURED_IMAGE);
       const planned = planApp({
         app: g.app,
         colour: plan.colour,
@@ -187,8 +188,8 @@ export function createSteps(g: CreateGraphInput): Step[] {
     plan,
     aws,
     client: kubeClient,
-    applyStep: KUBE_OBJECTS,
-    dependsOn: [KUBE_OBJECTS],
+    applied: KUBE_OBJECTS,
+    dependsOn: [KUBE_OBJECTS.step],
     targetsDependOn: lb,
     verifyHookFile: g.verifyHookFile,
     hint: `DNS was not changed; the colour is left in place for inspection. ${g.teardownHint}`,
@@ -203,7 +204,7 @@ export function createSteps(g: CreateGraphInput): Step[] {
       aws,
       repository: repositoryOf(plan),
       colour: plan.colour,
-      imageStep: IMAGE,
+      image: ENSURED_IMAGE,
       dependsOn: [VERIFY_WORKLOADS],
     }),
   ];

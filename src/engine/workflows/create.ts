@@ -1,16 +1,14 @@
 import path from "node:path";
-import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { preflightAws } from "../preflight/preflight.js";
-import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -62,7 +60,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
     });
 
   if (i.dryRun) {
-    // Read-only: no lease, no record; preflight and every check, nothing applied.
+    // Read-only: no lease, no record; preflight, then the plan of every step, nothing applied.
     return readOnly(async () => {
       const pre = await preflightAws(plan, i.aws, i.app, i.emit);
       await assertPlanOwned(i.aws, plan, plan.aws, {
@@ -70,13 +68,7 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
         action: "adopt or change",
         vpcId: pre.network.vpcId,
       });
-      const report = await runSteps(checksOnly(graph("dry-run", pre.deployerArn)), {
-        concurrency: i.concurrency,
-        emit: dryRunEvents(i.emit),
-        signal: i.signal,
-      });
-      if (report.cancelled) throw cancelled();
-      const findings = dryRunFindings(report);
+      const { report, findings } = await planGraph(graph("dry-run", pre.deployerArn), i);
       return { ...outcomeOf("dry-run", report), plan, dryRun: findings };
     });
   }
@@ -105,10 +97,4 @@ export async function createApp(i: CreateInput): Promise<CreateOutcome> {
       return { ...outcomeOf(run.runId, report), plan };
     },
   );
-}
-
-function cancelled(): KubecontrolError {
-  return new KubecontrolError("CANCELLED", "the run was cancelled", {
-    hint: "run the same command again to continue from where it stopped",
-  });
 }

@@ -5,7 +5,7 @@ import type { Step, StepContext } from "../step.js";
  * need the image's digest and the cluster's endpoint). `make` runs at the first check.
  */
 export function deferredStep(
-  shape: Pick<Step, "name" | "description" | "dependsOn" | "timeoutMs">,
+  shape: Pick<Step, "name" | "description" | "dependsOn" | "timeoutMs" | "preview">,
   make: (ctx: StepContext) => Promise<Step>,
 ): Step {
   let inner: Step | undefined;

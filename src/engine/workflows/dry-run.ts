@@ -1,57 +1,57 @@
 import { KubecontrolError } from "../../errors.js";
 import { withChangeGate } from "../../fence.js";
 import type { EventSink } from "../../io/events.js";
+import { runSteps } from "../runner.js";
 import type { RunReport, Step } from "../step.js";
 
-const WOULD_CHANGE = "would change";
-
-/**
- * The same graph, checks only: a step whose check finds work stops there (its dependants are
- * not checked, since they would read what it has not made). Nothing is applied.
- */
-export function checksOnly(steps: readonly Step[]): Step[] {
-  return steps.map((s) => {
-    const { apply: _a, wait: _w, ...rest } = s;
-    return {
-      ...rest,
-      async check(ctx) {
-        const c = await s.check(ctx);
-        if (c.satisfied) return c;
-        throw new KubecontrolError("PRECONDITION", `${WOULD_CHANGE}: ${c.reason}`, {
-          details: { dryRun: true },
-        });
-      },
-    };
-  });
-}
-
-/** What a dry run found: steps that would act (and why), steps not checked, and real errors. */
+/** What a dry run found, step by step in graph order. */
 export interface DryRunFindings {
-  wouldChange: { step: string; reason: string }[];
+  /** Steps whose check found work: what they would change, or wait for. */
+  wouldChange: { step: string; description: string; reason: string; action: "change" | "wait" }[];
+  /** Steps that need what earlier ones would make: what they would do, known after apply. */
+  afterApply: { step: string; description: string; changes: string[]; needs: string[] }[];
+  /** Steps not checked because a check before them hit a real problem. */
   unchecked: string[];
   errors: { step: string; message: string }[];
 }
 
-/** Sorts a checks-only run's report into what would change and what went wrong. */
-export function dryRunFindings(report: RunReport): DryRunFindings {
-  const f: DryRunFindings = { wouldChange: [], unchecked: [], errors: [] };
-  for (const s of report.steps) {
-    if (s.status === "skipped") f.unchecked.push(s.name);
-    else if (s.status === "failed" && s.error instanceof KubecontrolError && s.error.details?.dryRun)
-      f.wouldChange.push({ step: s.name, reason: s.error.message.slice(WOULD_CHANGE.length + 2) });
-    else if (s.status === "failed") f.errors.push({ step: s.name, message: s.error?.message ?? "failed" });
-  }
-  return f;
+/**
+ * The plan of a step graph (the runner's plan mode): every step checked, or previewed as known
+ * after apply when it needs what an earlier one would make; nothing applied. Throws CANCELLED
+ * when interrupted. Every command's dry run goes through here, inside `readOnly`.
+ */
+export async function planGraph(
+  steps: readonly Step[],
+  o: { concurrency: number; emit: EventSink; signal?: AbortSignal | undefined },
+): Promise<{ report: RunReport; findings: DryRunFindings }> {
+  const report = await runSteps(steps, {
+    plan: true,
+    concurrency: o.concurrency,
+    // Skipped steps are listed once in the summary.
+    emit: (e) => e.type !== "step.skipped" && o.emit(e),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  if (report.cancelled)
+    throw new KubecontrolError("CANCELLED", "the dry run was cancelled", {
+      hint: "run the same command again",
+    });
+  return { report, findings: dryRunFindings(report) };
 }
 
-/** In a dry run, a check that finds work is news, not a failure. */
-export function dryRunEvents(emit: EventSink): EventSink {
-  return (e) => {
-    if (e.type === "step.failed" && e.error.message.startsWith("would change")) {
-      emit({ type: "log", at: e.at, level: "info", step: e.step, message: e.error.message });
-    } else if (e.type !== "step.skipped") emit(e);
-    // Skipped steps are listed once in the summary ("after those, N steps would run").
-  };
+/** Sorts a plan's report into what would change, what is known after apply, and real errors. */
+export function dryRunFindings(report: RunReport): DryRunFindings {
+  const f: DryRunFindings = { wouldChange: [], afterApply: [], unchecked: [], errors: [] };
+  for (const s of report.steps) {
+    const p = s.planned;
+    const description = s.description ?? s.name;
+    if (s.status === "skipped") f.unchecked.push(s.name);
+    else if (s.status === "failed") f.errors.push({ step: s.name, message: s.error?.message ?? "failed" });
+    else if (p?.action === "change" || p?.action === "wait")
+      f.wouldChange.push({ step: s.name, description, reason: p.reason, action: p.action });
+    else if (p?.action === "after-apply")
+      f.afterApply.push({ step: s.name, description, changes: p.changes, needs: p.needs });
+  }
+  return f;
 }
 
 /**

@@ -40,7 +40,6 @@ export function colourJudgement(
       plan,
       aws: i.aws,
       client,
-      applyStep: "(none: judged as it stands)",
       dependsOn: [],
       verifyHookFile: i.verifyHookFile,
       hint,

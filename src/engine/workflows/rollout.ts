@@ -1,6 +1,5 @@
 import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
-import type { EnsuredImage } from "../../images/ensure-image.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
 import { findImage } from "../../images/find-image.js";
 import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
@@ -14,23 +13,21 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
 import { observeApp } from "../observe/live-state.js";
-import type { Step, StepContext } from "../step.js";
-import { ensureImageStep } from "../steps/images/ensure-image.js";
+import { type Step, type StepContext, stepRef } from "../step.js";
+import { ENSURED_IMAGE, ensureImageStep } from "../steps/images/ensure-image.js";
 import { judgeColourSteps, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
 import { keepLiveImageStep } from "../steps/keep-live-image.js";
 import { type ImageChange, imageChanges, rollOutImagesStep } from "../steps/kube/rollout.js";
 import { type ColourSource, repositoryOf } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
-import { readOnly } from "./dry-run.js";
+import { planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
-/** The steps of a rollout, in order. */
-export const ROLLOUT_STEPS = {
-  image: "ensureImage",
-  cluster: "findLiveCluster",
-  rollout: "rollOutImages",
-} as const;
+/** The live cluster, reached: what the rollout and its judgement talk to. */
+const LIVE_CLUSTER = stepRef<KubeClient>("findLiveCluster");
+/** The step that patches the workloads' images and watches them. */
+const ROLL_OUT = "rollOutImages";
 
 /** A connection to the live colour's cluster, made once it is known. */
 export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;
@@ -151,7 +148,7 @@ function rolloutSteps(g: GraphInput): Step[] {
   // One connection to the live cluster, for the rollout and its verification.
   const client = connectOnce(() => i.connect({ clusterName: plan.cluster, region: plan.region }));
   const cluster: Step<undefined, KubeClient> = {
-    name: ROLLOUT_STEPS.cluster,
+    name: LIVE_CLUSTER.step,
     description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,
     async check() {
       return { satisfied: true, reason: `${plan.cluster} serves traffic`, value: await client() };
@@ -161,17 +158,34 @@ function rolloutSteps(g: GraphInput): Step[] {
   const timeoutMs = watchTimeoutMs(i.app);
   const rollout = deferredStep(
     {
-      name: ROLLOUT_STEPS.rollout,
+      name: ROLL_OUT,
       description: `roll ${i.app.name}'s ${g.colour} workloads onto ${g.commit.slice(0, 12)}`,
-      dependsOn: [ROLLOUT_STEPS.image, ROLLOUT_STEPS.cluster],
+      dependsOn: [ENSURED_IMAGE.step, LIVE_CLUSTER.step],
       // The watch, and as long again for the undo.
       timeoutMs: 2 * timeoutMs + 60_000,
+      // In a plan with the image still to build: the changes to its tag (its digest comes with the build).
+      async preview(ctx) {
+        const repository = await i.ecr.repository(i.app.image.repository);
+        g.found.image = `${repository.uri}:${g.commit}`;
+        const objects = planApp({
+          app: i.app,
+          colour: g.colour,
+          version: g.commit,
+          image: g.found.image,
+        }).kubernetes;
+        const { changes } = await changesOnCluster(
+          ctx.result(LIVE_CLUSTER),
+          workloadUpdates(objects),
+          g.colour,
+          i.app.name,
+        );
+        g.found.changes = changes;
+        return changes.map((c) => `${c.workload} ${c.container}: ${c.from || "(none)"} -> ${c.to}`);
+      },
     },
     async (ctx) => {
-      const ensured = ctx.results.get(ROLLOUT_STEPS.image) as EnsuredImage | undefined;
-      const client = ctx.results.get(ROLLOUT_STEPS.cluster) as KubeClient | undefined;
-      if (!ensured || !client)
-        throw new KubecontrolError("INTERNAL", "the rollout step ran without the image or the cluster");
+      const ensured = ctx.result(ENSURED_IMAGE);
+      const client = ctx.result(LIVE_CLUSTER);
       g.found.image = ensured.image.reference;
       g.found.built = ensured.outcome === "built";
       const objects = planApp({
@@ -198,8 +212,7 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
     plan,
     aws: i.aws,
     client,
-    applyStep: ROLLOUT_STEPS.rollout,
-    dependsOn: [ROLLOUT_STEPS.rollout],
+    dependsOn: [ROLL_OUT],
     verifyHookFile: i.verifyHookFile,
     hint: `${i.app.name}'s ${g.colour} colour serves the rolled-out pods; roll back with \`kubecontrol rollout ${i.app.name} --version <the previous version>\` (kubecontrol history ${i.app.name} shows it)`,
   });
@@ -207,7 +220,7 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
     aws: i.aws,
     repository: repositoryOf(plan),
     colour: g.colour,
-    imageStep: ROLLOUT_STEPS.image,
+    image: ENSURED_IMAGE,
     dependsOn: [VERIFY_WORKLOADS],
   });
   return [...judged, keep];
@@ -323,7 +336,7 @@ async function recorded(g: GraphInput): Promise<RolloutOutcome> {
         commit,
         image: found.image ?? "",
         built: found.built ?? false,
-        changes: outcome.changed.includes(ROLLOUT_STEPS.rollout) ? found.changes : [],
+        changes: outcome.changed.includes(ROLL_OUT) ? found.changes : [],
         dryRun: false,
       };
     },
@@ -331,37 +344,25 @@ async function recorded(g: GraphInput): Promise<RolloutOutcome> {
 }
 
 /**
- * Read-only: is the image in ECR, and which containers would change from which image to which.
- * An image still to build is shown by tag (its digest is known only once built). No lease, no record.
+ * Read-only, the plan of the rollout graph: is the image in ECR, and which containers would change
+ * from which image to which (an image still to build by tag: its digest is known once built).
+ * No lease, no record.
  */
 async function dryRun(g: GraphInput): Promise<RolloutOutcome> {
-  const { i, plan, commit } = g;
-  const started = Date.now();
-  const [image, client] = await Promise.all([
-    (async () => {
-      const repository = await i.ecr.repository(i.app.image.repository);
-      const found = await findImage(i.ecr, repository, commit);
-      return { reference: found?.reference ?? `${repository.uri}:${commit}`, built: !found };
-    })(),
-    i.connect({ clusterName: plan.cluster, region: plan.region }),
-  ]);
-  const objects = planApp({
-    app: i.app,
-    colour: g.colour,
-    version: commit,
-    image: image.reference,
-  }).kubernetes;
-  const { changes } = await changesOnCluster(client, workloadUpdates(objects), g.colour, i.app.name);
+  const { report } = await planGraph(rolloutSteps(g), g.i);
+  // A check that hit a real problem (a workload the cluster lacks) fails the dry run as it would the rollout.
+  const failed = report.steps.find((s) => s.status === "failed");
+  if (failed?.error) throw failed.error;
+  const built = report.steps.find((s) => s.name === ENSURED_IMAGE.step)?.planned?.action === "change";
   return {
-    runId: "dry-run",
-    result: changes.length === 0 && !image.built ? "no-op" : "succeeded",
-    report: { ok: true, cancelled: false, steps: [], results: new Map(), durationMs: Date.now() - started },
+    ...outcomeOf("dry-run", report),
+    result: g.found.changes.length === 0 && !built ? "no-op" : "succeeded",
     changed: [],
     colour: g.colour,
-    commit,
-    image: image.reference,
-    built: image.built,
-    changes,
+    commit: g.commit,
+    image: g.found.image ?? "",
+    built,
+    changes: g.found.changes,
     dryRun: true,
   };
 }

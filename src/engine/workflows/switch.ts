@@ -1,16 +1,14 @@
 import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError } from "../../errors.js";
 import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideSwitch } from "../decide/live-colour.js";
 import { colourPlans, observeApp } from "../observe/live-state.js";
-import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { type Keep, retentionStep } from "../steps/aws/retention.js";
 import { SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { judgeColourSteps, VERIFY_CHECKS } from "../steps/judge-colour.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 import { runningVersion } from "./update.js";
@@ -62,14 +60,8 @@ export async function switchApp(i: SwitchInput): Promise<SwitchOutcome> {
   });
   if (i.dryRun)
     return readOnly(async () => {
-      const report = await runSteps(checksOnly(switchSteps(i)), {
-        concurrency: i.concurrency,
-        emit: dryRunEvents(i.emit),
-        signal: i.signal,
-      });
-      if (report.cancelled)
-        throw new KubecontrolError("CANCELLED", "the dry run was cancelled", { hint: "run it again" });
-      return { ...outcome(outcomeOf("dry-run", report), first.already), dryRun: dryRunFindings(report) };
+      const { report, findings } = await planGraph(switchSteps(i), i);
+      return { ...outcome(outcomeOf("dry-run", report), first.already), dryRun: findings };
     });
   return recordedWorkflow(
     recordedRunOptions(i, {
@@ -110,7 +102,6 @@ export function switchSteps(i: SwitchInput): Step[] {
     aws: i.aws,
     client,
     // Nothing is applied: the objects as they are are judged.
-    applyStep: "",
     dependsOn: [],
     verifyHookFile: i.verifyHookFile,
     hint: `DNS was not changed: ${from.colour} still serves ${i.app.name} if it did; inspect ${i.to} with \`kubecontrol kubeconfig ${i.app.name} --colour ${i.to}\``,

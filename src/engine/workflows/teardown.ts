@@ -4,11 +4,10 @@ import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { colourToTearDown } from "../decide/live-colour.js";
 import { type AppState, colourPlans, observeApp } from "../observe/live-state.js";
-import { runSteps } from "../runner.js";
 import type { StackOptions } from "../steps/aws/colour-stack.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
 
@@ -42,14 +41,13 @@ export async function teardownColour(
   const plan = colourPlans(i.app)[colour];
   if (i.dryRun)
     return readOnly(async () => {
-      const report = await runSteps(checksOnly(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {})), {
-        concurrency: i.concurrency,
-        emit: dryRunEvents(i.emit),
-        signal: i.signal,
-      });
-      if (report.cancelled) throw new KubecontrolError("CANCELLED", "interrupted: nothing was changed");
-      const weight = weightIn(seen, colour);
-      return { ...outcomeOf("dry-run", report), colour, dryRun: dryRunFindings(report), liveWeight: weight };
+      const { report, findings } = await planGraph(teardownSteps(plan, i.aws, "dry-run", i.stack ?? {}), i);
+      return {
+        ...outcomeOf("dry-run", report),
+        colour,
+        dryRun: findings,
+        liveWeight: weightIn(seen, colour),
+      };
     });
   return recordedWorkflow(
     recordedRunOptions(i, {

@@ -10,7 +10,6 @@ import { type Plan, planApp } from "../../plan/plan.js";
 import { decideLiveColour, isSplit, liveDuringSplit, requireLiveColour } from "../decide/live-colour.js";
 import { colourPlans, observeApp } from "../observe/live-state.js";
 import { preflightAws } from "../preflight/preflight.js";
-import { runSteps } from "../runner.js";
 import type { Step } from "../step.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { judgeStepName, progressiveDnsSteps } from "../steps/aws/progressive-dns.js";
@@ -19,7 +18,7 @@ import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
 import { teardownSteps } from "../steps/aws/teardown.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
-import { checksOnly, type DryRunFindings, dryRunEvents, dryRunFindings, readOnly } from "./dry-run.js";
+import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { colourJudgement } from "./judge-colour.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
@@ -109,25 +108,19 @@ export async function updateApp(input: UpdateInput): Promise<UpdateOutcome> {
 
   if (i.dryRun) {
     return readOnly(async () => {
-      // Read-only: no lease, no record; preflight and every check, nothing applied.
+      // Read-only: no lease, no record; preflight, then the plan of every step, nothing applied.
       announce(i, first, commit);
       const deployerArn =
         first.mode === "deploy" ? (await preflightAws(plan, i.aws, i.app, i.emit)).deployerArn : "";
       await assertUpdateOwned(i, first, plan);
-      const report = await runSteps(checksOnly(updateSteps(i, first, commit, "dry-run", deployerArn)), {
-        concurrency: i.concurrency,
-        emit: dryRunEvents(i.emit),
-        signal: i.signal,
-      });
-      if (report.cancelled)
-        throw new KubecontrolError("CANCELLED", "the dry run was cancelled", { hint: "run it again" });
+      const { report, findings } = await planGraph(updateSteps(i, first, commit, "dry-run", deployerArn), i);
       return {
         ...outcomeOf("dry-run", report),
         version: commit,
         decision: first,
         plan,
         keep: keepOf(i),
-        dryRun: dryRunFindings(report),
+        dryRun: findings,
       };
     });
   }

@@ -8,7 +8,7 @@ import { ADOPTED_BY, assertOwned } from "../../../plan/ownership.js";
 import type { Plan } from "../../../plan/plan.js";
 import { sleep } from "../../../wait.js";
 import { retry } from "../../retry.js";
-import type { Step, StepContext } from "../../step.js";
+import { type Step, type StepContext, stepRef } from "../../step.js";
 
 /** What every AWS step of one colour's stack works with. */
 export interface StackEnv {
@@ -41,11 +41,7 @@ export const FIND_NETWORK = "find-network";
 
 /** The result of the step that ensured a logical resource; a missing one is a bug in the graph. */
 export function resultOf<T>(ctx: StepContext, id: string): T {
-  const name = id === FIND_NETWORK ? id : ensureName(id);
-  const value = ctx.results.get(name);
-  if (value === undefined)
-    throw new KubecontrolError("INTERNAL", `no result from ${name}: the step graph lacks a dependency`);
-  return value as T;
+  return ctx.result(stepRef<T>(id === FIND_NETWORK ? id : ensureName(id)));
 }
 
 /** Wraps a step so that the AWS SDK's own retries surface as its step.retrying events. */

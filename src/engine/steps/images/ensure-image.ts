@@ -1,7 +1,10 @@
 import { type EnsuredImage, type EnsureImageOptions, ensureImage } from "../../../images/ensure-image.js";
 import { findImage } from "../../../images/find-image.js";
 import { resolveVersion, userSourcesDir } from "../../../images/version.js";
-import type { Step } from "../../step.js";
+import { type Step, stepRef } from "../../step.js";
+
+/** The image step's result: the image, found or built. */
+export const ENSURED_IMAGE = stepRef<EnsuredImage>("ensureImage");
 
 /**
  * The image as an engine step: `check` resolves the version and asks ECR (satisfied when the
@@ -12,7 +15,7 @@ export function ensureImageStep(
   o: Omit<EnsureImageOptions, "progress" | "signal">,
 ): Step<{ commit: string }, EnsuredImage> {
   return {
-    name: "ensureImage",
+    name: ENSURED_IMAGE.step,
     description: `image of ${o.app.name} at ${o.version ?? "the default branch head"}`,
     timeoutMs: o.lockTimeoutMs ?? 60 * 60_000,
     async check() {
@@ -41,6 +44,11 @@ export function ensureImageStep(
         signal: ctx.signal,
         progress: (message) => ctx.log("info", message),
       });
+    },
+    async preview() {
+      return [
+        `build the image of ${o.app.name} at ${o.version?.slice(0, 12) ?? "the default branch head"} and push it to ECR`,
+      ];
     },
     summarize(_changed, result) {
       return result ? `${result.outcome} ${result.image.reference}` : "image ensured";
