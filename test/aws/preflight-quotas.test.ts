@@ -14,7 +14,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { toAwsError } from "../../src/aws/errors.js";
 import { preflightAws } from "../../src/engine/preflight/preflight.js";
-import { scalingEvidence } from "../../src/engine/steps/wait-for-nodes.js";
+import { scalingEvidence } from "../../src/engine/steps/kube/wait-for-nodes.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";
 import { sandboxDown } from "../../src/sandbox/lifecycle.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { ECRClient, ListImagesCommand } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveTag } from "../../src/engine/steps/keep-live-image.js";
+import { liveTag } from "../../src/engine/steps/images/keep-live-image.js";
 import { type E2eProject, e2eProject } from "../helpers/e2e-project.js";
 import { pushBuild } from "../helpers/ecr.js";
 import { sdkConfig } from "../helpers/sandbox.js";

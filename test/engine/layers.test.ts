@@ -31,4 +31,18 @@ describe("the layers", () => {
     );
     expect(upward).toEqual([]);
   });
+
+  it("keeps every step in an area folder of src/engine/steps (aws, images, kube, verify)", () => {
+    const steps = path.join(src, "engine", "steps");
+    const loose = readdirSync(steps, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+    expect(loose).toEqual([]);
+    expect(
+      readdirSync(steps, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(["aws", "images", "kube", "verify"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nodesEvidence } from "../../src/engine/steps/wait-for-nodes.js";
+import { nodesEvidence } from "../../src/engine/steps/kube/wait-for-nodes.js";
 
 // A node wait that times out says what each short pool has, and when instances run that never
 // registered (a kubelet that refused its node labels never starts; the sandbox does the same),

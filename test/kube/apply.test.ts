@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
 import { stepRef } from "../../src/engine/step.js";
 import { type ApplyStepResult, ensureKubeObjectsStep } from "../../src/engine/steps/kube/apply.js";
-import { verifyWorkloadsStep } from "../../src/engine/steps/verify-workloads.js";
+import { verifyWorkloadsStep } from "../../src/engine/steps/verify/workloads.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
 import { pruneObjects } from "../../src/kube/prune.js";

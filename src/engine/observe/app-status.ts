@@ -14,7 +14,7 @@ import { COLOURS, type Colour } from "../../plan/names.js";
 import type { Plan } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideLiveColour, type LiveColour } from "../decide/live-colour.js";
-import { isSchedulableReady } from "../steps/wait-for-nodes.js";
+import { isSchedulableReady } from "../steps/kube/wait-for-nodes.js";
 import { type ColourState, colourPlans, observeApp } from "./live-state.js";
 
 /** What a colour's cluster says of it, when it could be read. */

@@ -19,10 +19,10 @@ import { ensureAccessEntryStep } from "../steps/aws/ensure-access-entry.js";
 import { shiftDnsStep } from "../steps/aws/shift-dns.js";
 import { ensureName, type StackEnv } from "../steps/aws/stack-env.js";
 import { ENSURED_IMAGE, ensureImageStep } from "../steps/images/ensure-image.js";
-import { judgeColourSteps, VERIFY_CHECKS, VERIFY_WORKLOADS } from "../steps/judge-colour.js";
-import { keepLiveImageStep } from "../steps/keep-live-image.js";
+import { keepLiveImageStep } from "../steps/images/keep-live-image.js";
 import { type ApplyStepResult, ensureKubeObjectsStep } from "../steps/kube/apply.js";
-import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/wait-for-nodes.js";
+import { WAIT_FOR_NODES, waitForNodesStep } from "../steps/kube/wait-for-nodes.js";
+import { judgeColourSteps, VERIFY_CHECKS, VERIFY_WORKLOADS } from "../steps/verify/judge-colour.js";
 import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
 

@@ -5,7 +5,7 @@ import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import type { Plan } from "../../plan/plan.js";
 import { runSteps } from "../runner.js";
 import type { StepContext } from "../step.js";
-import { judgeColourSteps } from "../steps/judge-colour.js";
+import { judgeColourSteps } from "../steps/verify/judge-colour.js";
 import type { ColourSource } from "./create-graph.js";
 
 /** Judges a standing colour; throws VERIFY_FAILED (or CANCELLED) when it does not pass. */

@@ -7,7 +7,7 @@ import { colourPlans, observeApp } from "../observe/live-state.js";
 import type { Step } from "../step.js";
 import { type Keep, retentionStep } from "../steps/aws/retention.js";
 import { SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
-import { judgeColourSteps, VERIFY_CHECKS } from "../steps/judge-colour.js";
+import { judgeColourSteps, VERIFY_CHECKS } from "../steps/verify/judge-colour.js";
 import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";

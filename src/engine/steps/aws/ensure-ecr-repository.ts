@@ -1,6 +1,6 @@
 import type { EcrRepository } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import { LIVE_TAG_PREFIX } from "../keep-live-image.js";
+import { LIVE_TAG_PREFIX } from "../images/keep-live-image.js";
 import {
   awsStep,
   claimTags,

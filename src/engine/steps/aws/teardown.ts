@@ -2,7 +2,7 @@ import type { Aws } from "../../../aws/create-aws.js";
 import type { AwsResource } from "../../../plan/aws-types.js";
 import type { Plan } from "../../../plan/plan.js";
 import type { Step } from "../../step.js";
-import { releaseLiveImageStep } from "../keep-live-image.js";
+import { releaseLiveImageStep } from "../images/keep-live-image.js";
 import type { StackOptions } from "./colour-stack.js";
 import { deleteAccessEntryStep } from "./delete-access-entry.js";
 import { deleteAutoScalingGroupStep } from "./delete-auto-scaling-group.js";

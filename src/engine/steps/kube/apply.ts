@@ -19,7 +19,7 @@ export interface ApplyStepResult {
 /**
  * The Kubernetes objects of a deploy as one step: check asks the server for a dry run (and what
  * prune would delete), apply server-side applies and prunes. Whether the workloads are ready is
- * judged by a verification step of its own, on every run (src/engine/steps/verify-workloads.ts).
+ * judged by a verification step of its own, on every run (src/engine/steps/verify/workloads.ts).
  */
 export function ensureKubeObjectsStep(
   client: KubeClient,

@@ -1,8 +1,8 @@
-import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError } from "../../errors.js";
-import type { Plan } from "../../plan/plan.js";
-import { waitUntil } from "../../wait.js";
-import type { Step } from "../step.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { KubecontrolError } from "../../../errors.js";
+import type { Plan } from "../../../plan/plan.js";
+import { waitUntil } from "../../../wait.js";
+import type { Step } from "../../step.js";
 
 /** The step that waits for every target group of the colour to report all its targets healthy. */
 export const VERIFY_TARGETS = "waitForHealthyTargets";

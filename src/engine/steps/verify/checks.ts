@@ -1,16 +1,16 @@
 import path from "node:path";
 import type { Dispatcher } from "undici";
-import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError } from "../../errors.js";
-import { connectToDispatcher, probe } from "../../http/connect-to.js";
-import { describeRequestFailure } from "../../http/failure.js";
-import type { DnsRecord, Listener, TargetGroup } from "../../plan/aws-types.js";
-import type { Plan } from "../../plan/plan.js";
-import type { VerifyContext } from "../../spec/define.js";
-import { parseDuration } from "../../spec/primitives.js";
-import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import { sleep } from "../../wait.js";
-import type { Step, StepContext } from "../step.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { KubecontrolError } from "../../../errors.js";
+import { connectToDispatcher, probe } from "../../../http/connect-to.js";
+import { describeRequestFailure } from "../../../http/failure.js";
+import type { DnsRecord, Listener, TargetGroup } from "../../../plan/aws-types.js";
+import type { Plan } from "../../../plan/plan.js";
+import type { VerifyContext } from "../../../spec/define.js";
+import { parseDuration } from "../../../spec/primitives.js";
+import type { ResolvedKubeApp } from "../../../spec/resolve.js";
+import { sleep } from "../../../wait.js";
+import type { Step, StepContext } from "../../step.js";
 
 /** The step that runs the spec's HTTP checks and verify hook against the new colour. */
 export const VERIFY_CHECKS = "verifyChecks";
@@ -131,7 +131,7 @@ export function verifyChecksStep(
     const what = `hook ${hook}`;
     let fn: unknown;
     try {
-      const { importAppModule } = await import("../../spec/loader.js");
+      const { importAppModule } = await import("../../../spec/loader.js");
       fn = ((await importAppModule(hookFile)) as { default?: unknown }).default;
     } catch (err) {
       return { what, cause: `could not load ${hookFile}: ${(err as Error).message}`, permanent: true };

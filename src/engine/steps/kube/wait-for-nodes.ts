@@ -1,10 +1,10 @@
-import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError } from "../../errors.js";
-import type { KubeClient, KubeResource } from "../../kube/client.js";
-import { POOL_LABEL } from "../../plan/aws.js";
-import type { AutoScalingGroup } from "../../plan/aws-types.js";
-import { waitUntil } from "../../wait.js";
-import type { Step, StepContext } from "../step.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { KubecontrolError } from "../../../errors.js";
+import type { KubeClient, KubeResource } from "../../../kube/client.js";
+import { POOL_LABEL } from "../../../plan/aws.js";
+import type { AutoScalingGroup } from "../../../plan/aws-types.js";
+import { waitUntil } from "../../../wait.js";
+import type { Step, StepContext } from "../../step.js";
 
 /** The step that waits for every pool's nodes to be Ready. */
 export const WAIT_FOR_NODES = "waitForNodes";

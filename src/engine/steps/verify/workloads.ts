@@ -1,6 +1,6 @@
-import { KubecontrolError } from "../../errors.js";
-import type { AppliedObject } from "../../kube/apply.js";
-import type { KubeClient } from "../../kube/client.js";
+import { KubecontrolError } from "../../../errors.js";
+import type { AppliedObject } from "../../../kube/apply.js";
+import type { KubeClient } from "../../../kube/client.js";
 import {
   type ObjectOutcome,
   refOf,
@@ -9,9 +9,9 @@ import {
   type WatchedKind,
   type WatchTarget,
   waitForObjects,
-} from "../../kube/watch/wait-for-objects.js";
-import type { KubeObject } from "../../plan/kubernetes.js";
-import type { Step, StepContext, StepRef } from "../step.js";
+} from "../../../kube/watch/wait-for-objects.js";
+import type { KubeObject } from "../../../plan/kubernetes.js";
+import type { Step, StepContext, StepRef } from "../../step.js";
 
 /** What a step that applied objects gives: each object as the server answered. */
 export interface Applied {

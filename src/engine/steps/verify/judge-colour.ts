@@ -1,13 +1,13 @@
-import type { Aws } from "../../aws/create-aws.js";
-import { KubecontrolError } from "../../errors.js";
-import type { KubeClient } from "../../kube/client.js";
-import { progressDeadlineOf } from "../../plan/kubernetes.js";
-import type { Plan } from "../../plan/plan.js";
-import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import type { Step, StepRef } from "../step.js";
-import { VERIFY_CHECKS, verifyChecksStep } from "./verify-checks.js";
-import { VERIFY_TARGETS, verifyTargetsStep } from "./verify-targets.js";
-import { type Applied, VERIFY_WORKLOADS, verifyWorkloadsStep } from "./verify-workloads.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { KubecontrolError } from "../../../errors.js";
+import type { KubeClient } from "../../../kube/client.js";
+import { progressDeadlineOf } from "../../../plan/kubernetes.js";
+import type { Plan } from "../../../plan/plan.js";
+import type { ResolvedKubeApp } from "../../../spec/resolve.js";
+import type { Step, StepRef } from "../../step.js";
+import { VERIFY_CHECKS, verifyChecksStep } from "./checks.js";
+import { VERIFY_TARGETS, verifyTargetsStep } from "./targets.js";
+import { type Applied, VERIFY_WORKLOADS, verifyWorkloadsStep } from "./workloads.js";
 
 export interface JudgeColourInput {
   app: ResolvedKubeApp;

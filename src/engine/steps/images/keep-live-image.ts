@@ -1,9 +1,9 @@
-import type { Aws } from "../../aws/create-aws.js";
-import { hasCode } from "../../aws/errors.js";
-import type { EnsuredImage } from "../../images/ensure-image.js";
-import type { Colour } from "../../plan/names.js";
-import type { Step, StepRef } from "../step.js";
-import { awsStep } from "./aws/stack-env.js";
+import type { Aws } from "../../../aws/create-aws.js";
+import { hasCode } from "../../../aws/errors.js";
+import type { EnsuredImage } from "../../../images/ensure-image.js";
+import type { Colour } from "../../../plan/names.js";
+import type { Step, StepRef } from "../../step.js";
+import { awsStep } from "../aws/stack-env.js";
 
 /** The step that marks the image a colour runs, once its workloads run it. */
 export const KEEP_LIVE_IMAGE = "keepLiveImage";
