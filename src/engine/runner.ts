@@ -4,6 +4,7 @@ import { formatDuration } from "../io/format.js";
 import { failpoint } from "./failpoints.js";
 import { phaseOf } from "./phase.js";
 import {
+  type CheckResult,
   KnownAfterApply,
   type PlannedStep,
   type RunOptions,
@@ -215,14 +216,7 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
       planned = p.planned;
       return { changed: false, applied: p.value };
     }
-    const check = await step.check(ctx);
-    o.emit({
-      type: "step.checked",
-      at: o.now(),
-      step: step.name,
-      satisfied: check.satisfied,
-      reason: check.reason,
-    });
+    const check = await checkStep(step, ctx, o);
     if (check.satisfied) return { changed: false, applied: check.value, reason: check.reason };
     await o.journalled();
     failpoint(step.name, "before-apply");
@@ -311,6 +305,19 @@ async function runOne(step: Step, o: RunOneOptions): Promise<StepReport & { resu
   }
 }
 
+/** Runs the step's check and says what it found (step.checked). */
+async function checkStep(step: Step, ctx: StepContext, o: RunOneOptions): Promise<CheckResult> {
+  const check = await step.check(ctx);
+  o.emit({
+    type: "step.checked",
+    at: o.now(),
+    step: step.name,
+    satisfied: check.satisfied,
+    reason: check.reason,
+  });
+  return check;
+}
+
 /**
  * A step in a plan: checked when every value it needs is known, else listed with its preview as
  * known after apply. Its result, for its dependants, is the check's value when nothing would
@@ -333,20 +340,13 @@ async function planOne(
   };
   const unknown = (step.dependsOn ?? []).filter((d) => o.results.get(d) instanceof AfterApply);
   if (unknown.length > 0) return previewed(unknown);
-  let check: Awaited<ReturnType<Step["check"]>>;
+  let check: CheckResult;
   try {
-    check = await step.check(ctx);
+    check = await checkStep(step, ctx, o);
   } catch (err) {
     if (err instanceof KnownAfterApply) return previewed([err.step]);
     throw err;
   }
-  o.emit({
-    type: "step.checked",
-    at: o.now(),
-    step: step.name,
-    satisfied: check.satisfied,
-    reason: check.reason,
-  });
   if (check.satisfied)
     return { planned: { action: "none", reason: check.reason, changes: [], needs: [] }, value: check.value };
   return {
