@@ -19,6 +19,7 @@ export default defineConfig({
       "test/cli/resume-options.test.ts",
       "test/engine/env-secret.test.ts",
       "test/engine/nodes-evidence.test.ts",
+      "test/engine/observed-fixtures.test.ts",
       "test/plan/**/*.test.ts",
       "test/spec/schema.test.ts",
       "test/spec/kubelet-labels.test.ts",
