@@ -7,10 +7,13 @@
 /** App-scoped resources outlive colours and go only with `destroy`; colour-scoped go with their colour. */
 export type Scope = "app" | "colour";
 
+/** The logical id of a resource of kind K: `<kind>/<key>`. */
+export type ResourceId<K extends string = string> = `${K}/${string}`;
+
 interface Base<K extends string, P> {
   kind: K;
   /** Logical id, unique within a plan: `<kind>/<key>`. */
-  id: string;
+  id: ResourceId<K>;
   /** The AWS name (or identifier) the resource is found by. */
   name: string;
   scope: Scope;
@@ -30,14 +33,14 @@ export type IamRole = Base<
     inlinePolicies?: Record<string, string | null>;
   }
 >;
-export type InstanceProfile = Base<"iam-instance-profile", { role: string }>;
+export type InstanceProfile = Base<"iam-instance-profile", { role: ResourceId<"iam-role"> }>;
 
 export interface IngressRule {
   protocol: "tcp" | "-1";
   fromPort: number;
   toPort: number;
   /** Another group (logical id), a CIDR, the group itself, or the VPC's own CIDR blocks (found at run time). */
-  source: { group: string } | { cidr: string } | { self: true } | { vpc: true };
+  source: { group: ResourceId<"security-group"> } | { cidr: string } | { self: true } | { vpc: true };
   description: string;
 }
 export type SecurityGroup = Base<
@@ -49,8 +52,8 @@ export type EksCluster = Base<
   "eks-cluster",
   {
     kubernetesVersion: string;
-    role: string;
-    securityGroups: string[];
+    role: ResourceId<"iam-role">;
+    securityGroups: ResourceId<"security-group">[];
     subnets: "private-and-public";
     endpointPublicAccess: boolean;
     endpointPrivateAccess: boolean;
@@ -63,9 +66,9 @@ export type EksCluster = Base<
 export type AccessEntry = Base<
   "eks-access-entry",
   {
-    cluster: string;
+    cluster: ResourceId<"eks-cluster">;
     /** An IAM ARN, or the logical id of a role of this plan. */
-    principal: { arn: string } | { role: string };
+    principal: { arn: string } | { role: ResourceId<"iam-role"> };
     type: "EC2_LINUX" | "STANDARD";
     policies: { policyArn: string; accessScope: { type: "cluster" } }[];
   }
@@ -75,13 +78,13 @@ export type LaunchTemplate = Base<
   "launch-template",
   {
     pool: string;
-    cluster: string;
+    cluster: ResourceId<"eks-cluster">;
     /** SSM parameter that names the EKS-optimized AMI for this Kubernetes version, architecture and variant. */
     amiParameter: string;
     arch: "x86_64" | "arm64";
     diskGiB: number;
-    instanceProfile: string;
-    securityGroups: string[];
+    instanceProfile: ResourceId<"iam-instance-profile">;
+    securityGroups: ResourceId<"security-group">[];
     /** Given to the kubelet (--node-labels / --register-with-taints) through the node configuration. */
     nodeLabels: Record<string, string>;
     nodeTaints: { key: string; value?: string; effect: string }[];
@@ -92,7 +95,7 @@ export type AutoScalingGroup = Base<
   "auto-scaling-group",
   {
     pool: string;
-    launchTemplate: string;
+    launchTemplate: ResourceId<"launch-template">;
     subnets: "private";
     min: number;
     max: number;
@@ -103,7 +106,7 @@ export type AutoScalingGroup = Base<
     onDemandPercentAboveBase: number;
     allocation: string;
     capacityRebalance: true;
-    targetGroups: string[];
+    targetGroups: ResourceId<"target-group">[];
   }
 >;
 
@@ -117,7 +120,7 @@ export type LoadBalancer = Base<
   {
     type: "application" | "network";
     scheme: "internet-facing" | "internal";
-    securityGroups: string[];
+    securityGroups: ResourceId<"security-group">[];
     subnets: "public" | "private";
   }
 >;
@@ -136,13 +139,13 @@ export type TargetGroup = Base<
 export type Listener = Base<
   "listener",
   {
-    loadBalancer: string;
+    loadBalancer: ResourceId<"load-balancer">;
     port: number;
     protocol: "HTTP" | "HTTPS" | "TCP" | "TLS";
     certificateDomain?: string;
     /** The listener's TLS policy (HTTPS and TLS listeners): TLS 1.2 and later, 1.3 preferred. */
     sslPolicy?: string;
-    targetGroup: string;
+    targetGroup: ResourceId<"target-group">;
   }
 >;
 
@@ -155,7 +158,7 @@ export type DnsRecord = Base<
     /** CNAME with the spec's TTL, or an alias A record at a zone apex (Route 53 fixes its TTL). */
     type: "CNAME" | "ALIAS_A";
     ttl: number;
-    loadBalancer: string;
+    loadBalancer: ResourceId<"load-balancer">;
     /** Applied only after verification, by its own step with an explicit weight. */
     afterVerify: true;
   }

@@ -8,6 +8,7 @@ import type {
   IngressRule,
   LaunchTemplate,
   Listener,
+  ResourceId,
   SecurityGroup,
   TargetGroup,
 } from "./aws-types.js";
@@ -168,7 +169,7 @@ export function planAwsResources(
     };
     const servedHere = balanced
       .filter(([, svc]) => app.components[svc.component]?.pool === pool)
-      .map(([svcName]) => `target-group/${svcName}`);
+      .map(([svcName]): ResourceId<"target-group"> => `target-group/${svcName}`);
     const asg: AutoScalingGroup = {
       kind: "auto-scaling-group",
       id: `auto-scaling-group/${pool}`,
@@ -284,7 +285,9 @@ function securityGroups(
     if (!svc.loadBalancer) continue;
     const port = nodePorts[svcName]!;
     const source =
-      svc.loadBalancer.type === "application" ? { group: "security-group/lb" } : { cidr: "0.0.0.0/0" };
+      svc.loadBalancer.type === "application"
+        ? { group: "security-group/lb" as const }
+        : { cidr: "0.0.0.0/0" };
     nodeIngress.push({
       protocol: "tcp",
       fromPort: port,

@@ -58,7 +58,7 @@ export function planApp({ app, colour, version, image }: PlanInput): Plan {
 
 /** Stable topological order: each resource after what it depends on, otherwise as planned. */
 export function orderByDependencies(resources: AwsResource[]): AwsResource[] {
-  const byId = new Map(resources.map((r) => [r.id, r]));
+  const byId = new Map<string, AwsResource>(resources.map((r) => [r.id, r]));
   const done = new Set<string>();
   const out: AwsResource[] = [];
   const visit = (r: AwsResource, path: string[]) => {

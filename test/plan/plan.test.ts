@@ -113,7 +113,7 @@ describe("the plan of webapp", async () => {
   });
 
   it("orders resources after what they depend on", () => {
-    const position = new Map(plan.aws.map((r, i) => [r.id, i]));
+    const position = new Map<string, number>(plan.aws.map((r, i) => [r.id, i]));
     for (const r of plan.aws)
       for (const d of r.dependsOn)
         expect(position.get(d)!, `${r.id} after ${d}`).toBeLessThan(position.get(r.id)!);

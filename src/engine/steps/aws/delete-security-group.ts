@@ -4,9 +4,8 @@ import type { Step } from "../../step.js";
 import { deletionStep, plannedOwner } from "./deletion-step.js";
 import { findSecurityGroup } from "./ensure-security-group.js";
 import { actualRules } from "./ensure-security-group-rules.js";
-import type { Network } from "./find-network.js";
 import { deleteGroupOnceReleased, heldGroupTimeoutMs } from "./group-interfaces.js";
-import { deleteName, FIND_NETWORK, resultOf, type StackEnv, tagRecord } from "./stack-env.js";
+import { deleteName, networkOf, type StackEnv, tagRecord } from "./stack-env.js";
 
 /** The step that revokes a group's rules that name other groups. */
 export function revokeRulesStepName(groupId: string): string {
@@ -30,7 +29,7 @@ export function revokeSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
     id: r.id,
     description: `rules of ${r.name} that name other groups`,
     env,
-    find: (ctx) => referencing(resultOf<Network>(ctx, FIND_NETWORK).vpcId),
+    find: (ctx) => referencing(networkOf(ctx).vpcId),
     owner: { want: plannedOwner(r), tags: async (found) => found.tags },
     async remove(found) {
       for (const rule of found.rules) {
@@ -57,7 +56,7 @@ export function deleteSecurityGroupStep(r: SecurityGroup, env: StackEnv): Step {
     description: what,
     env,
     timeoutMs: heldGroupTimeoutMs(env),
-    find: (ctx) => findSecurityGroup(aws, resultOf<Network>(ctx, FIND_NETWORK).vpcId, r.name),
+    find: (ctx) => findSecurityGroup(aws, networkOf(ctx).vpcId, r.name),
     owner: { want: plannedOwner(r), tags: async (group) => tagRecord(group.Tags) },
     remove: (group, ctx) =>
       deleteGroupOnceReleased(aws, { groupId: group.GroupId!, what, cluster: env.plan.cluster, env }, ctx),

@@ -2,8 +2,6 @@ import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import type { AccessEntry } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
-import type { ClusterRef } from "./ensure-cluster.js";
-import type { RoleRef } from "./ensure-iam-role.js";
 import {
   awsStep,
   claimTags,
@@ -25,7 +23,7 @@ interface Needed {
 /** The principal ARN an access entry is for. */
 export function principalArn(r: AccessEntry, ctx: StepContext): string {
   const p = r.properties.principal;
-  return "arn" in p ? p.arn : resultOf<RoleRef>(ctx, p.role).arn;
+  return "arn" in p ? p.arn : resultOf(ctx, p.role).arn;
 }
 
 /** Ensures an EKS access entry of a principal, with exactly the plan's access policies added. */
@@ -39,7 +37,7 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
     dependsOn: deps,
     timeoutMs: 300_000,
     async check(ctx) {
-      const cluster = resultOf<ClusterRef>(ctx, p.cluster).name;
+      const cluster = resultOf(ctx, p.cluster).name;
       const arn = principalArn(r, ctx);
       const entry = await eks.describeAccessEntry(cluster, arn);
       if (!entry)
@@ -64,7 +62,7 @@ export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Neede
       return { satisfied: false, reason: "differs", needed };
     },
     async apply(ctx, n) {
-      const cluster = resultOf<ClusterRef>(ctx, p.cluster).name;
+      const cluster = resultOf(ctx, p.cluster).name;
       const arn = principalArn(r, ctx);
       if (!n.exists) {
         await createOrAdopt(

@@ -2,9 +2,6 @@ import type { AutoScalingGroup as AwsGroup, Tag } from "@aws-sdk/client-auto-sca
 import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
 import type { AutoScalingGroup } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
-import type { LaunchTemplateRef } from "./ensure-launch-template.js";
-import type { TargetGroupRef } from "./ensure-target-group.js";
-import type { Network } from "./find-network.js";
 import {
   awsStep,
   claimTags,
@@ -12,6 +9,7 @@ import {
   creationTags,
   ensureName,
   FIND_NETWORK,
+  networkOf,
   ownedFind,
   resultOf,
   retryEventual,
@@ -45,9 +43,9 @@ function asgTags(name: string, tags: Record<string, string>): Tag[] {
 
 function desired(r: AutoScalingGroup, ctx: StepContext): Desired {
   return {
-    subnets: resultOf<Network>(ctx, FIND_NETWORK).privateSubnets.join(","),
-    launchTemplateId: resultOf<LaunchTemplateRef>(ctx, r.properties.launchTemplate).id,
-    targetGroups: r.properties.targetGroups.map((t) => resultOf<TargetGroupRef>(ctx, t).arn).sort(),
+    subnets: networkOf(ctx).privateSubnets.join(","),
+    launchTemplateId: resultOf(ctx, r.properties.launchTemplate).id,
+    targetGroups: r.properties.targetGroups.map((t) => resultOf(ctx, t).arn).sort(),
   };
 }
 

@@ -5,9 +5,6 @@ import { KubecontrolError } from "../../../errors.js";
 import type { EksCluster } from "../../../plan/aws-types.js";
 import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import type { RoleRef } from "./ensure-iam-role.js";
-import type { SecurityGroupRef } from "./ensure-security-group.js";
-import type { Network } from "./find-network.js";
 import {
   awsStep,
   claimTags,
@@ -15,6 +12,7 @@ import {
   creationTags,
   ensureName,
   FIND_NETWORK,
+  networkOf,
   ownedFind,
   pollPace,
   resultOf,
@@ -146,9 +144,9 @@ export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, Cl
           },
         );
       }
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
-      const role = resultOf<RoleRef>(ctx, p.role);
-      const groups = p.securityGroups.map((g) => resultOf<SecurityGroupRef>(ctx, g).id);
+      const net = networkOf(ctx);
+      const role = resultOf(ctx, p.role);
+      const groups = p.securityGroups.map((g) => resultOf(ctx, g).id);
       const create = () =>
         aws.eks.createCluster({
           name: r.name,

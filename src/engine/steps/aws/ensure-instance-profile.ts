@@ -1,6 +1,5 @@
 import type { InstanceProfile } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import type { RoleRef } from "./ensure-iam-role.js";
 import {
   awsStep,
   claimTags,
@@ -39,7 +38,7 @@ export function ensureInstanceProfileStep(
     dependsOn: [ensureName(r.properties.role)],
     timeoutMs: 300_000,
     async check(ctx) {
-      const role = resultOf<RoleRef>(ctx, r.properties.role);
+      const role = resultOf(ctx, r.properties.role);
       const profile = await iam.getInstanceProfile(r.name);
       if (!profile)
         return {
@@ -59,7 +58,7 @@ export function ensureInstanceProfileStep(
       return { satisfied: false, reason: "differs", needed };
     },
     async apply(ctx, n) {
-      const role = resultOf<RoleRef>(ctx, r.properties.role);
+      const role = resultOf(ctx, r.properties.role);
       const profile = n.exists
         ? (await iam.getInstanceProfile(r.name))!
         : await createOrAdopt(

@@ -3,9 +3,6 @@ import { KubecontrolError } from "../../../errors.js";
 import type { LaunchTemplate } from "../../../plan/aws-types.js";
 import { nodeUserData } from "../../../plan/node-user-data.js";
 import type { Step, StepContext } from "../../step.js";
-import type { ClusterRef } from "./ensure-cluster.js";
-import type { InstanceProfileRef } from "./ensure-instance-profile.js";
-import type { SecurityGroupRef } from "./ensure-security-group.js";
 import {
   awsStep,
   claimTags,
@@ -50,9 +47,9 @@ async function desiredData(
   env: StackEnv,
 ): Promise<RequestLaunchTemplateData> {
   const p = r.properties;
-  const cluster = resultOf<ClusterRef>(ctx, p.cluster);
-  const profile = resultOf<InstanceProfileRef>(ctx, p.instanceProfile);
-  const groups = p.securityGroups.map((g) => resultOf<SecurityGroupRef>(ctx, g).id);
+  const cluster = resultOf(ctx, p.cluster);
+  const profile = resultOf(ctx, p.instanceProfile);
+  const groups = p.securityGroups.map((g) => resultOf(ctx, g).id);
   const ami = await env.aws.ssm.parameter(p.amiParameter);
   if (!ami)
     throw new KubecontrolError("PRECONDITION", `no EKS AMI parameter ${p.amiParameter}`, {

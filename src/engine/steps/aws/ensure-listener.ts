@@ -3,8 +3,6 @@ import { KubecontrolError } from "../../../errors.js";
 import type { Listener } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
 import { elbTagsToSet } from "./elb-tags.js";
-import type { LoadBalancerRef } from "./ensure-load-balancer.js";
-import type { TargetGroupRef } from "./ensure-target-group.js";
 import {
   awsStep,
   createOrAdopt,
@@ -46,7 +44,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
   const what = `listener ${r.name}`;
   let certificate: Promise<string | undefined> | undefined;
   const desired = async (ctx: StepContext): Promise<Desired> => {
-    const targetGroupArn = resultOf<TargetGroupRef>(ctx, p.targetGroup).arn;
+    const targetGroupArn = resultOf(ctx, p.targetGroup).arn;
     if (!p.certificateDomain) return { targetGroupArn };
     certificate ??= aws.acm.certificateFor(p.certificateDomain);
     const certificateArn = await certificate;
@@ -57,7 +55,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
     return { targetGroupArn, certificateArn };
   };
   const find = async (ctx: StepContext) => {
-    const lb = resultOf<LoadBalancerRef>(ctx, p.loadBalancer);
+    const lb = resultOf(ctx, p.loadBalancer);
     return (await aws.elbv2.listListeners(lb.arn, what)).find((l) => l.Port === p.port);
   };
   const settings = (d: Desired) => ({
@@ -91,7 +89,7 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
         if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
         return { arn: n.arn };
       }
-      const lb = resultOf<LoadBalancerRef>(ctx, p.loadBalancer);
+      const lb = resultOf(ctx, p.loadBalancer);
       const l = await createOrAdopt(
         () =>
           aws.elbv2.createListener(

@@ -4,14 +4,13 @@ import type { LoadBalancer } from "../../../plan/aws-types.js";
 import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
 import { elbTagsToSet } from "./elb-tags.js";
-import type { SecurityGroupRef } from "./ensure-security-group.js";
-import type { Network } from "./find-network.js";
 import {
   awsStep,
   createOrAdopt,
   creationTags,
   ensureName,
   FIND_NETWORK,
+  networkOf,
   ownedFind,
   pollPace,
   resultOf,
@@ -46,10 +45,10 @@ function ref(lb: AwsLoadBalancer): LoadBalancerRef {
 }
 
 function placement(r: LoadBalancer, ctx: StepContext) {
-  const net = resultOf<Network>(ctx, FIND_NETWORK);
+  const net = networkOf(ctx);
   return {
     subnets: r.properties.subnets === "public" ? net.publicSubnets : net.privateSubnets,
-    groups: r.properties.securityGroups.map((g) => resultOf<SecurityGroupRef>(ctx, g).id).sort(),
+    groups: r.properties.securityGroups.map((g) => resultOf(ctx, g).id).sort(),
   };
 }
 

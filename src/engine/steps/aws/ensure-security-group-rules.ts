@@ -2,9 +2,9 @@ import type { IpPermission } from "@aws-sdk/client-ec2";
 import { hasCode } from "../../../aws/errors.js";
 import type { IngressRule, SecurityGroup } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
-import { findSecurityGroup, type SecurityGroupRef } from "./ensure-security-group.js";
+import { findSecurityGroup } from "./ensure-security-group.js";
 import type { Network } from "./find-network.js";
-import { awsStep, ensureName, FIND_NETWORK, resultOf, type StackEnv } from "./stack-env.js";
+import { awsStep, ensureName, networkOf, resultOf, type StackEnv } from "./stack-env.js";
 
 /** The step that ensures a group's ingress rules. */
 export function rulesStepName(groupId: string): string {
@@ -33,7 +33,7 @@ function desiredRules(r: SecurityGroup, ctx: StepContext, selfId: string, net: N
         permission: { ...base, IpRanges: [{ CidrIp: cidr, Description: rule.description }] },
       }));
     }
-    const groupId = "self" in source ? selfId : resultOf<SecurityGroupRef>(ctx, source.group).id;
+    const groupId = "self" in source ? selfId : resultOf(ctx, source.group).id;
     return [
       {
         key: ruleKey(rule.protocol, rule.fromPort, rule.toPort, groupId),
@@ -80,8 +80,8 @@ export function ensureSecurityGroupRulesStep(r: SecurityGroup, env: StackEnv): S
     dependsOn: [...new Set([ensureName(r.id), ...others.map(ensureName)])],
     timeoutMs: 300_000,
     async check(ctx) {
-      const self = resultOf<SecurityGroupRef>(ctx, r.id);
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const self = resultOf(ctx, r.id);
+      const net = networkOf(ctx);
       const group = await findSecurityGroup(aws, net.vpcId, r.name);
       const actual = actualRules(group?.IpPermissions);
       const desired = desiredRules(r, ctx, self.id, net);

@@ -1,7 +1,6 @@
 import type { Aws } from "../../../aws/create-aws.js";
 import type { SecurityGroup } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import type { Network } from "./find-network.js";
 import {
   awsStep,
   claimTags,
@@ -9,8 +8,8 @@ import {
   creationTags,
   ensureName,
   FIND_NETWORK,
+  networkOf,
   ownedFind,
-  resultOf,
   type StackEnv,
   tagList,
   tagRecord,
@@ -49,7 +48,7 @@ export function ensureSecurityGroupStep(
     dependsOn: [FIND_NETWORK],
     timeoutMs: 300_000,
     async check(ctx) {
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const net = networkOf(ctx);
       const group = await findSecurityGroup(aws, net.vpcId, r.name);
       if (!group) return { satisfied: false, reason: "missing", needed: {} };
       const tags = claimTags(r, tagRecord(group.Tags), env);
@@ -62,7 +61,7 @@ export function ensureSecurityGroupStep(
         await aws.ec2.createTags(n.id, tagList(n.tags!), `security group ${r.name}`);
         return { id: n.id, name: r.name };
       }
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const net = networkOf(ctx);
       const id = await createOrAdopt(
         () =>
           aws.ec2.createSecurityGroup({

@@ -2,15 +2,14 @@ import { KubecontrolError } from "../../../errors.js";
 import type { TargetGroup } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
 import { elbTagsToSet } from "./elb-tags.js";
-import type { Network } from "./find-network.js";
 import {
   awsStep,
   createOrAdopt,
   creationTags,
   ensureName,
   FIND_NETWORK,
+  networkOf,
   ownedFind,
-  resultOf,
   type StackEnv,
   tagList,
   tagRecord,
@@ -39,7 +38,7 @@ export function ensureTargetGroupStep(r: TargetGroup, env: StackEnv): Step<Neede
     dependsOn: [FIND_NETWORK],
     timeoutMs: 300_000,
     async check(ctx) {
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const net = networkOf(ctx);
       const tg = await aws.elbv2.describeTargetGroup(r.name);
       if (!tg) return { satisfied: false, reason: "missing", needed: { healthCheck: false, tags: {} } };
       if (tg.Port !== p.port || tg.Protocol !== p.protocol || tg.VpcId !== net.vpcId)
@@ -69,7 +68,7 @@ export function ensureTargetGroupStep(r: TargetGroup, env: StackEnv): Step<Neede
         if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
         return { arn: n.arn, name: r.name };
       }
-      const net = resultOf<Network>(ctx, FIND_NETWORK);
+      const net = networkOf(ctx);
       const tg = await createOrAdopt(
         () =>
           aws.elbv2.createTargetGroup({

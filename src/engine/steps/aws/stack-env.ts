@@ -3,12 +3,22 @@ import type { Aws } from "../../../aws/create-aws.js";
 import { awsErrorCode, hasCode, isAmbiguous } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import { TAG } from "../../../plan/aws.js";
+import type { ResourceId } from "../../../plan/aws-types.js";
 import type { Colour } from "../../../plan/names.js";
 import { ADOPTED_BY, assertOwned } from "../../../plan/ownership.js";
 import type { Plan } from "../../../plan/plan.js";
 import { sleep } from "../../../wait.js";
 import { retry } from "../../retry.js";
 import { type Step, type StepContext, stepRef } from "../../step.js";
+import type { ClusterRef } from "./ensure-cluster.js";
+import type { RepositoryRef } from "./ensure-ecr-repository.js";
+import type { RoleRef } from "./ensure-iam-role.js";
+import type { InstanceProfileRef } from "./ensure-instance-profile.js";
+import type { LaunchTemplateRef } from "./ensure-launch-template.js";
+import type { LoadBalancerRef } from "./ensure-load-balancer.js";
+import type { SecurityGroupRef } from "./ensure-security-group.js";
+import type { TargetGroupRef } from "./ensure-target-group.js";
+import type { Network } from "./find-network.js";
 
 /** What every AWS step of one colour's stack works with. */
 export interface StackEnv {
@@ -39,9 +49,26 @@ export function deleteName(id: string): string {
 /** The step that finds the VPC and subnets. */
 export const FIND_NETWORK = "find-network";
 
-/** The result of the step that ensured a logical resource; a missing one is a bug in the graph. */
-export function resultOf<T>(ctx: StepContext, id: string): T {
-  return ctx.result(stepRef<T>(id === FIND_NETWORK ? id : ensureName(id)));
+/** What each kind's ensure step gives the steps after it. */
+export interface RefByKind {
+  "iam-role": RoleRef;
+  "iam-instance-profile": InstanceProfileRef;
+  "security-group": SecurityGroupRef;
+  "eks-cluster": ClusterRef;
+  "launch-template": LaunchTemplateRef;
+  "target-group": TargetGroupRef;
+  "load-balancer": LoadBalancerRef;
+  "ecr-repository": RepositoryRef;
+}
+
+/** The result of the step that ensured a logical resource, typed by its kind. */
+export function resultOf<K extends keyof RefByKind>(ctx: StepContext, id: ResourceId<K>): RefByKind[K] {
+  return ctx.result(stepRef<RefByKind[K]>(ensureName(id)));
+}
+
+/** The VPC and subnets find-network found. */
+export function networkOf(ctx: StepContext): Network {
+  return ctx.result(stepRef<Network>(FIND_NETWORK));
 }
 
 /** Wraps a step so that the AWS SDK's own retries surface as its step.retrying events. */
