@@ -142,9 +142,10 @@ export function drainStep(o: DrainOptions): Step<number, void> {
       if (o.drainMs <= 0) return { satisfied: true, reason: "weight 0, no drain asked for" };
       return { satisfied: false, reason: `weight 0; draining for ${seconds}s`, needed: o.drainMs };
     },
-    async apply(ctx, ms) {
+    // Nothing to change: the step only waits.
+    async wait(ctx) {
       ctx.waiting(`${seconds}s drain of ${o.old.colour} (DNS caches, open connections)`);
-      await sleep(ms ?? o.drainMs, ctx.signal);
+      await sleep(o.drainMs, ctx.signal);
       return undefined;
     },
     summarize: (changed) => (changed ? `drained for ${seconds}s` : "nothing to drain"),
