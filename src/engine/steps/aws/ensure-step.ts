@@ -45,7 +45,8 @@ export interface Ensure<F, D extends object, Ref> {
   change(ctx: StepContext, found: F, d: D): Promise<void>;
   /** Writes the plan's tags it lacks. */
   tag(ctx: StepContext, found: F, tags: Tags): Promise<void>;
-  ref(found: F): Ref;
+  /** What later steps get of it. */
+  ref(found: F, ctx: StepContext): Ref;
   /** Why it is not ready yet (a cluster CREATING, a load balancer provisioning): `wait` waits. */
   pending?(found: F): string | undefined;
   /** Waits until it is ready, and gives its ref. */
@@ -65,7 +66,7 @@ export interface EnsureNeeded<F, D> {
   tags: Tags;
 }
 
-/** The names of the entries of `d` that are a change. */
+/** The names of the entries of `d` that are a change, in words (`healthCheck`: "health check"). */
 export function changes(d: object): string[] {
   return Object.entries(d)
     .filter(([, v]) => {
@@ -73,7 +74,7 @@ export function changes(d: object): string[] {
       if (Array.isArray(v)) return v.length > 0;
       return typeof v !== "object" || Object.keys(v).length > 0;
     })
-    .map(([k]) => k);
+    .map(([k]) => k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`));
 }
 
 /**
@@ -100,7 +101,7 @@ export function ensureStep<F, D extends object, Ref>(e: Ensure<F, D, Ref>): Step
       const differs = [...changes(diff), ...(Object.keys(tags).length ? ["tags"] : [])];
       const pending = e.pending?.(found);
       if (!differs.length && !pending)
-        return { satisfied: true, reason: e.inPlace?.(found) ?? "in place", value: e.ref(found) };
+        return { satisfied: true, reason: e.inPlace?.(found) ?? "in place", value: e.ref(found, ctx) };
       const reason = [differs.length ? `differs: ${differs.join(", ")}` : "", pending ?? ""]
         .filter(Boolean)
         .join("; ");
@@ -121,7 +122,7 @@ export function ensureStep<F, D extends object, Ref>(e: Ensure<F, D, Ref>): Step
           : await create();
       } else if (Object.keys(n.tags).length) await e.tag(ctx, found, n.tags);
       await e.change(ctx, found, n.diff);
-      return e.wait ? undefined : e.ref(found);
+      return e.wait ? undefined : e.ref(found, ctx);
     },
     ...(e.wait ? { wait: (ctx: StepContext) => e.wait!(ctx) } : {}),
     ...(e.summary
