@@ -35,6 +35,14 @@ const exists = () =>
     "w",
   );
 
+/** A widget of the planned name with these tags. */
+const named = (tags: Record<string, string>, size = 1, state: Widget["state"] = "active"): Widget => ({
+  name: planned.name,
+  size,
+  tags,
+  state,
+});
+
 function world(initial?: Widget) {
   const w = {
     widget: initial as Widget | undefined,
@@ -110,12 +118,7 @@ describe("ensureStep", () => {
 
   it("changes what differs, the reason naming each change, tags included", async () => {
     // Given the app's widget of the wrong size, one of the plan's tags missing
-    const { w, step } = world({
-      name: planned.name,
-      size: 1,
-      tags: { [TAG.app]: "shop", [TAG.colour]: "blue" },
-      state: "active",
-    });
+    const { w, step } = world(named({ [TAG.app]: "shop", [TAG.colour]: "blue" }));
     // When the step runs
     const { report, reason } = await run(step);
     // Then it says what differs and puts both right, making nothing
@@ -127,12 +130,7 @@ describe("ensureStep", () => {
 
   it("refuses another app's resource (NOT_OWNED, exit 6) and changes nothing", async () => {
     // Given a widget of the planned name that another app's tags claim
-    const { w, step } = world({
-      name: planned.name,
-      size: 1,
-      tags: { [TAG.app]: "other", [TAG.colour]: "blue" },
-      state: "active",
-    });
+    const { w, step } = world(named({ [TAG.app]: "other", [TAG.colour]: "blue" }));
     // When the step runs
     const { report } = await run(step);
     // Then it fails NOT_OWNED, and the widget is as it was
@@ -158,7 +156,7 @@ describe("ensureStep", () => {
 
   it("waits until a widget being deleted is gone, then creates it anew", async () => {
     // Given the app's widget being deleted
-    const { w, step } = world({ name: planned.name, size: 3, tags: planned.tags, state: "deleting" });
+    const { w, step } = world(named(planned.tags, 3, "deleting"));
     // When the step runs
     const { report, reason } = await run(step);
     // Then it says so, waits, and makes a new one

@@ -1,4 +1,3 @@
-import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
 import {
   awsStep,
@@ -7,9 +6,9 @@ import {
   creationTags,
   ensureName,
   ownedFind,
-  pollPace,
   retryEventual,
   type StackEnv,
+  waitGone,
 } from "./stack-env.js";
 
 type Tags = Record<string, string>;
@@ -110,7 +109,8 @@ export function ensureStep<F, D extends object, Ref>(e: Ensure<F, D, Ref>): Step
     async apply(ctx, n) {
       let found = n.found;
       if (found === undefined) {
-        if (n.leaving) await untilGone(ctx);
+        if (n.leaving)
+          await waitGone(ctx, `${e.description} to be gone`, () => e.find(ctx), e.timeoutMs, env);
         const create = () =>
           createOrAdopt(
             () => e.create(ctx, creationTags(r.tags, env.runId)),
@@ -132,16 +132,4 @@ export function ensureStep<F, D extends object, Ref>(e: Ensure<F, D, Ref>): Step
         }
       : {}),
   });
-
-  async function untilGone(ctx: StepContext): Promise<void> {
-    const what = `${e.description} to be gone`;
-    ctx.waiting(what);
-    await waitUntil(
-      async () =>
-        (await e.find(ctx)) === undefined
-          ? { done: true, value: true }
-          : { done: false, state: "being deleted" },
-      { what, timeoutMs: e.timeoutMs, signal: ctx.signal, ...pollPace(env) },
-    );
-  }
 }
