@@ -66,7 +66,7 @@ export interface EnsureNeeded<F, D> {
 }
 
 /** The names of the entries of `d` that are a change, in words (`healthCheck`: "health check"). */
-export function changes(d: object): string[] {
+function changes(d: object): string[] {
   return Object.entries(d)
     .filter(([, v]) => {
       if (v === false || v === undefined || v === null) return false;
