@@ -13,6 +13,7 @@ export default defineConfig({
       "test/engine/health.test.ts",
       "test/engine/quotas.test.ts",
       "test/engine/runner.test.ts",
+      "test/engine/ensure-step.test.ts",
       "test/engine/progress.test.ts",
       "test/engine/update-graph.test.ts",
       "test/engine/retention.test.ts",

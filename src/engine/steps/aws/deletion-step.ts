@@ -1,9 +1,8 @@
 import { TAG } from "../../../plan/aws.js";
 import type { Colour } from "../../../plan/names.js";
 import { assertOwned, type Owner } from "../../../plan/ownership.js";
-import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import { awsStep, deleteName, pollPace, retryEventual, type StackEnv } from "./stack-env.js";
+import { awsStep, deleteName, retryEventual, type StackEnv, waitGone } from "./stack-env.js";
 
 /** How one resource is found and removed. */
 export interface Deletion<T> {
@@ -57,21 +56,8 @@ export function deletionStep<T>(d: Deletion<T>): Step<T, void> {
     },
     ...(d.waitGone
       ? {
-          async wait(ctx: StepContext) {
-            ctx.waiting(gone);
-            await waitUntil(
-              async () =>
-                (await d.find(ctx)) === undefined
-                  ? { done: true, value: true }
-                  : { done: false, state: "exists" },
-              {
-                what: gone,
-                timeoutMs: (d.timeoutMs ?? 20 * 60_000) - 60_000,
-                signal: ctx.signal,
-                ...pollPace(d.env),
-              },
-            );
-          },
+          wait: (ctx: StepContext) =>
+            waitGone(ctx, gone, () => d.find(ctx), (d.timeoutMs ?? 20 * 60_000) - 60_000, d.env),
         }
       : {}),
     summarize: (changed) => (changed ? "deleted" : "already gone"),

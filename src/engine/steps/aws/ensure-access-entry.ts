@@ -1,24 +1,10 @@
+import type { AccessEntry as EksAccessEntry } from "@aws-sdk/client-eks";
 import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
 import { KubecontrolError } from "../../../errors.js";
 import type { AccessEntry } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  ownedFind,
-  resultOf,
-  type StackEnv,
-} from "./stack-env.js";
-
-interface Needed {
-  exists: boolean;
-  entryArn?: string;
-  policies: string[];
-  tags: Record<string, string>;
-}
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { ensureName, resultOf, type StackEnv } from "./stack-env.js";
 
 /** The principal ARN an access entry is for. */
 export function principalArn(r: AccessEntry, ctx: StepContext): string {
@@ -27,77 +13,55 @@ export function principalArn(r: AccessEntry, ctx: StepContext): string {
 }
 
 /** Ensures an EKS access entry of a principal, with exactly the plan's access policies added. */
-export function ensureAccessEntryStep(r: AccessEntry, env: StackEnv): Step<Needed, { principalArn: string }> {
+export function ensureAccessEntryStep(
+  r: AccessEntry,
+  env: StackEnv,
+): Step<EnsureNeeded<EksAccessEntry, { policies: string[] }>, { principalArn: string }> {
   const { eks } = env.aws;
   const p = r.properties;
   const deps = [ensureName(p.cluster), ...("role" in p.principal ? [ensureName(p.principal.role)] : [])];
-  return awsStep<Needed, { principalArn: string }>({
-    name: ensureName(r.id),
+  const cluster = (ctx: StepContext) => resultOf(ctx, p.cluster).name;
+  const wanted = p.policies.map((x) => x.policyArn);
+  return ensureStep<EksAccessEntry, { policies: string[] }, { principalArn: string }>({
+    r,
+    env,
     description: `access entry ${r.name} (${p.type})`,
     dependsOn: deps,
     timeoutMs: 300_000,
-    async check(ctx) {
-      const cluster = resultOf(ctx, p.cluster).name;
-      const arn = principalArn(r, ctx);
-      const entry = await eks.describeAccessEntry(cluster, arn);
-      if (!entry)
-        return {
-          satisfied: false,
-          reason: "missing",
-          needed: { exists: false, policies: p.policies.map((x) => x.policyArn), tags: {} },
-        };
+    find: (ctx) => eks.describeAccessEntry(cluster(ctx), principalArn(r, ctx)),
+    tagsOf: (entry) => entry.tags,
+    async diff(ctx, entry) {
+      if (!entry || !wanted.length) return { policies: wanted };
       const associated = new Set(
-        p.policies.length
-          ? (await eks.listAssociatedAccessPolicies(cluster, arn)).map((a) => a.policyArn)
-          : [],
+        (await eks.listAssociatedAccessPolicies(cluster(ctx), principalArn(r, ctx))).map((a) => a.policyArn),
       );
-      const needed: Needed = {
-        exists: true,
-        entryArn: entry.accessEntryArn,
-        policies: p.policies.map((x) => x.policyArn).filter((x) => !associated.has(x)),
-        tags: claimTags(r, entry.tags ?? {}, env),
-      };
-      if (needed.policies.length === 0 && Object.keys(needed.tags).length === 0)
-        return { satisfied: true, reason: "in place", value: { principalArn: arn } };
-      return { satisfied: false, reason: "differs", needed };
+      return { policies: wanted.filter((x) => !associated.has(x)) };
     },
-    async apply(ctx, n) {
-      const cluster = resultOf(ctx, p.cluster).name;
+    async create(ctx, tags) {
       const arn = principalArn(r, ctx);
-      if (!n.exists) {
-        await createOrAdopt(
-          () =>
-            eks
-              .createAccessEntry({
-                clusterName: cluster,
-                principalArn: arn,
-                type: p.type,
-                tags: creationTags(r.tags, env.runId),
-              })
-              .catch((err: unknown) => {
-                throw refusedPrincipal(err, arn) ?? err;
-              }),
-          ownedFind(
-            () => eks.describeAccessEntry(cluster, arn),
-            (e) => e.tags,
-            r,
-            env,
-          ),
-          ["ResourceInUseException"],
-        );
-      } else if (Object.keys(n.tags).length && n.entryArn) {
-        await eks.tagResource(n.entryArn, n.tags, `access entry ${arn}`);
-      }
+      const made = await eks
+        .createAccessEntry({ clusterName: cluster(ctx), principalArn: arn, type: p.type, tags })
+        .catch((err: unknown) => {
+          throw refusedPrincipal(err, arn) ?? err;
+        });
+      return made ?? {};
+    },
+    alreadyExists: ["ResourceInUseException"],
+    async tag(ctx, entry, tags) {
+      if (entry.accessEntryArn)
+        await eks.tagResource(entry.accessEntryArn, tags, `access entry ${principalArn(r, ctx)}`);
+    },
+    async change(ctx, _entry, d) {
       // Associating a policy again replaces it with the same scope: safe to retry.
-      for (const policyArn of n.policies)
+      for (const policyArn of d.policies)
         await eks.associateAccessPolicy({
-          clusterName: cluster,
-          principalArn: arn,
+          clusterName: cluster(ctx),
+          principalArn: principalArn(r, ctx),
           policyArn,
           accessScope: { type: "cluster" },
         });
-      return { principalArn: arn };
     },
+    ref: (_entry, ctx) => ({ principalArn: principalArn(r, ctx) }),
   });
 }
 

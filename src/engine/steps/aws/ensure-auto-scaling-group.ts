@@ -2,15 +2,11 @@ import type { AutoScalingGroup as AwsGroup, Tag } from "@aws-sdk/client-auto-sca
 import { awsErrorMessage, hasCode } from "../../../aws/errors.js";
 import type { AutoScalingGroup } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
 import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
   ensureName,
   FIND_NETWORK,
   networkOf,
-  ownedFind,
   resultOf,
   retryEventual,
   type StackEnv,
@@ -23,10 +19,8 @@ interface Desired {
   targetGroups: string[];
 }
 
-interface Needed {
-  exists: boolean;
+interface Changes {
   update: boolean;
-  tags: Record<string, string>;
   attach: string[];
   detach: string[];
 }
@@ -65,7 +59,7 @@ function policy(r: AutoScalingGroup, d: Desired) {
 }
 
 /** True when the group's sizes and policy differ from the plan (desired capacity is never compared). */
-function differs(r: AutoScalingGroup, g: AwsGroup, d: Desired): boolean {
+function differs(r: AutoScalingGroup, g: Partial<AwsGroup>, d: Desired): boolean {
   const p = r.properties;
   const mip = g.MixedInstancesPolicy;
   const dist = mip?.InstancesDistribution;
@@ -90,74 +84,54 @@ const scalingBusy = (err: unknown) => hasCode(err, "ScalingActivityInProgress", 
 export function ensureAutoScalingGroupStep(
   r: AutoScalingGroup,
   env: StackEnv,
-): Step<Needed, { name: string }> {
+): Step<EnsureNeeded<Partial<AwsGroup>, Changes>, { name: string }> {
   const { autoscaling } = env.aws;
   const p = r.properties;
   const what = `auto scaling group ${r.name}`;
-  const find = async () => (await autoscaling.describeGroups([r.name]))[0];
-  return awsStep<Needed, { name: string }>({
-    name: ensureName(r.id),
+  return ensureStep<Partial<AwsGroup>, Changes, { name: string }>({
+    r,
+    env,
     description: `auto scaling group ${r.name} (${p.instanceTypes.join(", ")})`,
     dependsOn: [FIND_NETWORK, ...r.dependsOn.map(ensureName)],
     timeoutMs: 600_000,
-    async check(ctx) {
+    find: async () => (await autoscaling.describeGroups([r.name]))[0],
+    tagsOf: (g) => tagRecord(g.Tags),
+    leaving: (g) => g.Status === "Delete in progress",
+    diff(ctx, g) {
       const d = desired(r, ctx);
-      const g = await find();
-      if (!g || g.Status === "Delete in progress")
-        return {
-          satisfied: false,
-          reason: g ? "being deleted" : "missing",
-          needed: { exists: false, update: false, tags: {}, attach: [], detach: [] },
-        };
+      // A new group is made with all of it.
+      if (!g) return { update: false, attach: [], detach: [] };
       const attached = new Set(g.TargetGroupARNs ?? []);
-      const needed: Needed = {
-        exists: true,
+      return {
         update: differs(r, g, d),
-        tags: claimTags(r, tagRecord(g.Tags), env),
         attach: d.targetGroups.filter((t) => !attached.has(t)),
         detach: [...attached].filter((t) => !d.targetGroups.includes(t)),
       };
-      if (
-        !needed.update &&
-        !Object.keys(needed.tags).length &&
-        !needed.attach.length &&
-        !needed.detach.length
-      )
-        return { satisfied: true, reason: `${g.Instances?.length ?? 0} instances`, value: { name: r.name } };
-      return { satisfied: false, reason: "differs", needed };
     },
-    async apply(ctx, n) {
+    async create(ctx, tags) {
       const d = desired(r, ctx);
-      if (!n.exists) {
-        const create = () =>
-          createOrAdopt<unknown>(
-            () =>
-              autoscaling.createGroup({
-                AutoScalingGroupName: r.name,
-                MinSize: p.min,
-                MaxSize: p.max,
-                DesiredCapacity: p.desired,
-                VPCZoneIdentifier: d.subnets,
-                MixedInstancesPolicy: policy(r, d),
-                CapacityRebalance: p.capacityRebalance,
-                TargetGroupARNs: d.targetGroups,
-                Tags: asgTags(r.name, creationTags(r.tags, env.runId)),
-              }),
-            ownedFind(find, (g) => tagRecord(g.Tags), r, env),
-            ["AlreadyExists", "AlreadyExistsFault"],
-          );
-        // An instance profile made seconds ago is not yet usable in a launch template: IAM is
-        // eventually consistent, and Auto Scaling says so as a validation error.
-        await retryEventual(
-          ctx,
-          `create ${what}`,
-          create,
-          (err) => hasCode(err, "ValidationError") && /instance ?profile/i.test(awsErrorMessage(err)),
-        );
-        return { name: r.name };
-      }
+      await autoscaling.createGroup({
+        AutoScalingGroupName: r.name,
+        MinSize: p.min,
+        MaxSize: p.max,
+        DesiredCapacity: p.desired,
+        VPCZoneIdentifier: d.subnets,
+        MixedInstancesPolicy: policy(r, d),
+        CapacityRebalance: p.capacityRebalance,
+        TargetGroupARNs: d.targetGroups,
+        Tags: asgTags(r.name, tags),
+      });
+      return { AutoScalingGroupName: r.name };
+    },
+    alreadyExists: ["AlreadyExists", "AlreadyExistsFault"],
+    // An instance profile made seconds ago is not yet usable in a launch template: IAM is
+    // eventually consistent, and Auto Scaling says so as a validation error.
+    notYet: (err) => hasCode(err, "ValidationError") && /instance ?profile/i.test(awsErrorMessage(err)),
+    tag: (_ctx, _g, tags) => autoscaling.putTags(asgTags(r.name, tags), what),
+    async change(ctx, _g, c) {
       const busy = (fn: () => Promise<void>) => retryEventual(ctx, what, fn, scalingBusy);
-      if (n.update)
+      if (c.update) {
+        const d = desired(r, ctx);
         await busy(() =>
           autoscaling.updateGroup({
             AutoScalingGroupName: r.name,
@@ -168,10 +142,11 @@ export function ensureAutoScalingGroupStep(
             CapacityRebalance: p.capacityRebalance,
           }),
         );
-      if (Object.keys(n.tags).length) await autoscaling.putTags(asgTags(r.name, n.tags), what);
-      if (n.attach.length) await busy(() => autoscaling.attachTargetGroups(r.name, n.attach));
-      if (n.detach.length) await busy(() => autoscaling.detachTargetGroups(r.name, n.detach));
-      return { name: r.name };
+      }
+      if (c.attach.length) await busy(() => autoscaling.attachTargetGroups(r.name, c.attach));
+      if (c.detach.length) await busy(() => autoscaling.detachTargetGroups(r.name, c.detach));
     },
+    ref: () => ({ name: r.name }),
+    inPlace: (g) => `${g.Instances?.length ?? 0} instances`,
   });
 }

@@ -5,20 +5,8 @@ import { KubecontrolError } from "../../../errors.js";
 import type { EksCluster } from "../../../plan/aws-types.js";
 import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  FIND_NETWORK,
-  networkOf,
-  ownedFind,
-  pollPace,
-  resultOf,
-  retryEventual,
-  type StackEnv,
-} from "./stack-env.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { ensureName, FIND_NETWORK, networkOf, pollPace, resultOf, type StackEnv } from "./stack-env.js";
 
 /** What the launch template and the Kubernetes steps need of a cluster. */
 export interface ClusterRef {
@@ -28,12 +16,6 @@ export interface ClusterRef {
   certificateAuthority: string;
   serviceCidr: string;
 }
-
-type Needed =
-  | { action: "create" }
-  | { action: "wait" }
-  | { action: "recreate" }
-  | { action: "update"; endpoint: boolean; tags: Record<string, string>; arn: string };
 
 /** An ACTIVE cluster as later steps see it. */
 export function clusterRef(c: Cluster): ClusterRef {
@@ -77,113 +59,76 @@ export async function waitForClusterActive(
 }
 
 /** Ensures the colour's EKS cluster, with API-only access entries and no creator admin. */
-export function ensureClusterStep(r: EksCluster, env: StackEnv): Step<Needed, ClusterRef | undefined> {
+export function ensureClusterStep(
+  r: EksCluster,
+  env: StackEnv,
+): Step<EnsureNeeded<Cluster, { endpoint: boolean }>, ClusterRef> {
   const { aws } = env;
   const p = r.properties;
-  return awsStep<Needed, ClusterRef | undefined>({
-    name: ensureName(r.id),
+  return ensureStep<Cluster, { endpoint: boolean }, ClusterRef>({
+    r,
+    env,
     description: `EKS cluster ${r.name} (Kubernetes ${p.kubernetesVersion})`,
     dependsOn: [FIND_NETWORK, ensureName(p.role), ...p.securityGroups.map(ensureName)],
     timeoutMs: 35 * 60_000,
-    async check() {
-      const c = await aws.eks.describeCluster(r.name);
-      if (!c) return { satisfied: false, reason: "missing", needed: { action: "create" } };
-      if (c.status === "DELETING")
-        return { satisfied: false, reason: "being deleted", needed: { action: "recreate" } };
-      if (c.status === "FAILED")
+    find: () => aws.eks.describeCluster(r.name),
+    tagsOf: (c) => c.tags,
+    leaving: (c) => c.status === "DELETING",
+    diff(_ctx, c) {
+      if (c?.status === "FAILED")
         throw new KubecontrolError("PRECONDITION", `cluster ${r.name} is FAILED`, {
           hint: `tear down colour ${r.tags["kubecontrol:colour"]} and create it again`,
         });
-      if (c.version !== p.kubernetesVersion)
+      if (c && c.version !== p.kubernetesVersion)
         throw new KubecontrolError(
           "PRECONDITION",
           `cluster ${r.name} runs Kubernetes ${c.version}, the plan wants ${p.kubernetesVersion}`,
           { hint: "a version change is a blue/green update to the other colour, not an in-place change" },
         );
-      if (c.status !== "ACTIVE")
-        return { satisfied: false, reason: c.status ?? "", needed: { action: "wait" } };
-      const vpc = c.resourcesVpcConfig;
-      const endpoint =
-        vpc?.endpointPublicAccess !== p.endpointPublicAccess ||
-        vpc?.endpointPrivateAccess !== p.endpointPrivateAccess;
-      const tags = claimTags(r, c.tags ?? {}, env);
-      if (!endpoint && Object.keys(tags).length === 0)
-        return { satisfied: true, reason: "ACTIVE", value: clusterRef(c) };
+      // Only an ACTIVE cluster takes a change: one still CREATING or UPDATING is waited for.
+      const vpc = c?.status === "ACTIVE" ? c.resourcesVpcConfig : undefined;
       return {
-        satisfied: false,
-        reason: "differs",
-        needed: { action: "update", endpoint, tags, arn: c.arn! },
+        endpoint:
+          vpc !== undefined &&
+          (vpc.endpointPublicAccess !== p.endpointPublicAccess ||
+            vpc.endpointPrivateAccess !== p.endpointPrivateAccess),
       };
     },
-    async apply(ctx, n) {
-      if (n.action === "wait") return undefined;
-      if (n.action === "update") {
-        if (Object.keys(n.tags).length) await aws.eks.tagResource(n.arn, n.tags, `cluster ${r.name}`);
-        if (n.endpoint)
-          await aws.eks.updateClusterConfig({
-            name: r.name,
-            resourcesVpcConfig: {
-              endpointPublicAccess: p.endpointPublicAccess,
-              endpointPrivateAccess: p.endpointPrivateAccess,
-            },
-          });
-        return undefined;
-      }
-      if (n.action === "recreate") {
-        ctx.waiting(`cluster ${r.name} to finish deleting`);
-        await waitUntil(
-          async () =>
-            (await aws.eks.describeCluster(r.name))
-              ? { done: false, state: "DELETING" }
-              : { done: true, value: 0 },
-          {
-            what: `cluster ${r.name} to be deleted`,
-            timeoutMs: 20 * 60_000,
-            signal: ctx.signal,
-            ...pollPace(env),
-          },
-        );
-      }
-      const net = networkOf(ctx);
-      const role = resultOf(ctx, p.role);
-      const groups = p.securityGroups.map((g) => resultOf(ctx, g).id);
-      const create = () =>
-        aws.eks.createCluster({
+    create: async (ctx, tags) =>
+      (await aws.eks.createCluster({
+        name: r.name,
+        version: p.kubernetesVersion,
+        roleArn: resultOf(ctx, p.role).arn,
+        resourcesVpcConfig: {
+          subnetIds: networkOf(ctx).clusterSubnets,
+          securityGroupIds: p.securityGroups.map((g) => resultOf(ctx, g).id),
+          endpointPublicAccess: p.endpointPublicAccess,
+          endpointPrivateAccess: p.endpointPrivateAccess,
+        },
+        accessConfig: {
+          authenticationMode: p.authenticationMode,
+          bootstrapClusterCreatorAdminPermissions: p.bootstrapClusterCreatorAdminPermissions,
+        },
+        tags,
+      })) ?? { name: r.name },
+    alreadyExists: ["ResourceInUseException"],
+    // A role made seconds ago is not yet assumable by EKS: IAM is eventually consistent.
+    notYet: (err) => hasCode(err, "InvalidParameterException") && /assum|role/i.test(awsErrorMessage(err)),
+    tag: (_ctx, c, tags) => aws.eks.tagResource(c.arn!, tags, `cluster ${r.name}`),
+    async change(_ctx, _c, d) {
+      if (d.endpoint)
+        await aws.eks.updateClusterConfig({
           name: r.name,
-          version: p.kubernetesVersion,
-          roleArn: role.arn,
           resourcesVpcConfig: {
-            subnetIds: net.clusterSubnets,
-            securityGroupIds: groups,
             endpointPublicAccess: p.endpointPublicAccess,
             endpointPrivateAccess: p.endpointPrivateAccess,
           },
-          accessConfig: {
-            authenticationMode: p.authenticationMode,
-            bootstrapClusterCreatorAdminPermissions: p.bootstrapClusterCreatorAdminPermissions,
-          },
-          tags: creationTags(r.tags, env.runId),
         });
-      // A role made seconds ago is not yet assumable by EKS: IAM is eventually consistent.
-      await retryEventual(
-        ctx,
-        `create cluster ${r.name}`,
-        () =>
-          createOrAdopt(
-            create,
-            ownedFind(
-              () => aws.eks.describeCluster(r.name),
-              (c) => c.tags,
-              r,
-              env,
-            ),
-            ["ResourceInUseException"],
-          ),
-        (err) => hasCode(err, "InvalidParameterException") && /assum|role/i.test(awsErrorMessage(err)),
-      );
-      return undefined;
     },
+    ref: clusterRef,
+    pending: (c) => (c.status === "ACTIVE" ? undefined : (c.status ?? "")),
     wait: (ctx) => waitForClusterActive(aws, r.name, ctx, env),
-    summarize: (changed, ref) => `${changed ? "ready" : "found"} ${ref?.endpoint ?? r.name}`,
+    inPlace: () => "ACTIVE",
+    summary: (ref) => ref.endpoint,
   });
 }

@@ -1,17 +1,9 @@
+import type { Repository } from "@aws-sdk/client-ecr";
 import type { EcrRepository } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
 import { LIVE_TAG_PREFIX } from "../images/keep-live-image.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  ownedFind,
-  type StackEnv,
-  tagList,
-  tagRecord,
-} from "./stack-env.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { type StackEnv, tagList, tagRecord } from "./stack-env.js";
 
 /** What image builds need of the repository. */
 export interface RepositoryRef {
@@ -20,12 +12,10 @@ export interface RepositoryRef {
   arn: string;
 }
 
-interface Needed {
-  exists: boolean;
+interface Changes {
   scan: boolean;
   mutability: boolean;
   lifecycle: boolean;
-  tags: Record<string, string>;
 }
 
 /**
@@ -69,66 +59,47 @@ function sameJson(a: string | undefined, b: string): boolean {
 }
 
 /** Ensures the app's ECR repository: scan on push, immutable tags, a lifecycle policy. */
-export function ensureEcrRepositoryStep(r: EcrRepository, env: StackEnv): Step<Needed, RepositoryRef> {
+export function ensureEcrRepositoryStep(
+  r: EcrRepository,
+  env: StackEnv,
+): Step<EnsureNeeded<Repository, Changes>, RepositoryRef> {
   const { ecr } = env.aws;
   const p = r.properties;
+  const what = `repository ${r.name}`;
   const policy = lifecyclePolicy(p.keepImages);
-  return awsStep<Needed, RepositoryRef>({
-    name: ensureName(r.id),
+  return ensureStep<Repository, Changes, RepositoryRef>({
+    r,
+    env,
     description: `ECR repository ${r.name}`,
     dependsOn: [],
     timeoutMs: 300_000,
-    async check() {
-      const repo = await ecr.describeRepository(r.name);
-      if (!repo)
-        return {
-          satisfied: false,
-          reason: "missing",
-          needed: { exists: false, scan: false, mutability: false, lifecycle: true, tags: {} },
-        };
-      const tags = claimTags(
-        r,
-        tagRecord(await ecr.listTags(repo.repositoryArn!, `repository ${r.name}`)),
-        env,
-      );
-      const needed: Needed = {
-        exists: true,
+    find: () => ecr.describeRepository(r.name),
+    tagsOf: async (repo) => tagRecord(await ecr.listTags(repo.repositoryArn!, what)),
+    async diff(_ctx, repo) {
+      // A new repository is made with its scanning and mutability; its lifecycle policy comes after.
+      if (!repo) return { scan: false, mutability: false, lifecycle: true };
+      return {
         scan: repo.imageScanningConfiguration?.scanOnPush !== p.scanOnPush,
         mutability: repo.imageTagMutability !== p.tagMutability,
         lifecycle: !sameJson(await ecr.getLifecyclePolicy(r.name), policy),
-        tags,
       };
-      const value = { name: r.name, uri: repo.repositoryUri!, arn: repo.repositoryArn! };
-      if (!needed.scan && !needed.mutability && !needed.lifecycle && !Object.keys(tags).length)
-        return { satisfied: true, reason: repo.repositoryUri!, value };
-      return { satisfied: false, reason: "differs", needed };
     },
-    async apply(_ctx, n) {
-      const repo = n.exists
-        ? (await ecr.describeRepository(r.name))!
-        : (await createOrAdopt(
-            () =>
-              ecr.createRepository({
-                repositoryName: r.name,
-                imageScanningConfiguration: { scanOnPush: p.scanOnPush },
-                imageTagMutability: p.tagMutability,
-                tags: tagList(creationTags(r.tags, env.runId)),
-              }),
-            ownedFind(
-              () => ecr.describeRepository(r.name),
-              async (repo) => tagRecord(await ecr.listTags(repo.repositoryArn!, `repository ${r.name}`)),
-              r,
-              env,
-            ),
-            ["RepositoryAlreadyExistsException"],
-          ))!;
-      if (n.scan) await ecr.putScanOnPush(r.name, p.scanOnPush);
-      if (n.mutability) await ecr.putTagMutability(r.name, p.tagMutability);
-      if (Object.keys(n.tags).length)
-        await ecr.tagResource(repo.repositoryArn!, tagList(n.tags), `repository ${r.name}`);
-      if (n.lifecycle) await ecr.putLifecyclePolicy(r.name, policy);
-      return { name: r.name, uri: repo.repositoryUri!, arn: repo.repositoryArn! };
+    create: async (_ctx, tags) =>
+      (await ecr.createRepository({
+        repositoryName: r.name,
+        imageScanningConfiguration: { scanOnPush: p.scanOnPush },
+        imageTagMutability: p.tagMutability,
+        tags: tagList(tags),
+      }))!,
+    alreadyExists: ["RepositoryAlreadyExistsException"],
+    tag: (_ctx, repo, tags) => ecr.tagResource(repo.repositoryArn!, tagList(tags), what),
+    async change(_ctx, _repo, d) {
+      if (d.scan) await ecr.putScanOnPush(r.name, p.scanOnPush);
+      if (d.mutability) await ecr.putTagMutability(r.name, p.tagMutability);
+      if (d.lifecycle) await ecr.putLifecyclePolicy(r.name, policy);
     },
-    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.uri ?? r.name}`,
+    ref: (repo) => ({ name: r.name, uri: repo.repositoryUri!, arn: repo.repositoryArn! }),
+    inPlace: (repo) => repo.repositoryUri!,
+    summary: (ref) => ref.uri,
   });
 }

@@ -1,16 +1,8 @@
+import type { Role } from "@aws-sdk/client-iam";
 import type { IamRole } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  ownedFind,
-  type StackEnv,
-  tagList,
-  tagRecord,
-} from "./stack-env.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { type StackEnv, tagList, tagRecord } from "./stack-env.js";
 
 /** What later steps need of a role. */
 export interface RoleRef {
@@ -18,13 +10,11 @@ export interface RoleRef {
   arn: string;
 }
 
-interface Needed {
-  exists: boolean;
+interface Changes {
   trust: boolean;
   policies: string[];
   /** Inline policies to write (a document) or delete (null). */
   inline: Record<string, string | null>;
-  tags: Record<string, string>;
 }
 
 function sameDocument(a: string | undefined, b: string): boolean {
@@ -81,75 +71,51 @@ function trusts(document: string | undefined, service: string): boolean {
 export function ensureIamRoleStep(
   r: IamRole,
   env: Pick<StackEnv, "aws" | "runId" | "adopt">,
-): Step<Needed, RoleRef> {
+): Step<EnsureNeeded<Role, Changes>, RoleRef> {
   const { iam } = env.aws;
   const p = r.properties;
-  return awsStep<Needed, RoleRef>({
-    name: ensureName(r.id),
+  return ensureStep<Role, Changes, RoleRef>({
+    r,
+    env,
     description: `IAM role ${r.name} (${p.purpose})`,
     dependsOn: [],
     timeoutMs: 300_000,
-    async check() {
-      const role = await iam.getRole(r.name);
+    find: () => iam.getRole(r.name),
+    tagsOf: (role) => tagRecord(role.Tags),
+    async diff(_ctx, role) {
+      // A new role is made with its trust policy and tags; its policies come after.
       if (!role)
         return {
-          satisfied: false,
-          reason: "missing",
-          needed: {
-            exists: false,
-            trust: true,
-            policies: p.managedPolicies,
-            inline: Object.fromEntries(Object.entries(p.inlinePolicies ?? {}).filter(([, d]) => d !== null)),
-            tags: r.tags,
-          },
+          trust: false,
+          policies: p.managedPolicies,
+          inline: Object.fromEntries(Object.entries(p.inlinePolicies ?? {}).filter(([, d]) => d !== null)),
         };
       const attached = new Set(await iam.attachedPolicies(r.name));
-      const needed: Needed = {
-        exists: true,
+      return {
         trust: !trusts(role.AssumeRolePolicyDocument, p.service),
         policies: p.managedPolicies.filter((a) => !attached.has(a)),
         inline: await inlineToChange(iam, r.name, p.inlinePolicies ?? {}),
-        tags: claimTags(r, tagRecord(role.Tags), env),
       };
-      const value = { name: r.name, arn: role.Arn! };
-      const changes =
-        needed.policies.length + Object.keys(needed.inline).length + Object.keys(needed.tags).length;
-      if (!needed.trust && changes === 0) return { satisfied: true, reason: "in place", value };
-      return { satisfied: false, reason: "differs", needed };
     },
-    async apply(_ctx, n) {
-      let arn: string;
-      if (!n.exists) {
-        const role = await createOrAdopt(
-          () =>
-            iam.createRole({
-              RoleName: r.name,
-              AssumeRolePolicyDocument: trustPolicy(p.service),
-              Description: `kubecontrol ${p.purpose} role of ${r.tags["kubecontrol:app"]}`,
-              Tags: tagList(creationTags(r.tags, env.runId)),
-            }),
-          ownedFind(
-            () => iam.getRole(r.name),
-            (role) => tagRecord(role.Tags),
-            r,
-            env,
-          ),
-          ["EntityAlreadyExists", "EntityAlreadyExistsException"],
-        );
-        arn = role.Arn!;
-      } else {
-        arn = (await iam.getRole(r.name))!.Arn!;
-        if (n.trust) await iam.updateAssumeRolePolicy(r.name, trustPolicy(p.service));
-        if (Object.keys(n.tags).length) await iam.tagRole(r.name, tagList(n.tags));
-      }
+    create: (_ctx, tags) =>
+      iam.createRole({
+        RoleName: r.name,
+        AssumeRolePolicyDocument: trustPolicy(p.service),
+        Description: `kubecontrol ${p.purpose} role of ${r.tags["kubecontrol:app"]}`,
+        Tags: tagList(tags),
+      }),
+    alreadyExists: ["EntityAlreadyExists", "EntityAlreadyExistsException"],
+    tag: (_ctx, _role, tags) => iam.tagRole(r.name, tagList(tags)),
+    async change(_ctx, _role, d) {
+      if (d.trust) await iam.updateAssumeRolePolicy(r.name, trustPolicy(p.service));
       // Attaching is idempotent: a policy attached twice is attached once.
-      for (const policy of n.policies) await iam.attachPolicy(r.name, policy);
-      for (const [name, document] of Object.entries(n.inline)) {
+      for (const policy of d.policies) await iam.attachPolicy(r.name, policy);
+      for (const [name, document] of Object.entries(d.inline)) {
         if (document === null) await iam.deleteInlinePolicy(r.name, name);
         else await iam.putInlinePolicy(r.name, name, document);
       }
-      return { name: r.name, arn };
     },
-    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.arn ?? r.name}`,
+    ref: (role) => ({ name: r.name, arn: role.Arn! }),
+    summary: (ref) => ref.arn,
   });
 }

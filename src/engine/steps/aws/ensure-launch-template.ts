@@ -1,20 +1,14 @@
-import type { RequestLaunchTemplateData, ResponseLaunchTemplateData } from "@aws-sdk/client-ec2";
+import type {
+  LaunchTemplate as AwsTemplate,
+  RequestLaunchTemplateData,
+  ResponseLaunchTemplateData,
+} from "@aws-sdk/client-ec2";
 import { KubecontrolError } from "../../../errors.js";
 import type { LaunchTemplate } from "../../../plan/aws-types.js";
 import { nodeUserData } from "../../../plan/node-user-data.js";
 import type { Step, StepContext } from "../../step.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  ownedFind,
-  resultOf,
-  type StackEnv,
-  tagList,
-  tagRecord,
-} from "./stack-env.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { createOrAdopt, ensureName, resultOf, type StackEnv, tagList, tagRecord } from "./stack-env.js";
 
 /** What the Auto Scaling Group needs of a launch template. */
 export interface LaunchTemplateRef {
@@ -22,11 +16,9 @@ export interface LaunchTemplateRef {
   name: string;
 }
 
-interface Needed {
-  id?: string;
-  data: RequestLaunchTemplateData;
-  newVersion: boolean;
-  tags: Record<string, string>;
+interface Changes {
+  /** The data of a new default version. */
+  nodeConfiguration?: RequestLaunchTemplateData;
 }
 
 /** The part of launch template data kubecontrol sets, in a form equal data compares equal. */
@@ -44,13 +36,13 @@ function comparable(d: RequestLaunchTemplateData | ResponseLaunchTemplateData | 
 async function desiredData(
   r: LaunchTemplate,
   ctx: StepContext,
-  env: StackEnv,
+  amiParameter: Promise<string | undefined>,
 ): Promise<RequestLaunchTemplateData> {
   const p = r.properties;
   const cluster = resultOf(ctx, p.cluster);
   const profile = resultOf(ctx, p.instanceProfile);
   const groups = p.securityGroups.map((g) => resultOf(ctx, g).id);
-  const ami = await env.aws.ssm.parameter(p.amiParameter);
+  const ami = await amiParameter;
   if (!ami)
     throw new KubecontrolError("PRECONDITION", `no EKS AMI parameter ${p.amiParameter}`, {
       hint: "check the Kubernetes version and architecture: EKS publishes AMIs for supported versions only",
@@ -84,64 +76,61 @@ async function desiredData(
 }
 
 /** Ensures a pool's launch template; a change of its data becomes a new default version. */
-export function ensureLaunchTemplateStep(r: LaunchTemplate, env: StackEnv): Step<Needed, LaunchTemplateRef> {
+export function ensureLaunchTemplateStep(
+  r: LaunchTemplate,
+  env: StackEnv,
+): Step<EnsureNeeded<AwsTemplate, Changes>, LaunchTemplateRef> {
   const { ec2 } = env.aws;
   const p = r.properties;
   const what = `launch template ${r.name}`;
-  const find = async () =>
-    (await ec2.describeLaunchTemplates([{ Name: "launch-template-name", Values: [r.name] }], what))[0];
-  return awsStep<Needed, LaunchTemplateRef>({
-    name: ensureName(r.id),
+  // The AMI is looked up once for the check and the create or change after it.
+  let ami: Promise<string | undefined> | undefined;
+  const data = (ctx: StepContext) => {
+    ami ??= env.aws.ssm.parameter(p.amiParameter);
+    return desiredData(r, ctx, ami);
+  };
+  return ensureStep<AwsTemplate, Changes, LaunchTemplateRef>({
+    r,
+    env,
     description: `launch template ${r.name} (pool ${p.pool})`,
     dependsOn: [ensureName(p.cluster), ensureName(p.instanceProfile), ...p.securityGroups.map(ensureName)],
     timeoutMs: 300_000,
-    async check(ctx) {
-      const data = await desiredData(r, ctx, env);
-      const lt = await find();
-      if (!lt) return { satisfied: false, reason: "missing", needed: { data, newVersion: false, tags: {} } };
+    find: async () =>
+      (await ec2.describeLaunchTemplates([{ Name: "launch-template-name", Values: [r.name] }], what))[0],
+    tagsOf: (lt) => tagRecord(lt.Tags),
+    // The node configuration is worked out even for a template to be made: a missing AMI fails the check.
+    async diff(ctx, lt) {
+      const want = await data(ctx);
+      if (!lt) return {};
       const current = await ec2.describeLaunchTemplateVersion(lt.LaunchTemplateId!, "$Default", what);
-      const newVersion = comparable(current?.LaunchTemplateData) !== comparable(data);
-      const tags = claimTags(r, tagRecord(lt.Tags), env);
-      const value = { id: lt.LaunchTemplateId!, name: r.name };
-      if (!newVersion && Object.keys(tags).length === 0)
-        return { satisfied: true, reason: `version ${lt.DefaultVersionNumber}`, value };
       return {
-        satisfied: false,
-        reason: newVersion ? "node configuration differs" : "tags differ",
-        needed: { id: lt.LaunchTemplateId!, data, newVersion, tags },
+        nodeConfiguration: comparable(current?.LaunchTemplateData) !== comparable(want) ? want : undefined,
       };
     },
-    async apply(_ctx, n) {
-      if (!n.id) {
-        const id = await createOrAdopt(
-          () =>
-            ec2.createLaunchTemplate({
-              LaunchTemplateName: r.name,
-              LaunchTemplateData: n.data,
-              TagSpecifications: [
-                { ResourceType: "launch-template", Tags: tagList(creationTags(r.tags, env.runId)) },
-              ],
-            }),
-          async () => (await ownedFind(find, (lt) => tagRecord(lt.Tags), r, env)())?.LaunchTemplateId,
-          ["InvalidLaunchTemplateName.AlreadyExistsException"],
-        );
-        return { id, name: r.name };
-      }
-      if (Object.keys(n.tags).length) await ec2.createTags(n.id, tagList(n.tags), what);
-      if (n.newVersion) {
-        const id = n.id;
-        // A version whose answer was lost is found as the latest with the same data, not made again.
-        const version = await createOrAdopt(() =>
-          ec2.createLaunchTemplateVersion(id, n.data, what), async () => {
-          const latest = await ec2.describeLaunchTemplateVersion(id, "$Latest", what);
-          return comparable(latest?.LaunchTemplateData) === comparable(n.data)
-            ? latest?.VersionNumber
-            : undefined;
-        }, []);
-        await ec2.setDefaultLaunchTemplateVersion(id, version, what);
-      }
-      return { id: n.id, name: r.name };
+    create: async (ctx, tags) => ({
+      LaunchTemplateId: await ec2.createLaunchTemplate({
+        LaunchTemplateName: r.name,
+        LaunchTemplateData: await data(ctx),
+        TagSpecifications: [{ ResourceType: "launch-template", Tags: tagList(tags) }],
+      }),
+    }),
+    alreadyExists: ["InvalidLaunchTemplateName.AlreadyExistsException"],
+    tag: (_ctx, lt, tags) => ec2.createTags(lt.LaunchTemplateId!, tagList(tags), what),
+    async change(_ctx, lt, d) {
+      const want = d.nodeConfiguration;
+      if (!want) return;
+      const id = lt.LaunchTemplateId!;
+      // A version whose answer was lost is found as the latest with the same data, not made again.
+      const version = await createOrAdopt(() => ec2.createLaunchTemplateVersion(id, want, what), async () => {
+        const latest = await ec2.describeLaunchTemplateVersion(id, "$Latest", what);
+        return comparable(latest?.LaunchTemplateData) === comparable(want)
+          ? latest?.VersionNumber
+          : undefined;
+      }, []);
+      await ec2.setDefaultLaunchTemplateVersion(id, version, what);
     },
-    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.id ?? r.name}`,
+    ref: (lt) => ({ id: lt.LaunchTemplateId!, name: r.name }),
+    inPlace: (lt) => `version ${lt.DefaultVersionNumber}`,
+    summary: (ref) => ref.id,
   });
 }

@@ -2,28 +2,13 @@ import type { Listener as AwsListener } from "@aws-sdk/client-elastic-load-balan
 import { KubecontrolError } from "../../../errors.js";
 import type { Listener } from "../../../plan/aws-types.js";
 import type { Step, StepContext } from "../../step.js";
-import { elbTagsToSet } from "./elb-tags.js";
-import {
-  awsStep,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  ownedFind,
-  resultOf,
-  type StackEnv,
-  tagList,
-  tagRecord,
-} from "./stack-env.js";
+import { elbTags } from "./elb-tags.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { ensureName, resultOf, type StackEnv, tagList } from "./stack-env.js";
 
 interface Desired {
   targetGroupArn: string;
   certificateArn?: string;
-}
-
-interface Needed {
-  arn?: string;
-  modify: boolean;
-  tags: Record<string, string>;
 }
 
 function differs(r: Listener, l: AwsListener, d: Desired): boolean {
@@ -38,7 +23,10 @@ function differs(r: Listener, l: AwsListener, d: Desired): boolean {
 }
 
 /** Ensures a listener of the load balancer forwarding to the service's target group. */
-export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { arn: string }> {
+export function ensureListenerStep(
+  r: Listener,
+  env: StackEnv,
+): Step<EnsureNeeded<AwsListener, { modify: boolean }>, { arn: string }> {
   const { aws } = env;
   const p = r.properties;
   const what = `listener ${r.name}`;
@@ -64,52 +52,38 @@ export function ensureListenerStep(r: Listener, env: StackEnv): Step<Needed, { a
     ...(p.sslPolicy ? { SslPolicy: p.sslPolicy } : {}),
     DefaultActions: [{ Type: "forward" as const, TargetGroupArn: d.targetGroupArn }],
   });
-  return awsStep<Needed, { arn: string }>({
-    name: ensureName(r.id),
+  return ensureStep<AwsListener, { modify: boolean }, { arn: string }>({
+    r,
+    env,
     description: `${p.protocol} listener on port ${p.port}`,
     dependsOn: [ensureName(p.loadBalancer), ensureName(p.targetGroup)],
     timeoutMs: 300_000,
-    async check(ctx) {
+    find,
+    tagsOf: (l) => elbTags(aws, l.ListenerArn!, what),
+    // The certificate is looked up even for a listener to be made: a missing one fails the check.
+    diff: async (ctx, l) => {
       const d = await desired(ctx);
-      const l = await find(ctx);
-      if (!l) return { satisfied: false, reason: "missing", needed: { modify: false, tags: {} } };
-      const needed: Needed = {
-        arn: l.ListenerArn!,
-        modify: differs(r, l, d),
-        tags: await elbTagsToSet(aws, l.ListenerArn!, r, env, what),
-      };
-      if (!needed.modify && !Object.keys(needed.tags).length)
-        return { satisfied: true, reason: "in place", value: { arn: l.ListenerArn! } };
-      return { satisfied: false, reason: "differs", needed };
+      return { modify: l !== undefined && differs(r, l, d) };
     },
-    async apply(ctx, n) {
-      const d = await desired(ctx);
-      if (n.arn) {
-        if (n.modify) await aws.elbv2.modifyListener({ ListenerArn: n.arn, ...settings(d) }, what);
-        if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
-        return { arn: n.arn };
-      }
-      const lb = resultOf(ctx, p.loadBalancer);
-      const l = await createOrAdopt(
-        () =>
-          aws.elbv2.createListener(
-            {
-              LoadBalancerArn: lb.arn,
-              Port: p.port,
-              ...settings(d),
-              Tags: tagList(creationTags(r.tags, env.runId)),
-            },
-            what,
-          ),
-        ownedFind(
-          () => find(ctx),
-          async (l) => tagRecord((await aws.elbv2.describeTags([l.ListenerArn!], what)).get(l.ListenerArn!)),
-          r,
-          env,
-        ),
-        ["DuplicateListener", "DuplicateListenerException"],
-      );
-      return { arn: l.ListenerArn! };
+    create: async (ctx, tags) =>
+      aws.elbv2.createListener(
+        {
+          LoadBalancerArn: resultOf(ctx, p.loadBalancer).arn,
+          Port: p.port,
+          ...settings(await desired(ctx)),
+          Tags: tagList(tags),
+        },
+        what,
+      ),
+    alreadyExists: ["DuplicateListener", "DuplicateListenerException"],
+    tag: (_ctx, l, tags) => aws.elbv2.addTags(l.ListenerArn!, tagList(tags), what),
+    async change(ctx, l, d) {
+      if (d.modify)
+        await aws.elbv2.modifyListener(
+          { ListenerArn: l.ListenerArn!, ...settings(await desired(ctx)) },
+          what,
+        );
     },
+    ref: (l) => ({ arn: l.ListenerArn! }),
   });
 }

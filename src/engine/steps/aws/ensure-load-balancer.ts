@@ -3,20 +3,16 @@ import { KubecontrolError } from "../../../errors.js";
 import type { LoadBalancer } from "../../../plan/aws-types.js";
 import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
-import { elbTagsToSet } from "./elb-tags.js";
+import { elbTags } from "./elb-tags.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
 import {
-  awsStep,
-  createOrAdopt,
-  creationTags,
   ensureName,
   FIND_NETWORK,
   networkOf,
-  ownedFind,
   pollPace,
   resultOf,
   type StackEnv,
   tagList,
-  tagRecord,
 } from "./stack-env.js";
 
 /** What listeners and the DNS record need of the load balancer. */
@@ -28,11 +24,9 @@ export interface LoadBalancerRef {
   hostedZoneId: string;
 }
 
-interface Needed {
-  arn?: string;
+interface Changes {
   groups?: string[];
   subnets?: string[];
-  tags: Record<string, string>;
 }
 
 function ref(lb: AwsLoadBalancer): LoadBalancerRef {
@@ -55,18 +49,23 @@ function placement(r: LoadBalancer, ctx: StepContext) {
 const sameSet = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 /** Ensures the colour's load balancer and waits until it is active. */
-export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Needed, LoadBalancerRef> {
+export function ensureLoadBalancerStep(
+  r: LoadBalancer,
+  env: StackEnv,
+): Step<EnsureNeeded<AwsLoadBalancer, Changes>, LoadBalancerRef> {
   const { aws } = env;
   const p = r.properties;
   const what = `load balancer ${r.name}`;
-  return awsStep<Needed, LoadBalancerRef>({
-    name: ensureName(r.id),
+  return ensureStep<AwsLoadBalancer, Changes, LoadBalancerRef>({
+    r,
+    env,
     description: `${p.scheme} ${p.type} load balancer ${r.name}`,
     dependsOn: [FIND_NETWORK, ...p.securityGroups.map(ensureName)],
     timeoutMs: 15 * 60_000,
-    async check(ctx) {
-      const lb = await aws.elbv2.describeLoadBalancer(r.name);
-      if (!lb) return { satisfied: false, reason: "missing", needed: { tags: {} } };
+    find: () => aws.elbv2.describeLoadBalancer(r.name),
+    tagsOf: (lb) => elbTags(aws, lb.LoadBalancerArn!, what),
+    diff(ctx, lb) {
+      if (!lb) return {};
       if (lb.Type !== p.type || lb.Scheme !== p.scheme)
         throw new KubecontrolError(
           "PRECONDITION",
@@ -75,57 +74,34 @@ export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Nee
         );
       const want = placement(r, ctx);
       const subnets = (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!);
-      const needed: Needed = {
-        arn: lb.LoadBalancerArn!,
-        ...(p.type === "application" && !sameSet(lb.SecurityGroups ?? [], want.groups)
-          ? { groups: want.groups }
-          : {}),
-        ...(!sameSet(subnets, want.subnets) ? { subnets: want.subnets } : {}),
-        tags: await elbTagsToSet(aws, lb.LoadBalancerArn!, r, env, what),
-      };
-      if (
-        !needed.groups &&
-        !needed.subnets &&
-        !Object.keys(needed.tags).length &&
-        lb.State?.Code === "active"
-      )
-        return { satisfied: true, reason: lb.DNSName!, value: ref(lb) };
       return {
-        satisfied: false,
-        reason: lb.State?.Code === "active" ? "differs" : `${lb.State?.Code}`,
-        needed,
+        groups:
+          p.type === "application" && !sameSet(lb.SecurityGroups ?? [], want.groups)
+            ? want.groups
+            : undefined,
+        subnets: !sameSet(subnets, want.subnets) ? want.subnets : undefined,
       };
     },
-    async apply(ctx, n) {
-      if (n.arn) {
-        if (n.groups) await aws.elbv2.setSecurityGroups(n.arn, n.groups, what);
-        if (n.subnets) await aws.elbv2.setSubnets(n.arn, n.subnets, what);
-        if (Object.keys(n.tags).length) await aws.elbv2.addTags(n.arn, tagList(n.tags), what);
-        return undefined;
-      }
+    create(ctx, tags) {
       const want = placement(r, ctx);
-      await createOrAdopt(
-        () =>
-          aws.elbv2.createLoadBalancer({
-            Name: r.name,
-            Type: p.type,
-            Scheme: p.scheme,
-            Subnets: want.subnets,
-            ...(p.type === "application" ? { SecurityGroups: want.groups } : {}),
-            Tags: tagList(creationTags(r.tags, env.runId)),
-          }),
-        ownedFind(
-          () => aws.elbv2.describeLoadBalancer(r.name),
-          async (lb) =>
-            tagRecord((await aws.elbv2.describeTags([lb.LoadBalancerArn!], what)).get(lb.LoadBalancerArn!)),
-          r,
-          env,
-        ),
-        ["DuplicateLoadBalancerName", "DuplicateLoadBalancerNameException"],
-      );
-      return undefined;
+      return aws.elbv2.createLoadBalancer({
+        Name: r.name,
+        Type: p.type,
+        Scheme: p.scheme,
+        Subnets: want.subnets,
+        ...(p.type === "application" ? { SecurityGroups: want.groups } : {}),
+        Tags: tagList(tags),
+      });
     },
-    async wait(ctx) {
+    alreadyExists: ["DuplicateLoadBalancerName", "DuplicateLoadBalancerNameException"],
+    tag: (_ctx, lb, tags) => aws.elbv2.addTags(lb.LoadBalancerArn!, tagList(tags), what),
+    async change(_ctx, lb, d) {
+      if (d.groups) await aws.elbv2.setSecurityGroups(lb.LoadBalancerArn!, d.groups, what);
+      if (d.subnets) await aws.elbv2.setSubnets(lb.LoadBalancerArn!, d.subnets, what);
+    },
+    ref,
+    pending: (lb) => (lb.State?.Code === "active" ? undefined : `${lb.State?.Code}`),
+    wait(ctx) {
       ctx.waiting(`${what} to be active`);
       return waitUntil(
         async () => {
@@ -138,6 +114,7 @@ export function ensureLoadBalancerStep(r: LoadBalancer, env: StackEnv): Step<Nee
         { what: `${what} to be active`, timeoutMs: 10 * 60_000, signal: ctx.signal, ...pollPace(env) },
       );
     },
-    summarize: (changed, lb) => `${changed ? "ready" : "found"} ${lb?.dnsName ?? r.name}`,
+    inPlace: (lb) => lb.DNSName!,
+    summary: (lb) => lb.dnsName,
   });
 }

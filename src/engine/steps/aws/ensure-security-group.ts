@@ -1,19 +1,9 @@
+import type { SecurityGroup as AwsGroup } from "@aws-sdk/client-ec2";
 import type { Aws } from "../../../aws/create-aws.js";
 import type { SecurityGroup } from "../../../plan/aws-types.js";
 import type { Step } from "../../step.js";
-import {
-  awsStep,
-  claimTags,
-  createOrAdopt,
-  creationTags,
-  ensureName,
-  FIND_NETWORK,
-  networkOf,
-  ownedFind,
-  type StackEnv,
-  tagList,
-  tagRecord,
-} from "./stack-env.js";
+import { type EnsureNeeded, ensureStep } from "./ensure-step.js";
+import { FIND_NETWORK, networkOf, type StackEnv, tagList, tagRecord } from "./stack-env.js";
 
 /** What later steps need of a security group. */
 export interface SecurityGroupRef {
@@ -40,52 +30,32 @@ export async function findSecurityGroup(aws: Aws, vpcId: string, name: string) {
 export function ensureSecurityGroupStep(
   r: SecurityGroup,
   env: StackEnv,
-): Step<{ tags?: Record<string, string>; id?: string }, SecurityGroupRef> {
+): Step<EnsureNeeded<AwsGroup, object>, SecurityGroupRef> {
   const { aws } = env;
-  return awsStep<{ tags?: Record<string, string>; id?: string }, SecurityGroupRef>({
-    name: ensureName(r.id),
-    description: `security group ${r.name}`,
+  const what = `security group ${r.name}`;
+  return ensureStep<AwsGroup, object, SecurityGroupRef>({
+    r,
+    env,
+    description: what,
     dependsOn: [FIND_NETWORK],
     timeoutMs: 300_000,
-    async check(ctx) {
-      const net = networkOf(ctx);
-      const group = await findSecurityGroup(aws, net.vpcId, r.name);
-      if (!group) return { satisfied: false, reason: "missing", needed: {} };
-      const tags = claimTags(r, tagRecord(group.Tags), env);
-      const value = { id: group.GroupId!, name: r.name };
-      if (Object.keys(tags).length === 0) return { satisfied: true, reason: group.GroupId!, value };
-      return { satisfied: false, reason: "tags differ", needed: { tags, id: group.GroupId! } };
-    },
-    async apply(ctx, n) {
-      if (n?.id) {
-        await aws.ec2.createTags(n.id, tagList(n.tags!), `security group ${r.name}`);
-        return { id: n.id, name: r.name };
-      }
-      const net = networkOf(ctx);
-      const id = await createOrAdopt(
-        () =>
-          aws.ec2.createSecurityGroup({
-            GroupName: r.name,
-            Description:
-              `kubecontrol ${r.properties.purpose} of ${r.tags["kubecontrol:app"]} ${r.tags["kubecontrol:colour"] ?? ""}`.trim(),
-            VpcId: net.vpcId,
-            TagSpecifications: [
-              { ResourceType: "security-group", Tags: tagList(creationTags(r.tags, env.runId)) },
-            ],
-          }),
-        async () =>
-          (
-            await ownedFind(
-              () => findSecurityGroup(aws, net.vpcId, r.name),
-              (g) => tagRecord(g.Tags),
-              r,
-              env,
-            )()
-          )?.GroupId,
-        ["InvalidGroup.Duplicate"],
-      );
-      return { id, name: r.name };
-    },
-    summarize: (changed, ref) => `${changed ? "made" : "found"} ${ref?.id ?? r.name}`,
+    find: (ctx) => findSecurityGroup(aws, networkOf(ctx).vpcId, r.name),
+    tagsOf: (group) => tagRecord(group.Tags),
+    diff: () => ({}),
+    create: async (ctx, tags) => ({
+      GroupId: await aws.ec2.createSecurityGroup({
+        GroupName: r.name,
+        Description:
+          `kubecontrol ${r.properties.purpose} of ${r.tags["kubecontrol:app"]} ${r.tags["kubecontrol:colour"] ?? ""}`.trim(),
+        VpcId: networkOf(ctx).vpcId,
+        TagSpecifications: [{ ResourceType: "security-group", Tags: tagList(tags) }],
+      }),
+    }),
+    alreadyExists: ["InvalidGroup.Duplicate"],
+    tag: (_ctx, group, tags) => aws.ec2.createTags(group.GroupId!, tagList(tags), what),
+    change: async () => {},
+    ref: (group) => ({ id: group.GroupId!, name: r.name }),
+    inPlace: (group) => group.GroupId!,
+    summary: (ref) => ref.id,
   });
 }

@@ -7,7 +7,7 @@ import type { ResourceId } from "../../../plan/aws-types.js";
 import type { Colour } from "../../../plan/names.js";
 import { ADOPTED_BY, assertOwned } from "../../../plan/ownership.js";
 import type { Plan } from "../../../plan/plan.js";
-import { sleep } from "../../../wait.js";
+import { sleep, waitUntil } from "../../../wait.js";
 import { retry } from "../../retry.js";
 import { type Step, type StepContext, stepRef } from "../../step.js";
 import type { ClusterRef } from "./ensure-cluster.js";
@@ -229,4 +229,20 @@ export function retryEventual<T>(
 /** Poll pacing for waits. */
 export function pollPace(env: Pick<StackEnv, "pace">): { initialDelayMs: number; maxDelayMs: number } {
   return { initialDelayMs: env.pace?.pollMs ?? 2_000, maxDelayMs: env.pace?.maxPollMs ?? 15_000 };
+}
+
+/** Waits until `find` finds nothing (a deletion, which AWS does asynchronously, has ended). */
+export async function waitGone(
+  ctx: StepContext,
+  what: string,
+  find: () => Promise<unknown>,
+  timeoutMs: number,
+  env: Pick<StackEnv, "pace">,
+): Promise<void> {
+  ctx.waiting(what);
+  await waitUntil(
+    async () =>
+      (await find()) === undefined ? { done: true, value: true } : { done: false, state: "exists" },
+    { what, timeoutMs, signal: ctx.signal, ...pollPace(env) },
+  );
 }
