@@ -1,28 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { decideUpdate, type RunningVersions, versionsToRead } from "../../src/engine/decide/update.js";
-import type { AppState, ColourState } from "../../src/engine/observe/live-state.js";
+import type { AppState } from "../../src/engine/observe/live-state.js";
 import type { KubecontrolError } from "../../src/errors.js";
-import type { Colour } from "../../src/plan/names.js";
+import { appState as state } from "../helpers/app-state.js";
 
 // What an update does is decided from observed state and the versions read from the clusters, a
 // pure function. These are its cases on hand-made states; test/e2e/update.test.ts observes the
 // real thing.
-
-type Side = { cluster?: boolean; weight?: number };
-
-function state(blue: Side, green: Side): AppState {
-  const colour = (c: Colour, s: Side): ColourState => ({
-    colour: c,
-    cluster: s.cluster ? { name: `kc-app-${c}`, status: "ACTIVE" } : undefined,
-    record: s.weight === undefined ? undefined : { weight: s.weight, ttl: 60 },
-  });
-  return {
-    app: "app",
-    dnsName: "app.example.com",
-    zoneFound: true,
-    colours: { blue: colour("blue", blue), green: colour("green", green) },
-  };
-}
 
 const NEW = "c0ffee".padEnd(40, "0");
 const OLD = "0ld".padEnd(40, "0");
@@ -87,35 +71,30 @@ describe("the update decision", () => {
     });
   });
 
-  it("carries an even split (50/50) on towards the colour that runs the version", () => {
-    const s = state({ cluster: true, weight: 50 }, { cluster: true, weight: 50 });
-    expect(versionsToRead(s)).toEqual(["blue", "green"]);
-    expect(decideUpdate(s, { blue: OLD, green: NEW }, NEW, [25, 50])).toEqual({
-      mode: "deploy",
-      live: "blue",
-      liveVersion: OLD,
-      target: "green",
-      old: "blue",
-      dnsSteps: [25, 50],
-    });
-    // the other way round: blue runs it, so blue is where traffic goes
-    expect(decideUpdate(s, { blue: NEW, green: OLD }, NEW)).toMatchObject({
-      mode: "deploy",
-      live: "green",
-      target: "blue",
-      old: "green",
-    });
+  it("reads both colours' versions while DNS splits traffic", () => {
+    expect(versionsToRead(state({ cluster: true, weight: 50 }, { cluster: true, weight: 50 }))).toEqual([
+      "blue",
+      "green",
+    ]);
   });
 
-  it("finishes an uneven split whose larger side runs the version", () => {
-    const s = state({ cluster: true, weight: 10 }, { cluster: true, weight: 90 });
-    expect(decideUpdate(s, { blue: OLD, green: NEW }, NEW)).toMatchObject({
-      mode: "finish",
-      live: "green",
-      target: "green",
-      old: "blue",
-    });
-  });
+  it.each([
+    // an even split goes on towards the colour that runs the version, from where the weights are
+    { weights: [50, 50], blue: OLD, green: NEW, want: { mode: "deploy", live: "blue", target: "green" } },
+    { weights: [50, 50], blue: NEW, green: OLD, want: { mode: "deploy", live: "green", target: "blue" } },
+    // an uneven split whose larger side runs the version is finished
+    { weights: [10, 90], blue: OLD, green: NEW, want: { mode: "finish", live: "green", target: "green" } },
+  ])(
+    "continues a split $weights towards the colour at the version ($want.mode)",
+    ({ weights, blue, green, want }) => {
+      const s = state({ cluster: true, weight: weights[0] }, { cluster: true, weight: weights[1] });
+      const d = decideUpdate(s, { blue, green }, NEW, [25, 50]);
+      expect(d).toMatchObject(want);
+      expect(d.old).toBe(want.target === "blue" ? "green" : "blue");
+      // the old colour stands with a record: the spec's steps are taken from the weights as they are
+      expect(d.dnsSteps).toEqual([25, 50]);
+    },
+  );
 
   it("refuses a third version while traffic is split: another update's shift is under way", () => {
     const s = state({ cluster: true, weight: 50 }, { cluster: true, weight: 50 });
