@@ -16,6 +16,7 @@ export default defineConfig({
       "test/engine/ensure-step.test.ts",
       "test/engine/progress.test.ts",
       "test/engine/update-graph.test.ts",
+      "test/engine/update-decision.test.ts",
       "test/engine/retention.test.ts",
       "test/cli/resume-options.test.ts",
       "test/engine/env-secret.test.ts",

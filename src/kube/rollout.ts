@@ -1,4 +1,5 @@
 import { KubecontrolError } from "../errors.js";
+import type { KubeObject } from "../plan/kubernetes.js";
 import { FIELD_MANAGER } from "./apply.js";
 import type { KubeClient, KubeResource } from "./client.js";
 import { mapBounded } from "./map-bounded.js";
@@ -10,6 +11,25 @@ export interface ImageUpdate {
   namespace: string;
   name: string;
   images: Record<string, string>;
+}
+
+/** The planned images of every Deployment and DaemonSet (container name → image). */
+export function workloadUpdates(objects: KubeObject[]): ImageUpdate[] {
+  return objects
+    .filter((o): o is KubeObject & { kind: "Deployment" | "DaemonSet" } =>
+      ["Deployment", "DaemonSet"].includes(o.kind),
+    )
+    .map((o) => {
+      const containers =
+        (o.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
+          .containers ?? [];
+      return {
+        kind: o.kind,
+        namespace: o.metadata.namespace ?? "default",
+        name: o.metadata.name,
+        images: Object.fromEntries(containers.map((c) => [c.name, c.image])),
+      };
+    });
 }
 
 export interface RolloutOptions extends WaitOptions {

@@ -6,29 +6,14 @@ import {
   liveDuringSplit,
   requireLiveColour,
 } from "../../src/engine/decide/live-colour.js";
-import type { AppState, ColourState } from "../../src/engine/observe/live-state.js";
+import type { AppState } from "../../src/engine/observe/live-state.js";
 import type { KubecontrolError } from "../../src/errors.js";
 import type { Colour } from "../../src/plan/names.js";
+import { appState as state } from "../helpers/app-state.js";
 
 // Which colour serves an app is decided once, from observed state, for every command. These are
 // the edge cases, as hand-made states; the sandbox tests of update, rollout and teardown observe
 // the real thing.
-
-type Side = { cluster?: boolean; weight?: number };
-
-function state(blue: Side, green: Side, o: { dns?: boolean; zone?: boolean } = {}): AppState {
-  const colour = (c: Colour, s: Side): ColourState => ({
-    colour: c,
-    cluster: s.cluster ? { name: `kc-app-${c}`, status: "ACTIVE" } : undefined,
-    record: s.weight === undefined ? undefined : { weight: s.weight, ttl: 60 },
-  });
-  return {
-    app: "app",
-    dnsName: o.dns === false ? undefined : "app.example.com",
-    zoneFound: o.zone ?? true,
-    colours: { blue: colour("blue", blue), green: colour("green", green) },
-  };
-}
 
 const UPDATE: LivePolicy = { command: "update", shifting: true, clusterMissing: true };
 const ROLLOUT: LivePolicy = { command: "roll out", shifting: false, clusterMissing: false };

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createAws } from "../../src/aws/create-aws.js";
+import type { UpdateDecision } from "../../src/engine/decide/update.js";
 import { validateGraph } from "../../src/engine/runner.js";
 import type { Step } from "../../src/engine/step.js";
 import { RETENTION } from "../../src/engine/steps/aws/retention.js";
 import { DRAIN, SWITCH_DNS } from "../../src/engine/steps/aws/switch-dns.js";
-import { type UpdateDecision, updateSteps } from "../../src/engine/workflows/update.js";
+import { updateSteps } from "../../src/engine/workflows/update-graph.js";
 import { EcrImages } from "../../src/images/ecr-images.js";
 import { exampleApp } from "../helpers/apps.js";
 

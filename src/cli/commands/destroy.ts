@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { LiveResource } from "../../engine/workflows/destroy.js";
+import type { LiveResource } from "../../engine/observe/inventory.js";
 import { action } from "../run-action.js";
 
 export interface DestroyFlags {
@@ -80,14 +80,16 @@ export function resourceLines(live: LiveResource[]): string[] {
 /** `kubecontrol destroy <app>` (also run by `resume` with the flags of the run it continues). */
 export async function destroyCommand(cmd: Command, name: string, flags?: DestroyFlags): Promise<number> {
   const started = Date.now();
-  const [{ commandSetup }, { loadApp }, run, { createAws }, wf, { KubecontrolError }] = await Promise.all([
-    import("../load.js"),
-    import("../../spec/loader.js"),
-    import("../deploy-run.js"),
-    import("../../aws/create-aws.js"),
-    import("../../engine/workflows/destroy.js"),
-    import("../../errors.js"),
-  ]);
+  const [{ commandSetup }, { loadApp }, run, { createAws }, wf, { destroyInventory }, { KubecontrolError }] =
+    await Promise.all([
+      import("../load.js"),
+      import("../../spec/loader.js"),
+      import("../deploy-run.js"),
+      import("../../aws/create-aws.js"),
+      import("../../engine/workflows/destroy.js"),
+      import("../../engine/observe/inventory.js"),
+      import("../../errors.js"),
+    ]);
   const o = flags ?? cmd.opts<DestroyFlags>();
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
   const { app } = await loadApp(appsDir, name, loadOptions);
@@ -99,15 +101,13 @@ export async function destroyCommand(cmd: Command, name: string, flags?: Destroy
 
   // The listing reads only: no lease, no record.
   const interrupt = run.interruptSignal();
-  const live = await wf
-    .destroyInventory({
-      app,
-      aws,
-      awsOptions,
-      concurrency: config.values.concurrency,
-      signal: interrupt.signal,
-    })
-    .finally(() => interrupt.dispose());
+  const live = await destroyInventory({
+    app,
+    aws,
+    awsOptions,
+    concurrency: config.values.concurrency,
+    signal: interrupt.signal,
+  }).finally(() => interrupt.dispose());
   progress.document({
     type: "destroy-plan",
     app: app.name,

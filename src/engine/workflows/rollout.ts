@@ -1,49 +1,29 @@
-import type { Aws } from "../../aws/create-aws.js";
 import { KubecontrolError } from "../../errors.js";
 import { preflightImageSource } from "../../images/ensure-image.js";
-import { findImage } from "../../images/find-image.js";
 import { commitSubject, resolveVersion, userSourcesDir } from "../../images/version.js";
 import type { KubeClient } from "../../kube/client.js";
-import { connectOnce } from "../../kube/cluster-access.js";
-import type { ImageUpdate, RolloutReport } from "../../kube/rollout.js";
-import { refOf } from "../../kube/watch/wait-for-objects.js";
-import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
 import type { Colour } from "../../plan/names.js";
-import { type Plan, planApp } from "../../plan/plan.js";
-import type { ResolvedKubeApp } from "../../spec/resolve.js";
-import { decideLiveColour, requireLiveColour } from "../decide/live-colour.js";
-import { observeApp } from "../observe/live-state.js";
-import { type Step, type StepContext, stepRef } from "../step.js";
-import { ENSURED_IMAGE, ensureImageStep } from "../steps/images/ensure-image.js";
-import { keepLiveImageStep } from "../steps/images/keep-live-image.js";
-import { type ImageChange, imageChanges, rollOutImagesStep } from "../steps/kube/rollout.js";
-import { judgeColourSteps, VERIFY_WORKLOADS } from "../steps/verify/judge-colour.js";
-import { type ColourSource, repositoryOf } from "./create-graph.js";
-import { deferredStep } from "./deferred-step.js";
+import { planApp } from "../../plan/plan.js";
+import { liveColour } from "../observe/live-colour.js";
+import { ENSURED_IMAGE } from "../steps/images/ensure-image.js";
+import type { ImageChange } from "../steps/kube/rollout.js";
 import { planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
-
-/** The live cluster, reached: what the rollout and its judgement talk to. */
-const LIVE_CLUSTER = stepRef<KubeClient>("findLiveCluster");
-/** The step that patches the workloads' images and watches them. */
-const ROLL_OUT = "rollOutImages";
-
-/** A connection to the live colour's cluster, made once it is known. */
-export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;
+import {
+  type ConnectCluster,
+  type GraphInput,
+  ROLL_OUT,
+  type RolloutSource,
+  rolloutSteps,
+} from "./rollout-graph.js";
 
 /** Everything `rollout` needs; the CLI builds it from flags, configuration and the environment. */
-export interface RolloutInput
-  extends RunContext,
-    Pick<ColourSource, "app" | "projectRoot" | "stateDir" | "aws" | "ecr" | "builder" | "verifyHookFile"> {
+export interface RolloutInput extends RunContext, RolloutSource {
   /** Any commit-ish of the app's source; default: its head. */
   version?: string | undefined;
-  /** How to reach a cluster (EKS token access by default in the CLI). */
-  connect: ConnectCluster;
   dryRun: boolean;
 }
-
-/** One container whose image a rollout changes (or, in a dry run, would change). */
 
 /** What rollout did (or, with dryRun, would do). */
 export interface RolloutOutcome extends WorkflowOutcome {
@@ -56,222 +36,6 @@ export interface RolloutOutcome extends WorkflowOutcome {
   built: boolean;
   changes: ImageChange[];
   dryRun: boolean;
-}
-
-/**
- * The colour a rollout patches: the one that serves alone (decideLiveColour). NOT_FOUND when none
- * serves; PRECONDITION while traffic is split (a blue/green update is under way) or when DNS
- * points at a colour without a cluster.
- */
-export async function liveColour(
-  app: ResolvedKubeApp,
-  aws: Aws,
-): Promise<{ colour: Colour; weight: number }> {
-  const live = requireLiveColour(app.name, decideLiveColour(await observeApp(app, aws)), {
-    command: "roll out",
-    shifting: false,
-    clusterMissing: false,
-  });
-  return { colour: live.colour, weight: live.weight };
-}
-
-/** The planned images of every Deployment and DaemonSet (container name → image). */
-export function workloadUpdates(objects: KubeObject[]): ImageUpdate[] {
-  return objects
-    .filter((o): o is KubeObject & { kind: "Deployment" | "DaemonSet" } =>
-      ["Deployment", "DaemonSet"].includes(o.kind),
-    )
-    .map((o) => {
-      const containers =
-        (o.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
-          .containers ?? [];
-      return {
-        kind: o.kind,
-        namespace: o.metadata.namespace ?? "default",
-        name: o.metadata.name,
-        images: Object.fromEntries(containers.map((c) => [c.name, c.image])),
-      };
-    });
-}
-
-/**
- * Which containers would change image. Workloads the plan has but the cluster lacks are a
- * precondition failure: a rollout changes images, it adds nothing.
- */
-async function changesOnCluster(
-  client: KubeClient,
-  updates: ImageUpdate[],
-  colour: Colour,
-  app: string,
-): Promise<{ changes: ImageChange[]; stale: ImageUpdate[] }> {
-  const { changes, stale, missing } = await imageChanges(client, updates);
-  if (missing.length > 0)
-    throw new KubecontrolError(
-      "PRECONDITION",
-      `${missing.map(refOf).join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
-      { hint: `new components come with a blue/green update: kubecontrol update ${app}` },
-    );
-  return { changes, stale };
-}
-
-/**
- * How long a workload may take to roll out: the spec's verification timeout, which is also the
- * Deployments' progress deadline, plus a moment for the controller's verdict (with its reason).
- */
-function watchTimeoutMs(app: ResolvedKubeApp): number {
-  return progressDeadlineOf(app) * 1000 + 15_000;
-}
-
-interface GraphInput {
-  i: RolloutInput;
-  commit: string;
-  colour: Colour;
-  plan: Plan;
-  /** Filled in as the rollout step learns it. */
-  found: { image?: string; built?: boolean; changes: ImageChange[] };
-}
-
-/**
- * The rollout graph: the image (found in ECR, built only when missing) and the live cluster at
- * once, then the images patched and watched (undone when new pods fail).
- */
-function rolloutSteps(g: GraphInput): Step[] {
-  const { i, plan } = g;
-  const image: Step = ensureImageStep({
-    app: i.app,
-    projectRoot: i.projectRoot,
-    version: g.commit,
-    stateDir: i.stateDir,
-    ecr: i.ecr,
-    builder: i.builder,
-  });
-  // One connection to the live cluster, for the rollout and its verification.
-  const client = connectOnce(() => i.connect({ clusterName: plan.cluster, region: plan.region }));
-  const cluster: Step<undefined, KubeClient> = {
-    name: LIVE_CLUSTER.step,
-    description: `reach ${i.app.name}'s ${g.colour} cluster ${plan.cluster}`,
-    async check() {
-      return { satisfied: true, reason: `${plan.cluster} serves traffic`, value: await client() };
-    },
-    summarize: () => `${plan.cluster} (${g.colour}, live)`,
-  };
-  const timeoutMs = watchTimeoutMs(i.app);
-  const rollout = deferredStep(
-    {
-      name: ROLL_OUT,
-      description: `roll ${i.app.name}'s ${g.colour} workloads onto ${g.commit.slice(0, 12)}`,
-      dependsOn: [ENSURED_IMAGE.step, LIVE_CLUSTER.step],
-      // The watch, and as long again for the undo.
-      timeoutMs: 2 * timeoutMs + 60_000,
-      // In a plan with the image still to build: the changes to its tag (its digest comes with the build).
-      async preview(ctx) {
-        const repository = await i.ecr.repository(i.app.image.repository);
-        g.found.image = `${repository.uri}:${g.commit}`;
-        const objects = planApp({
-          app: i.app,
-          colour: g.colour,
-          version: g.commit,
-          image: g.found.image,
-        }).kubernetes;
-        const { changes } = await changesOnCluster(
-          ctx.result(LIVE_CLUSTER),
-          workloadUpdates(objects),
-          g.colour,
-          i.app.name,
-        );
-        g.found.changes = changes;
-        return changes.map((c) => `${c.workload} ${c.container}: ${c.from || "(none)"} -> ${c.to}`);
-      },
-    },
-    async (ctx) => {
-      const ensured = ctx.result(ENSURED_IMAGE);
-      const client = ctx.result(LIVE_CLUSTER);
-      g.found.image = ensured.image.reference;
-      g.found.built = ensured.outcome === "built";
-      const objects = planApp({
-        app: i.app,
-        colour: g.colour,
-        version: g.commit,
-        image: ensured.image.reference,
-      }).kubernetes;
-      return rollOutStep(client, objects, g, timeoutMs);
-    },
-  );
-  return [image, cluster, rollout, ...judgement(g, client)];
-}
-
-/**
- * The judgement every deployment makes, after the patch and on every run (a re-run that finds
- * the images in place still judges them): every workload ready, then, for an app behind a load
- * balancer, its targets healthy and the spec's HTTP checks and hook passing.
- */
-function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
-  const { i, plan } = g;
-  const judged = judgeColourSteps({
-    app: i.app,
-    plan,
-    aws: i.aws,
-    client,
-    dependsOn: [ROLL_OUT],
-    verifyHookFile: i.verifyHookFile,
-    hint: `${i.app.name}'s ${g.colour} colour serves the rolled-out pods; roll back with \`kubecontrol rollout ${i.app.name} --version <the previous version>\` (kubecontrol history ${i.app.name} shows it)`,
-  });
-  const keep = keepLiveImageStep({
-    aws: i.aws,
-    repository: repositoryOf(plan),
-    colour: g.colour,
-    image: ENSURED_IMAGE,
-    dependsOn: [VERIFY_WORKLOADS],
-  });
-  return [...judged, keep];
-}
-
-/**
- * `rollOutImagesStep` with a check that also says what changes from which image to which, an
- * apply that records the version on the rolled workloads, and a failed watch as VERIFY_FAILED.
- */
-function rollOutStep(client: KubeClient, objects: KubeObject[], g: GraphInput, timeoutMs: number): Step {
-  const updates = workloadUpdates(objects);
-  const inner = rollOutImagesStep(client, updates, {
-    timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs },
-  });
-  const versioned = new Set(
-    objects
-      .filter((o) => o.metadata.annotations?.[VERSION_ANNOTATION] !== undefined)
-      .map((o) => refOf({ kind: o.kind, name: o.metadata.name })),
-  );
-  return {
-    ...inner,
-    async check() {
-      const { changes, stale } = await changesOnCluster(client, updates, g.colour, g.i.app.name);
-      g.found.changes = changes;
-      return stale.length === 0
-        ? { satisfied: true, reason: `every workload already runs ${g.commit.slice(0, 12)}` }
-        : {
-            satisfied: false,
-            reason: `${stale.map(refOf).join(", ")} run other images`,
-            needed: stale,
-          };
-    },
-    async apply(ctx: StepContext, needed: unknown) {
-      const report = (await inner.apply!(ctx, needed as ImageUpdate[])) as RolloutReport | undefined;
-      // The version the workloads now run, where the plan records it (kubectl shows it).
-      const rolled = (report?.patched ?? []).filter((ref) => versioned.has(ref));
-      await Promise.all(
-        updates
-          .filter((u) => rolled.includes(refOf(u)))
-          .map(async (u) =>
-            client.request("PATCH", await client.pathOf("apps/v1", u.kind, u.namespace, u.name), {
-              query: { fieldManager: "kubecontrol" },
-              contentType: "application/merge-patch+json",
-              body: { metadata: { annotations: { [VERSION_ANNOTATION]: g.commit } } },
-              signal: ctx.signal,
-            }),
-          ),
-      );
-      return report;
-    },
-  };
 }
 
 /**
@@ -298,7 +62,7 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
     clients.push(client);
     return client;
   };
-  const g: GraphInput = { i: { ...i, connect }, commit, colour, plan, found };
+  const g: GraphInput<RolloutInput> = { i: { ...i, connect }, commit, colour, plan, found };
   try {
     return i.dryRun ? await readOnly(() => dryRun(g)) : await recorded(g);
   } finally {
@@ -306,7 +70,7 @@ export async function rolloutApp(i: RolloutInput): Promise<RolloutOutcome> {
   }
 }
 
-async function recorded(g: GraphInput): Promise<RolloutOutcome> {
+async function recorded(g: GraphInput<RolloutInput>): Promise<RolloutOutcome> {
   const { i, commit, colour, plan, found } = g;
   return recordedWorkflow(
     recordedRunOptions(i, {
@@ -348,7 +112,7 @@ async function recorded(g: GraphInput): Promise<RolloutOutcome> {
  * from which image to which (an image still to build by tag: its digest is known once built).
  * No lease, no record.
  */
-async function dryRun(g: GraphInput): Promise<RolloutOutcome> {
+async function dryRun(g: GraphInput<RolloutInput>): Promise<RolloutOutcome> {
   const { report } = await planGraph(rolloutSteps(g), g.i);
   // A check that hit a real problem (a workload the cluster lacks) fails the dry run as it would the rollout.
   const failed = report.steps.find((s) => s.status === "failed");

@@ -4,6 +4,7 @@ import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideSwitch } from "../decide/live-colour.js";
 import { colourPlans, observeApp } from "../observe/live-state.js";
+import { runningVersion } from "../observe/running-version.js";
 import type { Step } from "../step.js";
 import { type Keep, retentionStep } from "../steps/aws/retention.js";
 import { SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
@@ -11,7 +12,6 @@ import { judgeColourSteps, VERIFY_CHECKS } from "../steps/verify/judge-colour.js
 import { type DryRunFindings, planGraph, readOnly } from "./dry-run.js";
 import { outcomeOf, type WorkflowOutcome } from "./outcome.js";
 import { type RunContext, recordedRunOptions, recordedWorkflow } from "./recorded-run.js";
-import { runningVersion } from "./update.js";
 
 /** Everything `switch` needs; the CLI builds it from flags, configuration and the environment. */
 export interface SwitchInput extends RunContext {
