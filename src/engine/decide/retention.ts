@@ -72,7 +72,7 @@ export interface GcPolicy {
   idleAfterMs: number;
   /**
    * Whether the history says the colour served: the last recorded run that targeted it (create,
-   * update, switch or rollout) succeeded. Such a colour without retention tags was kept by a
+   * update, switch or rollout; a switch that did not succeed is passed over) succeeded. Such a colour without retention tags was kept by a
    * kubecontrol that did not tag yet, and is left for a person.
    */
   servedBefore?: (colour: Colour) => boolean;

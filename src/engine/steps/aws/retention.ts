@@ -21,7 +21,9 @@ interface Needed {
  * kept (`kubecontrol:retired-at`, `kubecontrol:kept-until`), so `gc` removes it once that has
  * passed and no run has to sleep holding the lease; and takes those tags off `live`'s cluster,
  * which serves again. Idempotent: a colour already marked the same way (timed or forever) keeps
- * its first mark, so running the update again does not extend the retention.
+ * its first mark, so running the update again does not extend the retention; a timed mark that
+ * has already passed is written again from now (it is a stale one, left by a run killed between
+ * its DNS change and this step, and would let gc remove the colour at once).
  */
 export function retentionStep(o: {
   live: Plan;
@@ -50,7 +52,15 @@ export function retentionStep(o: {
       if (live?.arn && keys.some((k) => live.tags?.[k] !== undefined)) needed.untag = live.arn;
       if (keep && kept?.arn) {
         const marked = retentionOf(kept.tags);
-        if (!marked || "forever" in marked !== "forever" in keep) needed.tag = kept.arn;
+        // A timed mark already passed is not this retirement's: the colour kept it while it
+        // served (a run killed before it unmarked the colour it moved DNS to). Kept, gc would
+        // remove the colour that just lost DNS at once.
+        if (
+          !marked ||
+          "forever" in marked !== "forever" in keep ||
+          ("until" in marked && marked.until <= Date.now())
+        )
+          needed.tag = kept.arn;
       }
       if (!needed.untag && !needed.tag)
         return { satisfied: true, reason: keep && !kept ? `${o.kept.colour} has no cluster` : "marked" };
