@@ -15,6 +15,15 @@ const MAX_DEPTH = 16;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
+/** Reads a snapshot file, refusing one larger than SNAPSHOT_MAX_BYTES before reading it. */
+export async function readSnapshotText(file: string, where: string): Promise<string> {
+  const { readFile, stat } = await import("node:fs/promises");
+  const { size } = await stat(file);
+  if (size > SNAPSHOT_MAX_BYTES)
+    throw snapshotError(where, `larger than ${SNAPSHOT_MAX_BYTES / 1024 / 1024} MiB: not a status snapshot`);
+  return readFile(file, "utf8");
+}
+
 /**
  * The apps of a snapshot (`{"apps": [...]}` or a bare array), checked enough to judge and render:
  * each an object with app (an app's name), health, problems (text) and readAt, its colours, live
