@@ -84,7 +84,7 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     throw new KubecontrolError("USAGE", `--parallel: expected a positive number, found "${o.parallel}"`);
   const json = globalOptions(cmd).json;
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { apps, broken } = await selectApps(appsDir, loadOptions, names, o.all);
+  const { apps, broken } = await selectApps(appsDir, loadOptions, names, o.all, "gc");
   for (const e of broken) reportError(e, json);
   const awsFor = await run.awsClientsByRegion(config);
   const policy = () => ({
