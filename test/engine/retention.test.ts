@@ -158,6 +158,15 @@ describe("switch's decision", () => {
     });
     // a shift left half-way is finished by switching to either colour
     expect(decideSwitch(state({ weight: 10 }, { weight: 90 }), "green").already).toBe(false);
+    // an even split: either colour may be given all of DNS, neither already has it
+    expect(decideSwitch(state({ weight: 50 }, { weight: 50 }), "blue")).toEqual({
+      from: "green",
+      already: false,
+    });
+    expect(decideSwitch(state({ weight: 50 }, { weight: 50 }), "green")).toEqual({
+      from: "blue",
+      already: false,
+    });
   });
 
   it("refuses a colour that does not stand (exit 8) and an app without a DNS name (exit 5)", () => {

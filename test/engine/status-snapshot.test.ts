@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseStatusSnapshot } from "../../src/engine/observe/status-snapshot.js";
 import type { KubecontrolError } from "../../src/errors.js";
+import { appStatus } from "../helpers/console.js";
 
 // A hostile snapshot for `status --from` and `console --snapshot`: every bad file is refused as
 // CONFIG_INVALID naming the file and the field, never let through to crash the renderer or write
@@ -35,6 +36,18 @@ describe("a status snapshot", () => {
       apps: [app({ colours: { blue: colour, green: { colour: "green" } }, dnsName: "w.example.com" })],
     };
     expect(parseStatusSnapshot(JSON.stringify(doc), WHERE)).toHaveLength(1);
+    // the console's and the benchmark's recorded fleet
+    const fleet = [
+      appStatus("api", {
+        health: "deploying",
+        live: "green",
+        version: "2222222222bb",
+        at: 1,
+        lease: "carol@deploy-1",
+      }),
+      appStatus("batch", { health: "absent", at: 1, problems: ["nothing stands\nat all"] }),
+    ];
+    expect(parseStatusSnapshot(JSON.stringify({ apps: fleet }), WHERE)).toHaveLength(2);
   });
 
   it("refuses an app name that is not an app's name (escapes, a path)", () => {
