@@ -116,4 +116,19 @@ describe("a switch killed after its DNS change", () => {
     const runs = (JSON.parse(history.stdout) as { runs: { command: string; result: string }[] }).runs;
     expect(runs.filter((r) => r.command === "switch").map((r) => r.result)).not.toContain("running");
   }, 240_000);
+
+  it("a switch back while the stale mark still runs keeps the colour it left for the whole retention", async () => {
+    // green is kept (20s) from the resumed switch; killed again, green serves carrying that mark
+    const killed = await p.kubecontrol(["switch", p.app, "--to", "green", "--yes"], { env: KILL });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    const stale = Date.parse((await clusterTags("green"))!["kubecontrol:kept-until"]!);
+    expect(stale).toBeGreaterThan(Date.now());
+    const started = Date.now();
+    const back = await p.kubecontrol(["switch", p.app, "--to", "blue", "--yes"]);
+    expect(back.status, back.stderr).toBe(0);
+    expect(await weights()).toEqual({ blue: 100, green: 0 });
+    // kept for keepOldColourFor (20s) from this switch, not until the earlier retirement's end
+    const until = Date.parse((await clusterTags("green"))!["kubecontrol:kept-until"]!);
+    expect(until).toBeGreaterThanOrEqual(started + 20_000);
+  }, 240_000);
 });
