@@ -18,6 +18,8 @@ export default defineConfig({
       "test/engine/update-graph.test.ts",
       "test/engine/update-decision.test.ts",
       "test/engine/retention.test.ts",
+      "test/engine/status-snapshot.test.ts",
+      "test/engine/retention-step.test.ts",
       "test/cli/resume-options.test.ts",
       "test/engine/env-secret.test.ts",
       "test/engine/nodes-evidence.test.ts",

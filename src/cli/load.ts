@@ -29,6 +29,7 @@ export async function selectApps(
   loadOptions: LoadOptions,
   names: string[],
   all: boolean | undefined,
+  command = "status",
 ): Promise<{
   apps: import("../spec/resolve.js").ResolvedKubeApp[];
   broken: import("../errors.js").KubecontrolError[];
@@ -39,7 +40,7 @@ export async function selectApps(
   ]);
   if (names.length === 0 && !all)
     throw new KubecontrolError("USAGE", "name the apps, or pass --all", {
-      hint: "for example: kubecontrol status webapp hello, or kubecontrol status --all",
+      hint: `for example: kubecontrol ${command} webapp hello, or kubecontrol ${command} --all`,
     });
   const { apps, errors } = await loadApps(appsDir, loadOptions);
   const known = new Map(apps.map(({ app }) => [app.name, app]));

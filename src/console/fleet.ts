@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import type { AppStatus } from "../engine/observe/app-status.js";
-import { parseStatusSnapshot } from "../engine/observe/status-snapshot.js";
+import { parseStatusSnapshot, readSnapshotText } from "../engine/observe/status-snapshot.js";
 import { KubecontrolError } from "../errors.js";
 
 /** One app of the fleet page: its status as `kubecontrol status` reads it, and the nodes its spec asks for. */
@@ -32,8 +31,9 @@ export interface FleetSource {
 export async function snapshotFleet(file: string): Promise<FleetSource> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readSnapshotText(file, `--snapshot ${file}`);
   } catch (err) {
+    if (err instanceof KubecontrolError) throw err;
     throw new KubecontrolError("NOT_FOUND", `--snapshot ${file}: ${(err as Error).message}`, {
       hint: "make one with: kubecontrol status --all -o json > fleet.json",
     });

@@ -101,6 +101,17 @@ describe("kubecontrol status", () => {
     const ages = (t: string) => t.replace(/\b\d+[smhd]\b/g, "…");
     expect(ages(replay.stdout)).toBe(ages(behind.table));
     expect((await callCounts(p.sbx, key)).total).toBe(0);
+    // a snapshot without the app is named as such (exit 8), not taken for an AWS failure
+    const other = path.join(p.root, "other.json");
+    writeFileSync(
+      other,
+      JSON.stringify({ apps: [{ app: "other", health: "healthy", problems: [], readAt: 1 }] }),
+    );
+    const missing = await p.kubecontrol(["status", p.app, "--from", other]);
+    expect(missing.status, missing.stderr).toBe(8);
+    expect(missing.stderr).toMatch(new RegExp(`--from .*other\\.json: holds none of ${p.app}`));
+    expect(missing.stderr).toMatch(/hint: it holds other/);
+    expect(missing.stderr).not.toMatch(/credentials/);
 
     // --watch prints a reading, then only what changes, until it is stopped (exit 0)
     const watched = await spawnCli(["status", p.app, "--watch", "--interval", "1s", "-o", "json"], {

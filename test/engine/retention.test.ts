@@ -62,13 +62,53 @@ describe("gc's decision", () => {
     ).toEqual([]);
   });
 
-  it("keeps a colour kept with --keep-old, and an unreadable mark's colour until it is old", () => {
+  it("keeps a colour kept with --keep-old", () => {
     const forever = retentionTags(NOW - 100 * HOUR, { forever: true });
     expect(decideGc(state({ weight: 0, tags: forever }, { weight: 100 }), policy)[0]).toMatchObject({
       remove: false,
       why: expect.stringMatching(/--keep-old: no expiry/),
     });
-    expect(retentionOf({ "kubecontrol:kept-until": "soon" })).toBeUndefined();
+  });
+
+  it("keeps a colour whose kept-until tag is not a time, and names the tag, its value and what it expects", () => {
+    // an old colour that never served would otherwise go as idle: the mark says it was kept
+    for (const value of [
+      "soon",
+      "",
+      " ",
+      "Forever",
+      "forever ",
+      "1",
+      "12",
+      "2026",
+      "Dec 5 2026",
+      "2026-13-01T00:00:00Z",
+    ]) {
+      const tags = { "kubecontrol:retired-at": "2026-12-01T00:00:00.000Z", "kubecontrol:kept-until": value };
+      expect(retentionOf(tags), JSON.stringify(value)).toBeUndefined();
+      const fate = decideGc(state({ weight: 0, tags, age: 99 * HOUR }, { weight: 100 }), {
+        ...policy,
+        servedBefore: () => false,
+      })[0];
+      expect(fate, JSON.stringify(value)).toEqual({
+        colour: "blue",
+        remove: false,
+        why: `its kubecontrol:kept-until tag ${JSON.stringify(value)} is not a time (expected an ISO 8601 time such as 2026-12-05T12:00:00Z, or forever): set it right or remove the colour with teardown`,
+      });
+    }
+  });
+
+  it("reads a hand-set kept-until: a past time on the live colour keeps it, a far one keeps the idle colour", () => {
+    const past = { "kubecontrol:kept-until": "2000-01-01T00:00:00Z" };
+    expect(removed(state({ weight: 100, tags: past }, { weight: 0, tags: past }))).toEqual(["green"]);
+    const far = { "kubecontrol:kept-until": "9999-12-31T23:59:59Z" };
+    expect(decideGc(state({ weight: 0, tags: far }, { weight: 100 }), policy)[0]).toMatchObject({
+      remove: false,
+      why: expect.stringMatching(/^kept until 9999-12-31T23:59:59.000Z/),
+    });
+    expect(retentionOf({ "kubecontrol:kept-until": "2026-12-05T12:00:00+01:00" })).toEqual({
+      until: Date.parse("2026-12-05T11:00:00Z"),
+    });
   });
 
   it("removes an idle colour never switched to (a failed update) only past gcIdleAfter", () => {
@@ -118,6 +158,15 @@ describe("switch's decision", () => {
     });
     // a shift left half-way is finished by switching to either colour
     expect(decideSwitch(state({ weight: 10 }, { weight: 90 }), "green").already).toBe(false);
+    // an even split: either colour may be given all of DNS, neither already has it
+    expect(decideSwitch(state({ weight: 50 }, { weight: 50 }), "blue")).toEqual({
+      from: "green",
+      already: false,
+    });
+    expect(decideSwitch(state({ weight: 50 }, { weight: 50 }), "green")).toEqual({
+      from: "blue",
+      already: false,
+    });
   });
 
   it("refuses a colour that does not stand (exit 8) and an app without a DNS name (exit 5)", () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createAws } from "../../src/aws/create-aws.js";
+import { type Aws, createAws } from "../../src/aws/create-aws.js";
+import { retentionTags } from "../../src/engine/decide/retention.js";
 import type { UpdateDecision } from "../../src/engine/decide/update.js";
 import { validateGraph } from "../../src/engine/runner.js";
-import type { Step } from "../../src/engine/step.js";
+import type { Step, StepContext } from "../../src/engine/step.js";
 import { RETENTION } from "../../src/engine/steps/aws/retention.js";
 import { DRAIN, SWITCH_DNS } from "../../src/engine/steps/aws/switch-dns.js";
 import { updateSteps } from "../../src/engine/workflows/update-graph.js";
@@ -16,12 +17,17 @@ import { exampleApp } from "../helpers/apps.js";
 
 const COMMIT = "c0ffee".padEnd(40, "0");
 
-async function stepsFor(d: UpdateDecision, keepOld = false, keepForMs = 0): Promise<Step[]> {
+async function stepsFor(
+  d: UpdateDecision,
+  keepOld = false,
+  keepForMs = 0,
+  aws: Aws = createAws({ region: "us-east-1" }),
+): Promise<Step[]> {
   const region = "us-east-1";
   const steps = updateSteps(
     {
       app: await exampleApp("hello"),
-      aws: createAws({ region }),
+      aws,
       projectRoot: "/nonexistent",
       stateDir: "/nonexistent",
       ecr: await EcrImages.create({ region }),
@@ -50,6 +56,28 @@ const deploy: UpdateDecision = {
 };
 
 describe("update's step graph", () => {
+  it("marks the colour a deploy retires again, a mark it carries being an earlier retirement's", async () => {
+    // blue serves carrying the running mark a killed switch left on it
+    const running = retentionTags(Date.now() - 60_000, { forMs: 3_600_000 });
+    const aws = {
+      eks: {
+        describeCluster: async (name: string) => ({
+          arn: `arn:${name}`,
+          tags: name.endsWith("blue") ? running : {},
+        }),
+      },
+    } as unknown as Aws;
+    const mark = byName(await stepsFor(deploy, false, 3_600_000, aws), RETENTION);
+    expect(await mark.check({} as StepContext)).toMatchObject({
+      satisfied: false,
+      needed: { tag: "arn:kc-hello-blue" },
+    });
+    // finishing an update whose switch was made: the mark on the colour left is its own
+    const finish: UpdateDecision = { ...deploy, mode: "finish", live: "green" };
+    const again = byName(await stepsFor(finish, false, 3_600_000, aws), RETENTION);
+    if (again) expect(await again.check({} as StepContext)).toMatchObject({ satisfied: true });
+  });
+
   it("switches DNS only after every step of the new colour, and removes the old one only after the drain", async () => {
     const steps = await stepsFor(deploy);
     const switchStep = byName(steps, SWITCH_DNS);

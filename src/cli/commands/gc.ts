@@ -32,7 +32,8 @@ What gc removes, per app, and only while the other colour serves:
   - an idle colour that was never switched to (an update that failed before its switch) once
     its cluster is older than the operator setting gcIdleAfter (default 24h);
   - resources tagged for the app that no plan of its spec accounts for (orphans).
-It never removes a colour with DNS weight, a colour kept with --keep-old, anything of an app that
+It never removes a colour with DNS weight, a colour kept with --keep-old, a colour whose
+kubecontrol:kept-until tag is not an ISO 8601 time (listed with its value), anything of an app that
 no colour clearly serves, or anything of an app that is not in the apps directory: clusters
 tagged for such an app are listed as unknown. It lists what it would remove first, then takes
 each app's lease, decides again on what it reads then, and records the run (command gc).
@@ -83,7 +84,7 @@ export async function gcCommand(cmd: Command, names: string[], flags?: GcFlags):
     throw new KubecontrolError("USAGE", `--parallel: expected a positive number, found "${o.parallel}"`);
   const json = globalOptions(cmd).json;
   const { config, appsDir, loadOptions } = await commandSetup(cmd);
-  const { apps, broken } = await selectApps(appsDir, loadOptions, names, o.all);
+  const { apps, broken } = await selectApps(appsDir, loadOptions, names, o.all, "gc");
   for (const e of broken) reportError(e, json);
   const awsFor = await run.awsClientsByRegion(config);
   const policy = () => ({

@@ -71,10 +71,18 @@ export async function statusCommand(cmd: Command, names: string[]): Promise<numb
       return o.problems ? "every app is healthy\n" : `no apps in ${appsDir}\n`;
     };
     if (o.watch) return await watch(read, render, intervalS * 1000, { json });
+    if (snapshot && chosen.length && !chosen.some((a) => snapshot.has(a.name)))
+      throw new KubecontrolError(
+        "NOT_FOUND",
+        `--from ${o.from}: holds none of ${chosen.map((a) => a.name).join(", ")}`,
+        {
+          hint: `it holds ${[...snapshot.keys()].slice(0, 10).join(", ") || "no app"}: name those, or give a snapshot of these (kubecontrol status --all -o json)`,
+        },
+      );
     const statuses = await read();
     // Nothing could be read at all (expired credentials, no access): that is this command's
-    // failure, not every app's health.
-    if (statuses.length && statuses.every((s) => s.health === "unknown"))
+    // failure, not every app's health. A snapshot is not read from AWS: it shows what it holds.
+    if (!snapshot && statuses.length && statuses.every((s) => s.health === "unknown"))
       throw new KubecontrolError(
         "AWS",
         `no app could be read: ${redact(statuses[0]!.error ?? "unknown error")}`,
@@ -147,11 +155,9 @@ async function liveReader(
 
 /** A snapshot that `status -o json` printed: `{ "apps": [AppStatus...] }`. */
 async function readSnapshot(file: string): Promise<Map<string, AppStatus>> {
-  const [{ readFile }, { parseStatusSnapshot }] = await Promise.all([
-    import("node:fs/promises"),
-    import("../../engine/observe/status-snapshot.js"),
-  ]);
-  const text = await readFile(file, "utf8").catch((err: Error) => {
+  const { parseStatusSnapshot, readSnapshotText } = await import("../../engine/observe/status-snapshot.js");
+  const text = await readSnapshotText(file, `--from ${file}`).catch((err: Error) => {
+    if (err instanceof KubecontrolError) throw err;
     throw new KubecontrolError("USAGE", `--from ${file}: ${err.message}`, {
       hint: "give a file that kubecontrol status --all -o json wrote",
     });

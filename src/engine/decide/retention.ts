@@ -31,13 +31,32 @@ export function retentionTags(
   };
 }
 
+/** An ISO 8601 time with a zone, as retentionTags writes it (Date.parse alone reads "1" as 2001). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A kept-until value as a time, or undefined when it is not an ISO 8601 time. */
+function parseUntil(value: string): number | undefined {
+  const at = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** A cluster's retention, read from its tags; undefined when it carries none (or an unreadable one). */
 export function retentionOf(tags: Record<string, string> | undefined): Retention | undefined {
   const until = tags?.[RETENTION_TAG.keptUntil];
   if (until === undefined) return undefined;
   if (until === KEPT_FOREVER) return { forever: true };
-  const at = Date.parse(until);
-  return Number.isNaN(at) ? undefined : { until: at };
+  const at = parseUntil(until);
+  return at === undefined ? undefined : { until: at };
+}
+
+/**
+ * What is wrong with a cluster's kept-until tag, for people (the tag, its value, what it should
+ * be), or undefined when it has none or a readable one.
+ */
+export function unreadableRetention(tags: Record<string, string> | undefined): string | undefined {
+  const until = tags?.[RETENTION_TAG.keptUntil];
+  if (until === undefined || retentionOf(tags)) return undefined;
+  return `its ${RETENTION_TAG.keptUntil} tag ${JSON.stringify(until)} is not a time (expected an ISO 8601 time such as 2026-12-05T12:00:00Z, or ${KEPT_FOREVER})`;
 }
 
 /** What gc does with one colour that stands, and why (the why is shown to people). */
@@ -53,7 +72,7 @@ export interface GcPolicy {
   idleAfterMs: number;
   /**
    * Whether the history says the colour served: the last recorded run that targeted it (create,
-   * update, switch or rollout) succeeded. Such a colour without retention tags was kept by a
+   * update, switch or rollout; a switch that did not succeed is passed over) succeeded. Such a colour without retention tags was kept by a
    * kubecontrol that did not tag yet, and is left for a person.
    */
   servedBefore?: (colour: Colour) => boolean;
@@ -64,8 +83,9 @@ export interface GcPolicy {
  * all it reads). Only a colour that gets no DNS weight while the other serves is ever removed:
  * past the time its retention tag names, or, without one (an update that failed before its
  * switch), once its cluster is older than `idleAfterMs`. A colour kept `forever`, one still
- * inside its retention, and every colour of an app that no colour clearly serves (an unfinished
- * create, an even split) are kept.
+ * inside its retention, one whose kept-until tag is not a time (named, for a person to mend),
+ * and every colour of an app that no colour clearly serves (an unfinished create, an even split)
+ * are kept.
  */
 export function decideGc(state: AppState, policy: GcPolicy): ColourFate[] {
   const live = decideLiveColour(state);
@@ -85,6 +105,12 @@ export function decideGc(state: AppState, policy: GcPolicy): ColourFate[] {
     }
     if (live.kind !== "live") {
       keep(`no colour serves ${state.app} (${live.why}): nothing of it is removed`);
+      continue;
+    }
+    const unreadable = unreadableRetention(c.cluster.tags);
+    if (unreadable) {
+      // It was marked when DNS left it: the mark is not gc's to guess.
+      keep(`${unreadable}: set it right or remove the colour with teardown`);
       continue;
     }
     const retention = retentionOf(c.cluster.tags);

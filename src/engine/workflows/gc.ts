@@ -39,15 +39,23 @@ const SERVING = new Set(["create", "update", "switch", "rollout"]);
 
 /**
  * Whether each colour served, by the history: the last run recorded for it (of create, update,
- * switch or rollout) succeeded.
+ * switch or rollout) succeeded. A switch that did not succeed is passed over: it builds nothing,
+ * so a switch back refused by the judgement (or killed) says nothing of whether the colour served.
  */
 async function servedBefore(store: HistoryStore, app: string): Promise<(c: Colour) => boolean> {
   const runs = await store.listRuns({ app, limit: 200 });
+  const succeeded = (r: { result: string }) => r.result === "succeeded" || r.result === "no-op";
   const last = (c: Colour) =>
-    runs.find((r) => r.colour === c && SERVING.has(r.command) && r.result !== "running");
+    runs.find(
+      (r) =>
+        r.colour === c &&
+        SERVING.has(r.command) &&
+        r.result !== "running" &&
+        (r.command !== "switch" || succeeded(r)),
+    );
   return (c) => {
     const r = last(c);
-    return r !== undefined && (r.result === "succeeded" || r.result === "no-op");
+    return r !== undefined && succeeded(r);
   };
 }
 

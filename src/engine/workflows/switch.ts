@@ -3,7 +3,7 @@ import { connectCluster, connectOnce } from "../../kube/cluster-access.js";
 import type { Colour } from "../../plan/names.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { decideSwitch } from "../decide/live-colour.js";
-import { colourPlans, observeApp } from "../observe/live-state.js";
+import { type AppState, colourPlans, observeApp } from "../observe/live-state.js";
 import { runningVersion } from "../observe/running-version.js";
 import type { Step } from "../step.js";
 import { type Keep, retentionStep } from "../steps/aws/retention.js";
@@ -47,7 +47,8 @@ export interface SwitchOutcome extends WorkflowOutcome {
  * judgement: DNS untouched), LOCKED, STEP_FAILED, CANCELLED.
  */
 export async function switchApp(i: SwitchInput): Promise<SwitchOutcome> {
-  const first = decideSwitch(await observeApp(i.app, i.aws), i.to);
+  const seen = await observeApp(i.app, i.aws);
+  const first = decideSwitch(seen, i.to);
   const plans = colourPlans(i.app);
   const version = await runningVersion(i, plans[i.to]);
   const outcome = (o: WorkflowOutcome, already: boolean) => ({
@@ -60,7 +61,7 @@ export async function switchApp(i: SwitchInput): Promise<SwitchOutcome> {
   });
   if (i.dryRun)
     return readOnly(async () => {
-      const { report, findings } = await planGraph(switchSteps(i), i);
+      const { report, findings } = await planGraph(switchSteps(i, retiring(seen, first.from)), i);
       return { ...outcome(outcomeOf("dry-run", report), first.already), dryRun: findings };
     });
   return recordedWorkflow(
@@ -73,8 +74,9 @@ export async function switchApp(i: SwitchInput): Promise<SwitchOutcome> {
     }),
     async (run) => {
       // What stands is read again now the lease is held: another run may have moved it.
-      const d = decideSwitch(await observeApp(i.app, i.aws), i.to);
-      const report = await run.runGraph(switchSteps(i), {
+      const now = await observeApp(i.app, i.aws);
+      const d = decideSwitch(now, i.to);
+      const report = await run.runGraph(switchSteps(i, retiring(now, d.from)), {
         concurrency: i.concurrency,
         hint: `DNS moves only once ${i.to} passes its judgement; run the same switch again to continue`,
       });
@@ -83,8 +85,16 @@ export async function switchApp(i: SwitchInput): Promise<SwitchOutcome> {
   );
 }
 
-/** Judge `to`, move all of DNS to it once judged, then mark the colour it left as kept. */
-export function switchSteps(i: SwitchInput): Step[] {
+/** Whether `from` has DNS weight: this switch retires it (a mark it carries is an older one). */
+function retiring(state: AppState, from: Colour): boolean {
+  return (state.colours[from].record?.weight ?? 0) > 0;
+}
+
+/**
+ * Judge `to`, move all of DNS to it once judged, then mark the colour it left as kept (`retiringFrom`:
+ * it had weight when the run began, so a mark it carries is written again).
+ */
+export function switchSteps(i: SwitchInput, retiringFrom = false): Step[] {
   const plans = colourPlans(i.app);
   const to = plans[i.to];
   const from = plans[i.to === "blue" ? "green" : "blue"];
@@ -109,6 +119,13 @@ export function switchSteps(i: SwitchInput): Step[] {
   return [
     ...judged,
     switchDnsStep({ to, from, aws: i.aws, dependsOn: [VERIFY_CHECKS] }),
-    retentionStep({ live: to, kept: from, keep: i.keep, aws: i.aws, dependsOn: [SWITCH_DNS] }),
+    retentionStep({
+      live: to,
+      kept: from,
+      keep: i.keep,
+      aws: i.aws,
+      dependsOn: [SWITCH_DNS],
+      retiring: retiringFrom,
+    }),
   ];
 }

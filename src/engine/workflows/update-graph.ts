@@ -127,7 +127,17 @@ export function updateSteps(
     );
     // The colour that serves carries no retention mark; the one kept carries when it goes.
     const keep = keepOf(i);
-    steps.push(retentionStep({ live: targetPlan, kept: oldPlan, keep, aws: i.aws, dependsOn: [SWITCH_DNS] }));
+    steps.push(
+      retentionStep({
+        live: targetPlan,
+        kept: oldPlan,
+        keep,
+        aws: i.aws,
+        dependsOn: [SWITCH_DNS],
+        // A deploy retires the colour that had weight as it began: a mark it carries is an older one.
+        retiring: d.mode === "deploy" && d.live === d.old,
+      }),
+    );
     if (keep) return steps;
     steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [RETENTION] }));
     beforeTeardown = [DRAIN];

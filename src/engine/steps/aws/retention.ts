@@ -21,7 +21,10 @@ interface Needed {
  * kept (`kubecontrol:retired-at`, `kubecontrol:kept-until`), so `gc` removes it once that has
  * passed and no run has to sleep holding the lease; and takes those tags off `live`'s cluster,
  * which serves again. Idempotent: a colour already marked the same way (timed or forever) keeps
- * its first mark, so running the update again does not extend the retention.
+ * its first mark, so running the update again does not extend the retention. A mark is written
+ * again from now when it is a stale one (left by a run killed between its DNS change and this
+ * step, on the colour that then served): when the run says `kept` had weight as it began, or the
+ * timed mark has already passed (else gc would remove the colour early, or at once).
  */
 export function retentionStep(o: {
   live: Plan;
@@ -29,6 +32,12 @@ export function retentionStep(o: {
   keep: Keep;
   aws: Aws;
   dependsOn: string[];
+  /**
+   * `kept` had DNS weight when this run began (read under its lease): any mark it carries was
+   * left from an earlier retirement (a run killed before it unmarked the colour it moved DNS
+   * to), so it is written again from now.
+   */
+  retiring?: boolean;
 }): Step {
   const { aws, keep } = o;
   const keys = Object.values(RETENTION_TAG);
@@ -50,7 +59,16 @@ export function retentionStep(o: {
       if (live?.arn && keys.some((k) => live.tags?.[k] !== undefined)) needed.untag = live.arn;
       if (keep && kept?.arn) {
         const marked = retentionOf(kept.tags);
-        if (!marked || "forever" in marked !== "forever" in keep) needed.tag = kept.arn;
+        // A mark on a colour this run retires, or a timed mark already passed, is not this
+        // retirement's: the colour kept it while it served (a run killed before it unmarked the
+        // colour it moved DNS to). Kept, gc would remove the colour that just lost DNS early.
+        if (
+          !marked ||
+          "forever" in marked !== "forever" in keep ||
+          o.retiring ||
+          ("until" in marked && marked.until <= Date.now())
+        )
+          needed.tag = kept.arn;
       }
       if (!needed.untag && !needed.tag)
         return { satisfied: true, reason: keep && !kept ? `${o.kept.colour} has no cluster` : "marked" };
