@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { awsCli } from "../aws/stack-fixture.js";
 import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
+import { judgedByMarker } from "../helpers/judged-by-marker.js";
 import { callCounts, testAccessKeyId } from "../helpers/sandbox.js";
 
 // Operating blue/green without another deployment: `update --keep-old` keeps the old colour,
@@ -38,21 +39,7 @@ async function clusterTags(colour: string): Promise<Record<string, string> | und
 beforeAll(async () => {
   p = await e2eProject("swgc");
   // The hook fails for a colour while its marker file exists: a judgement the test controls.
-  writeFileSync(
-    path.join(p.root, "apps", `${p.app}.verify.ts`),
-    `import { existsSync } from "node:fs";
-import type { VerifyContext } from "kubecontrol";
-export default async function verify(c: VerifyContext): Promise<void> {
-  if (existsSync(${JSON.stringify(p.root)} + "/fail-" + c.colour)) throw new Error(\`\${c.colour} is marked bad\`);
-}
-`,
-  );
-  p.writeSpec((s) =>
-    s.replace(
-      "  dns: {",
-      `  deploy: { keepOldColourFor: "45s", verify: { hook: "./${p.app}.verify.ts", timeout: "15s" } },\n  dns: {`,
-    ),
-  );
+  judgedByMarker(p, "45s");
   first = p.git("rev-parse", "HEAD");
   second = p.commitChange("second version");
 }, 120_000);

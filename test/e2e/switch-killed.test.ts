@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsCli } from "../aws/stack-fixture.js";
 import { type E2eProject, e2eProject, weightedRecords } from "../helpers/e2e-project.js";
+import { judgedByMarker } from "../helpers/judged-by-marker.js";
 
 // A switch killed between its DNS change and `mark-retention`: the colour that gained DNS still
 // carries the mark it had while kept, the colour that lost DNS carries none. Whatever an operator
@@ -42,21 +43,8 @@ async function gcRow(colour: string): Promise<string> {
 
 beforeAll(async () => {
   p = await e2eProject("swkill");
-  writeFileSync(
-    path.join(p.root, "apps", `${p.app}.verify.ts`),
-    `import { existsSync } from "node:fs";
-import type { VerifyContext } from "kubecontrol";
-export default async function verify(c: VerifyContext): Promise<void> {
-  if (existsSync(${JSON.stringify(p.root)} + "/fail-" + c.colour)) throw new Error(\`\${c.colour} is marked bad\`);
-}
-`,
-  );
-  p.writeSpec((s) =>
-    s.replace(
-      "  dns: {",
-      `  deploy: { keepOldColourFor: "20s", verify: { hook: "./${p.app}.verify.ts", timeout: "15s" } },\n  dns: {`,
-    ),
-  );
+  // The hook fails for a colour while its marker file exists: a judgement the test controls.
+  judgedByMarker(p, "20s");
   first = p.git("rev-parse", "HEAD");
   second = p.commitChange("second version");
   const created = await p.kubecontrol(["create", p.app, "--version", first, "--yes"]);
