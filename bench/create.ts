@@ -9,7 +9,7 @@
 //     @kubernetes/client-node are loaded (bench/rss-probe.mjs, preloaded with --import);
 //   - the Kubernetes part against kubectl: the same objects (the create's, image by digest) in a
 //     namespace of their own on the same cluster, `kubectl apply --server-side` then
-//     `kubectl wait`/`rollout status` until available, against create's ensureKubeObjects step;
+//     `kubectl wait`/`rollout status` until available, against create's ensure-kube-objects step;
 //     and an unchanged re-apply against the no-op run's check of the same step.
 //
 //   node --import jiti/register bench/create.ts     BENCH_JSON=1 adds a JSON line; KEEP=1 keeps the project
@@ -227,10 +227,10 @@ async function main(): Promise<void> {
     console.log(
       `  create's peak: heap used ${cold.rss.peakSample.heapUsedMB.toFixed(0)} MB, external ${cold.rss.peakSample.externalMB.toFixed(0)} MB (sampled at ${fmtS(cold.rss.peakSample.atMs)})`,
     );
-    const kcCold = stepMs(cold, "ensureKubeObjects");
-    const kcNoop = stepMs(again, "ensureKubeObjects");
+    const kcCold = stepMs(cold, "ensure-kube-objects");
+    const kcNoop = stepMs(again, "ensure-kube-objects");
     console.log(
-      `Kubernetes objects, apply until available: kubecontrol ensureKubeObjects ${fmtMs(kcCold)}, kubectl apply --server-side + wait ${fmtMs(kubectlCold)}, ratio ${(kcCold / kubectlCold).toFixed(2)}`,
+      `Kubernetes objects, apply until available: kubecontrol ensure-kube-objects ${fmtMs(kcCold)}, kubectl apply --server-side + wait ${fmtMs(kubectlCold)}, ratio ${(kcCold / kubectlCold).toFixed(2)}`,
     );
     console.log(
       `Kubernetes objects unchanged:               kubecontrol check ${fmtMs(kcNoop)}, kubectl apply --server-side ${fmtMs(kubectlNoop)}, ratio ${(kcNoop / kubectlNoop).toFixed(2)}`,

@@ -103,7 +103,7 @@ async function kubecontrolRollout(bench: BenchProject, commit: string, round: st
     env: { KC_BENCH_TIMINGS_FILE: timings },
   });
   const events = docs as (KubecontrolEvent & { type: string; step?: string; at?: number })[];
-  const done = events.find((e) => e.type === "step.succeeded" && e.step === "rollOutImages") as
+  const done = events.find((e) => e.type === "step.succeeded" && e.step === "roll-out-images") as
     | Extract<KubecontrolEvent, { type: "step.succeeded" }>
     | undefined;
   if (status !== 0 || !done || !done.changed)

@@ -3,8 +3,8 @@
 // of an app like hello to a new commit, whose image is not in ECR yet, on the sandbox with its
 // EKS creation delay set to 20 s (a cluster stays CREATING that long, as EKS's take minutes).
 // The new colour's independent branches are the cluster and its nodes (network, groups, IAM,
-// cluster, access entries, Auto Scaling Group, then waitForNodes) and the image build (the ECR
-// step, then ensureImage); everything else (preflight, the Kubernetes objects, verification, the
+// cluster, access entries, Auto Scaling Group, then wait-for-nodes) and the image build (the ECR
+// step, then ensure-image); everything else (preflight, the Kubernetes objects, verification, the
 // DNS switch, the old colour's teardown) comes before or after them. From the run's events:
 //   - each branch's time: from the graph's first step to the branch's last step's end;
 //   - update's wall time (the process, start to exit) and its time to the DNS switch;
@@ -51,19 +51,13 @@ interface Round {
 }
 
 /** The steps between the branches and the switch, in order. */
-const AFTER = [
-  "ensureKubeObjects",
-  "waitForWorkloads",
-  "waitForHealthyTargets",
-  "verifyChecks",
-  "switch-dns",
-];
+const AFTER = ["ensure-kube-objects", "verify-workloads", "verify-targets", "verify-checks", "switch-dns"];
 
 function measure(run: JsonRun): Round {
   const events = run.docs.filter((d) => typeof d.at === "number" && typeof d.type === "string") as Ev[];
   const t0 = Math.min(...events.filter((e) => e.type === "step.started").map((e) => e.at));
-  const cluster = endOf(events, "waitForNodes") - t0;
-  const image = endOf(events, "ensureImage") - t0;
+  const cluster = endOf(events, "wait-for-nodes") - t0;
+  const image = endOf(events, "ensure-image") - t0;
   const wall = run.finishedAt - run.startedAt;
   return {
     cluster,
@@ -159,7 +153,7 @@ async function main(): Promise<void> {
       `median update wall / longest branch: ${median.ratio.toFixed(2)} (goal ≤ ${GOAL}: ${median.ratio <= GOAL ? "met" : "NOT met"}); to the DNS switch: ${(median.switched / Math.max(median.cluster, median.image)).toFixed(2)}`,
     );
     console.log(
-      "  branches from the graph's first step to waitForNodes / ensureImage; before graph: process start to the first step (spec, version, live state, lease, preflight, ownership); wall: process start to exit, the old colour removed",
+      "  branches from the graph's first step to wait-for-nodes / ensure-image; before graph: process start to the first step (spec, version, live state, lease, preflight, ownership); wall: process start to exit, the old colour removed",
     );
     if (process.env.BENCH_JSON)
       console.log(

@@ -1,7 +1,7 @@
 /**
  * What a run changed, grouped for people: by what was done (made, removed, DNS moved...) and the
  * kind of thing, from the steps' names (`ensure-<kind>/<key>`, `delete-<kind>/<key>`,
- * `ensureImage`, `switch-dns`...).
+ * `ensure-image`, `switch-dns`...).
  */
 
 export type ChangeAction = "made" | "removed" | "dns" | "rolled-out" | "waited" | "kept" | "other";
@@ -19,8 +19,9 @@ const ACTIONS: Record<string, ChangeAction> = {
   delete: "removed",
   switch: "dns",
   shift: "dns",
-  rollOut: "rolled-out",
-  waitFor: "waited",
+  "roll-out": "rolled-out",
+  "wait-for": "waited",
+  verify: "waited",
   keep: "kept",
 };
 
@@ -34,19 +35,13 @@ const LABELS: Record<ChangeAction, string> = {
   other: "other",
 };
 
-/** One step's name as action, kind and key. */
+/** One step's name (`<verb>-<kind>[/<key>]`, docs/architecture.md) as action, kind and key. */
 export function changeOf(step: string): ChangeGroup {
-  const dashed = /^([a-z]+)-([a-z0-9-]+?)(?:\/(.+))?$/.exec(step);
-  if (dashed) {
-    const [, verb, kind, key] = dashed;
-    return { action: ACTIONS[verb!] ?? "other", kind: kind!, keys: key ? [key] : [] };
-  }
-  const camel = /^(ensure|delete|rollOut|waitFor|keep|switch|shift)([A-Z].*)$/.exec(step);
-  if (camel) {
-    const kind = camel[2]!.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-    return { action: ACTIONS[camel[1]!]!, kind, keys: [] };
-  }
-  return { action: "other", kind: step, keys: [] };
+  const named = /^(wait-for|roll-out|[a-z]+)-([a-z0-9-]+?)(?:\/(.+))?$/.exec(step);
+  const action = named && ACTIONS[named[1]!];
+  if (!named || !action) return { action: "other", kind: step, keys: [] };
+  const [, , kind, key] = named;
+  return { action, kind: kind!, keys: key ? [key] : [] };
 }
 
 /** The steps that changed, grouped by action (in a run's order) and kind (as they came). */

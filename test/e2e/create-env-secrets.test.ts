@@ -213,7 +213,7 @@ describe("kubecontrol create with envFromSecrets", () => {
     if (process.env.KC_TEST_SHOW_OUTPUT) console.log(dry.stderr);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(
-      new RegExp(`would change\\s+ensureKubeObjects: .*change secret/${p.app}/${p.app}-env`),
+      new RegExp(`would change\\s+ensure-kube-objects: .*change secret/${p.app}/${p.app}-env`),
     );
     expect(dry.stderr).toContain(`change deployment/${p.app}/web`);
 

@@ -52,14 +52,14 @@ describe("kubecontrol create, end to end", () => {
       "ensure-load-balancer/main",
       "ensure-listener/80",
       "ensure-ecr-repository/app",
-      "ensureImage",
-      "waitForNodes",
-      "waitForWorkloads",
+      "ensure-image",
+      "wait-for-nodes",
+      "verify-workloads",
     ])
       expect(listed, step).toContain(step);
     // and what needs the new cluster names each object it would apply
-    const objects = doc.afterApply.find((a) => a.step === "ensureKubeObjects");
-    expect(objects?.needs).toEqual(expect.arrayContaining(["waitForNodes"]));
+    const objects = doc.afterApply.find((a) => a.step === "ensure-kube-objects");
+    expect(objects?.needs).toEqual(expect.arrayContaining(["wait-for-nodes"]));
     expect(objects?.changes).toEqual(expect.arrayContaining(["apply deployment/web", "apply service/web"]));
     // and the DNS weight is the last change, known after apply
     const dns = doc.afterApply.find((a) => a.step.startsWith("shift-dns/"));

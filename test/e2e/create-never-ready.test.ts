@@ -68,8 +68,8 @@ describe("kubecontrol create, pods never Ready", () => {
     expect(done.stderr).toContain(`kubecontrol teardown ${p.app} --colour blue --force`);
     expect(done.stderr).toMatch(/deployment\/web/);
     // and the nodes were Ready before the objects were applied, which did happen
-    expect(done.stderr).toMatch(/waitForNodes: done|waitForNodes: no change/);
-    expect(done.stderr).toMatch(/ensureKubeObjects/);
+    expect(done.stderr).toMatch(/wait-for-nodes: done|wait-for-nodes: no change/);
+    expect(done.stderr).toMatch(/ensure-kube-objects/);
 
     // and the pods are there, running and not Ready (the stage, not a missing node or image)
     const pods = await adminClient().request<{ items: KubeResource[] }>(

@@ -52,7 +52,7 @@ describe("the examples in apps/", () => {
       // then it succeeds, its own verification included
       expect(created.status, created.stderr).toBe(0);
       expect(created.stderr).toMatch(
-        /verifyChecks: (done|no change): (\d+ check\(s\) passed|nothing to check)/,
+        /verify-checks: (done|no change): (\d+ check\(s\) passed|nothing to check)/,
       );
       // and its DNS record gives blue all the weight (read with the AWS CLI)
       if (record) {

@@ -139,7 +139,7 @@ describe("create killed at every failpoint, in-process", () => {
     const phases = new Set(hit.map((p) => p.split(":")[1]));
     expect([...phases].sort()).toEqual(["after-apply", "after-journal", "before-apply"]);
     const applied = hit.filter((p) => p.endsWith(":after-apply")).map((p) => p.slice(0, p.lastIndexOf(":")));
-    expect(applied).toEqual(expect.arrayContaining(["ensureImage", "ensureKubeObjects"]));
+    expect(applied).toEqual(expect.arrayContaining(["ensure-image", "ensure-kube-objects"]));
     for (const kind of ["eks-cluster", "auto-scaling-group", "load-balancer", "shift-dns"])
       expect(
         applied.some((s) => s.includes(kind)),

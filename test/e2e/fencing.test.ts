@@ -76,7 +76,7 @@ describe("a paused run that lost its lease", () => {
       env: {
         ...p.env,
         ...LEASE,
-        KUBECONTROL_FAILPOINTS: "ensureKubeObjects:before-apply",
+        KUBECONTROL_FAILPOINTS: "ensure-kube-objects:before-apply",
         KUBECONTROL_FAILPOINT_ACTION: "stop",
       },
       accessKeyId: keyA,
@@ -85,7 +85,7 @@ describe("a paused run that lost its lease", () => {
       },
     });
     await until("run A to stop itself", () => stopped(a.pid), 120_000);
-    expect(stderrA).toContain("failpoint ensureKubeObjects:before-apply: stopping the process");
+    expect(stderrA).toContain("failpoint ensure-kube-objects:before-apply: stopping the process");
     const callsWhenPaused = mutating((await callCounts(p.sbx, keyA)).calls);
     expect(callsWhenPaused).toBeGreaterThan(0);
 
@@ -111,7 +111,7 @@ describe("a paused run that lost its lease", () => {
     expect(mutating((await callCounts(p.sbx, keyA)).calls)).toBe(callsWhenPaused);
     // and no Kubernetes write: the Deployment still runs B's v2 (A would have applied v1)
     expect(await webImage()).toContain(`:${v2}@sha256:`);
-    expect(doneA.stderr).not.toMatch(/ensureKubeObjects: done/);
+    expect(doneA.stderr).not.toMatch(/ensure-kube-objects: done/);
     // and DNS is as B left it
     expect(await weightedRecords(p.sbx, `${p.app}.example.com`)).toEqual(recordsAfterB);
     // and A exits 4, saying it lost the lease and who took it over (B, finished, released it)

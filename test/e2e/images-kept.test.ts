@@ -53,8 +53,8 @@ describe("images a standing colour runs", () => {
     // a re-run finds the image and marks nothing again
     const again = await p.kubecontrol(["create", p.app, "--yes"]);
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/ensureImage: no change/);
-    expect(again.stderr).toMatch(/keepLiveImage: no change/);
+    expect(again.stderr).toMatch(/ensure-image: no change/);
+    expect(again.stderr).toMatch(/keep-live-image: no change/);
 
     const down = await p.kubecontrol(["teardown", p.app, "--colour", "blue", "--force", "--yes"]);
     expect(down.status, down.stderr).toBe(0);

@@ -47,8 +47,10 @@ describe("a component removed from the spec", () => {
 
     // then its Deployment is gone, and the rest is as it was
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(new RegExp(`ensureKubeObjects: needed: .*prune deployment/${p.app}/extra`));
+    expect(again.stderr).toMatch(
+      new RegExp(`ensure-kube-objects: needed: .*prune deployment/${p.app}/extra`),
+    );
     expect(await extraDeployment()).toBeUndefined();
-    expect(again.stderr).toMatch(/waitForWorkloads: no change: all \d+ ready/);
+    expect(again.stderr).toMatch(/verify-workloads: no change: all \d+ ready/);
   }, 240_000);
 });

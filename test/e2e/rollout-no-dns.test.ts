@@ -26,7 +26,7 @@ describe("rollout of an app without a load balancer or DNS name", () => {
     const v2 = p.commitChange("v2");
     const rolled = await p.kubecontrol(["rollout", p.app, "--version", v2, "--yes"]);
     expect(rolled.status, rolled.stderr).toBe(0);
-    expect(rolled.stderr).toMatch(/rollOutImages: done/);
-    expect(rolled.stderr).toMatch(/waitForWorkloads: (done|no change)/);
+    expect(rolled.stderr).toMatch(/roll-out-images: done/);
+    expect(rolled.stderr).toMatch(/verify-workloads: (done|no change)/);
   }, 300_000);
 });

@@ -39,7 +39,7 @@ describe("kubecontrol status", () => {
 
     // a create killed after its workloads ran, before DNS moved
     const killed = await p.kubecontrol(["create", p.app, "--yes"], {
-      env: { KUBECONTROL_FAILPOINTS: "keepLiveImage:before-apply" },
+      env: { KUBECONTROL_FAILPOINTS: "keep-live-image:before-apply" },
     });
     expect(killed.signal, killed.stderr).toBe("SIGKILL");
     const half = await status();

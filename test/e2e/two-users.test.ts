@@ -246,7 +246,7 @@ describe.skipIf(reason !== undefined)(
       const run = await as(ALICE, ["create", project.app, "--yes"]);
       expect(run.status, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/: created in /);
-      expect(run.stderr).toMatch(/ensureImage: no change: found /);
+      expect(run.stderr).toMatch(/ensure-image: no change: found /);
     }, 120_000);
 
     it(`${BOB} runs create again: the lease and the history kcalice's run made are his to use, his source mirror his own, and nothing changes`, async () => {

@@ -49,7 +49,7 @@ describe("deploy.verify: the spec's HTTP checks and verify hook", () => {
 
     // then its checks passed, the hook ran with the colour's context, and DNS was moved after
     expect(created.status, created.stderr).toBe(0);
-    expect(created.stderr).toMatch(/verifyChecks.*2 check\(s\) passed/);
+    expect(created.stderr).toMatch(/verify-checks.*2 check\(s\) passed/);
     const ran = JSON.parse(readFileSync(marker, "utf8")) as Record<string, unknown>;
     expect(ran).toMatchObject({ app: project.app, colour: "blue", status: 200 });
     expect(ran.version).toMatch(/^[0-9a-f]{40}$/);

@@ -89,12 +89,12 @@ describe("verification judged on every run", () => {
     // when create runs with a worker that never becomes Ready
     const first = await run(p, ["create", p.app, "--yes"], `kc-${p.app}-blue`);
     expect(first.status, first.stderr).toBe(7);
-    expect(first.stderr).toMatch(/waitForWorkloads: FAILED: verification failed: deployment\/worker/);
+    expect(first.stderr).toMatch(/verify-workloads: FAILED: verification failed: deployment\/worker/);
     // and the same command runs again: nothing to apply, and the worker is still not Ready
     const second = await run(p, ["create", p.app, "--yes"]);
     expect(second.status, second.stderr).toBe(7);
-    expect(second.stderr).toMatch(/ensureKubeObjects: no change/);
-    expect(second.stderr).toMatch(/waitForWorkloads: FAILED: verification failed: deployment\/worker/);
+    expect(second.stderr).toMatch(/ensure-kube-objects: no change/);
+    expect(second.stderr).toMatch(/verify-workloads: FAILED: verification failed: deployment\/worker/);
     // then DNS was never touched
     expect([first.dnsChanges, second.dnsChanges]).toEqual([0, 0]);
     expect(await recordSets(p)).toBe(before);
@@ -114,10 +114,10 @@ describe("verification judged on every run", () => {
     // when update runs, and runs again
     const first = await run(p, ["update", p.app, "--yes"], `kc-${p.app}-green`);
     expect(first.status, first.stderr).toBe(7);
-    expect(first.stderr).toMatch(/waitForWorkloads: FAILED: verification failed: deployment\/worker/);
+    expect(first.stderr).toMatch(/verify-workloads: FAILED: verification failed: deployment\/worker/);
     const second = await run(p, ["update", p.app, "--yes"]);
     expect(second.status, second.stderr).toBe(7);
-    expect(second.stderr).toMatch(/waitForWorkloads: FAILED: verification failed: deployment\/worker/);
+    expect(second.stderr).toMatch(/verify-workloads: FAILED: verification failed: deployment\/worker/);
 
     // then DNS was never touched: blue keeps all of it
     expect([first.dnsChanges, second.dnsChanges]).toEqual([0, 0]);

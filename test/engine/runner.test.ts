@@ -142,7 +142,7 @@ describe("the step runner", () => {
   it("repeats what a waiting step waits for as a heartbeat", async () => {
     const rec = recorder();
     const step: Step = {
-      name: "waitForNodes",
+      name: "wait-for-nodes",
       description: "wait",
       check: async () => ({ satisfied: false, reason: "no nodes", needed: undefined }),
       apply: async (ctx) => {

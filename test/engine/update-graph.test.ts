@@ -84,9 +84,7 @@ describe("update's step graph", () => {
     const built = steps.slice(0, steps.indexOf(switchStep)).map((s) => s.name);
     // the new colour's own DNS step is left out: the switch moves both records at once
     expect(steps.filter((s) => s.name.startsWith("shift-dns/"))).toEqual([]);
-    expect(built).toEqual(
-      expect.arrayContaining(["ensureKubeObjects", "waitForHealthyTargets", "ensureImage"]),
-    );
+    expect(built).toEqual(expect.arrayContaining(["ensure-kube-objects", "verify-targets", "ensure-image"]));
     expect(switchStep.dependsOn?.sort()).toEqual([...built].sort());
     // the colour that now serves loses any retention mark it carried before the drain
     expect(byName(steps, RETENTION).dependsOn).toEqual([SWITCH_DNS]);

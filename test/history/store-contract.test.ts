@@ -138,7 +138,7 @@ describe.each(kinds)("the $name store", (kind) => {
     await store.recordStep(
       {
         runId: "r1",
-        step: "ensureImage",
+        step: "ensure-image",
         status: "skipped",
         startedAt: 1001,
         finishedAt: 1001,
@@ -221,7 +221,7 @@ describe.each(kinds)("the $name store", (kind) => {
       },
       {
         runId: "r1",
-        step: "ensureImage",
+        step: "ensure-image",
         status: "skipped",
         startedAt: 1001,
         finishedAt: 1001,

@@ -162,7 +162,7 @@ describe("images built by buildah", () => {
     const report = await runSteps([step]);
     expect(report.ok).toBe(true);
     expect(report.steps[0]?.changed).toBe(false);
-    expect((report.results.get("ensureImage") as { image: { reference: string } }).image.reference).toBe(
+    expect((report.results.get("ensure-image") as { image: { reference: string } }).image.reference).toBe(
       present.image.reference,
     );
     expect(builds).toBe(before);

@@ -43,15 +43,15 @@ describe("the per-app view", () => {
     const a = view.sink("alpha");
     const events: KubecontrolEvent[] = [
       { type: "run.started", at, runId: "run-1", command: "update", app: "alpha", steps: 30 },
-      { type: "step.started", at, step: "ensureImage", description: "image of alpha" },
-      { type: "step.succeeded", at, step: "ensureImage", changed: true, summary: "built", durationMs: 5 },
-      { type: "step.waiting", at, step: "waitForNodes", reason: "1 of 2 nodes Ready", elapsedMs: 0 },
+      { type: "step.started", at, step: "ensure-image", description: "image of alpha" },
+      { type: "step.succeeded", at, step: "ensure-image", changed: true, summary: "built", durationMs: 5 },
+      { type: "step.waiting", at, step: "wait-for-nodes", reason: "1 of 2 nodes Ready", elapsedMs: 0 },
     ];
     for (const e of events) a(e);
     now = at + 65_000;
     view.stop();
     expect(out.screen).toEqual([
-      "alpha     ▸ 1/30 steps  1m5s  waitForNodes: 1 of 2 nodes Ready",
+      "alpha     ▸ 1/30 steps  1m5s  wait-for-nodes: 1 of 2 nodes Ready",
       "beta-app  … waiting for a free slot",
     ]);
   });

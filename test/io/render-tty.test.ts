@@ -130,7 +130,7 @@ function events(now = Date.now()) {
     objectsSkipped: {
       type: "step.skipped",
       at,
-      step: "ensureKubeObjects",
+      step: "ensure-kube-objects",
       reason: "ensure-eks-cluster/main did not succeed",
     },
     finished: {
@@ -197,11 +197,11 @@ describe("terminal view", () => {
       "✔ ensure-iam-role/cluster: created kc-hello-blue-cluster (1.5s)",
       "✖ ensure-eks-cluster/main: AccessDenied: not allowed to eks:CreateCluster (1m30s)",
       "  grant eks:CreateCluster",
-      "↓ ensureKubeObjects: skipped (ensure-eks-cluster/main did not succeed)",
+      "↓ ensure-kube-objects: skipped (ensure-eks-cluster/main did not succeed)",
       "error: a step failed",
     ]);
     // Events after stop (work still winding down) and the spinner's timer draw nothing.
-    view({ type: "log", at: Date.now(), level: "warn", step: "ensureImage", message: "late" });
+    view({ type: "log", at: Date.now(), level: "warn", step: "ensure-image", message: "late" });
     view({ type: "step.started", at: Date.now(), step: "late-step", description: "late" });
     await sleep(400);
     expect(tty.text().length).toBe(written + "error: a step failed\n".length);
@@ -335,11 +335,11 @@ describe("terminal view", () => {
     // (a line may fill the width exactly)
     const view = ttyRenderer(tty);
     const at = Date.now();
-    view({ type: "step.started", at, step: "verifyChecks", description: "check the app" });
+    view({ type: "step.started", at, step: "verify-checks", description: "check the app" });
     view({
       type: "step.failed",
       at,
-      step: "verifyChecks",
+      step: "verify-checks",
       error: {
         code: "VERIFY_FAILED",
         message: "GET https://hello.example.com/healthz answered 503 three times in a row",
@@ -350,7 +350,7 @@ describe("terminal view", () => {
     });
     view.stop();
     expect(tty.screen()).toEqual([
-      "✖ verifyChecks: GET",
+      "✖ verify-checks: GET",
       "  https://hello.example.com/healthz",
       "  answered 503 three times in a row (1s)",
       "  look at the pods' logs",
@@ -363,7 +363,7 @@ describe("terminal view", () => {
     const at = Date.now();
     for (const app of ["api", "web"]) {
       view.emit({ type: "run.started", at, runId: `r-${app}`, command: "update", app, steps: 3 }, app);
-      view.emit({ type: "step.started", at, step: "ensureImage", description: "build" }, app);
+      view.emit({ type: "step.started", at, step: "ensure-image", description: "build" }, app);
     }
     view.emit(
       {
@@ -477,7 +477,7 @@ describe.skipIf(!hasScript())("terminal view on a real terminal (script's pty)",
     const screen = emulate(output.replaceAll("\r\n", "\n"));
     expect(screen.slice(-3), output).toEqual([
       "warning: written while the view draws",
-      expect.stringMatching(/^◼ ensureImage \(\d+ms\)$/),
+      expect.stringMatching(/^◼ ensure-image \(\d+ms\)$/),
       "  › build the image",
     ]);
     expect(code).toBe(3);
@@ -497,7 +497,7 @@ describe.skipIf(!hasScript())("progress on a real terminal (script's pty)", () =
       expect.stringMatching(/^✔ update hello: succeeded in \d(\.\d)?s$/),
       expect.stringMatching(/^✔ find-network: done \(\d+ms\)$/),
       expect.stringMatching(/^✔ ensure-eks-cluster\/main: done \(\d+ms\)$/),
-      expect.stringMatching(/^✔ waitForWorkloads: done \(\d+ms\)$/),
+      expect.stringMatching(/^✔ verify-workloads: done \(\d+ms\)$/),
       expect.stringMatching(/^✔ delete-eks-cluster\/main: done \(\d+ms\)$/),
       "done",
     ]);

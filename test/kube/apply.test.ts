@@ -155,7 +155,7 @@ describe("prune", () => {
   });
 });
 
-describe("ensureKubeObjects and waitForWorkloads steps", () => {
+describe("ensure-kube-objects and verify-workloads steps", () => {
   it("apply what the server's dry run says differs, judge readiness on every run, and are a no-op the second time", async () => {
     const app = await exampleApp("hello");
     app.components.web!.replicas = 3;
@@ -165,8 +165,8 @@ describe("ensureKubeObjects and waitForWorkloads steps", () => {
         app: "hello",
         client: async () => cluster.client,
         objects: objectsOf(app),
-        applied: stepRef<ApplyStepResult>("ensureKubeObjects"),
-        dependsOn: ["ensureKubeObjects"],
+        applied: stepRef<ApplyStepResult>("ensure-kube-objects"),
+        dependsOn: ["ensure-kube-objects"],
         timeoutMs: { Deployment: 30_000, DaemonSet: 30_000, Service: 30_000 },
       }),
     ];
@@ -185,7 +185,7 @@ describe("ensureKubeObjects and waitForWorkloads steps", () => {
       ["succeeded", false],
     ]);
     expect(again).toContainEqual(
-      expect.objectContaining({ type: "step.checked", step: "waitForWorkloads", satisfied: true }),
+      expect.objectContaining({ type: "step.checked", step: "verify-workloads", satisfied: true }),
     );
   });
 });

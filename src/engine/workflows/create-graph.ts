@@ -27,7 +27,7 @@ import { deferredStep } from "./deferred-step.js";
 import { deployerAccessEntry } from "./deployer-access.js";
 
 /** The step that applies the Kubernetes objects. */
-const KUBE_OBJECTS = stepRef<ApplyStepResult>("ensureKubeObjects");
+const KUBE_OBJECTS = stepRef<ApplyStepResult>("ensure-kube-objects");
 
 /** What building a colour needs besides its plan: the app, where its source and state are, the clients. */
 export interface ColourSource {
@@ -97,7 +97,7 @@ export interface CreateGraphInput {
   dnsWeight: number;
   teardownHint: string;
   stack?: StackOptions;
-  /** How often waitForNodes looks at the nodes at first (backing off to 5 s); default 500 ms. */
+  /** How often wait-for-nodes looks at the nodes at first (backing off to 5 s); default 500 ms. */
   nodePollMs?: number;
   /** The spec's verify hook as a path (deploy.verify.hook resolved against the spec's file). */
   verifyHookFile?: string | undefined;

@@ -16,9 +16,9 @@ import { type ColourSource, repositoryOf } from "./create-graph.js";
 import { deferredStep } from "./deferred-step.js";
 
 /** The live cluster, reached: what the rollout and its judgement talk to. */
-const LIVE_CLUSTER = stepRef<KubeClient>("findLiveCluster");
+const LIVE_CLUSTER = stepRef<KubeClient>("find-live-cluster");
 /** The step that patches the workloads' images and watches them. */
-export const ROLL_OUT = "rollOutImages";
+export const ROLL_OUT = "roll-out-images";
 
 /** A connection to the live colour's cluster, made once it is known. */
 export type ConnectCluster = (o: { clusterName: string; region: string }) => Promise<KubeClient>;

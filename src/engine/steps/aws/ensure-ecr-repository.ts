@@ -19,7 +19,7 @@ interface Changes {
 }
 
 /**
- * The lifecycle policy: the images standing colours run (tagged `kc-live-…` by keepLiveImage)
+ * The lifecycle policy: the images standing colours run (tagged `kc-live-…` by keep-live-image)
  * are selected by a rule of their own that never expires them (ECR never lets a lower-priority
  * rule expire an image a higher one selects); of the others, the newest `keep` stay.
  */

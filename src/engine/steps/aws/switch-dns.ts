@@ -97,7 +97,7 @@ export function switchDnsStep(o: SwitchDnsOptions): Step<Change[], string> {
 }
 
 /** The step that gives the old colour's clients time to move before it is torn down. */
-export const DRAIN = "waitForDrain";
+export const DRAIN = "wait-for-drain";
 
 export interface DrainOptions {
   /** The colour about to be torn down. */

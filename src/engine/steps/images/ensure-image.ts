@@ -4,7 +4,7 @@ import { resolveVersion, userSourcesDir } from "../../../images/version.js";
 import { type Step, stepRef } from "../../step.js";
 
 /** The image step's result: the image, found or built. */
-export const ENSURED_IMAGE = stepRef<EnsuredImage>("ensureImage");
+export const ENSURED_IMAGE = stepRef<EnsuredImage>("ensure-image");
 
 /**
  * The image as an engine step: `check` resolves the version and asks ECR (satisfied when the

@@ -6,7 +6,7 @@ import type { Step, StepRef } from "../../step.js";
 import { awsStep } from "../aws/stack-env.js";
 
 /** The step that marks the image a colour runs, once its workloads run it. */
-export const KEEP_LIVE_IMAGE = "keepLiveImage";
+export const KEEP_LIVE_IMAGE = "keep-live-image";
 
 /**
  * Tags that mark the image a standing colour runs. The repository's lifecycle policy gives them

@@ -29,7 +29,7 @@ export function ensureKubeObjectsStep(
   const prune = (dryRun: boolean) =>
     options.prune ? pruneObjects(client, { app: options.app, keep: objects, dryRun }) : Promise.resolve([]);
   return {
-    name: "ensureKubeObjects",
+    name: "ensure-kube-objects",
     description: `apply ${objects.length} Kubernetes objects of ${options.app}${options.prune ? " and prune the rest" : ""}`,
     async check() {
       const [dry, doomed] = await Promise.all([applyObjects(client, objects, { dryRun: true }), prune(true)]);

@@ -17,7 +17,7 @@ export function rollOutImagesStep(
 ): Step<ImageUpdate[], RolloutReport> {
   const describe = updates.map(refOf).join(", ");
   return {
-    name: "rollOutImages",
+    name: "roll-out-images",
     description: `roll out new images to ${describe}`,
     async check() {
       const { stale, missing } = await imageChanges(client, updates);

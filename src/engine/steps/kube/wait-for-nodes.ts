@@ -7,7 +7,7 @@ import { waitUntil } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
 
 /** The step that waits for every pool's nodes to be Ready. */
-export const WAIT_FOR_NODES = "waitForNodes";
+export const WAIT_FOR_NODES = "wait-for-nodes";
 
 /** One pool as its Auto Scaling Group is planned. */
 export interface NodePool {

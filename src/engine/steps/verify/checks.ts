@@ -13,7 +13,7 @@ import { sleep } from "../../../wait.js";
 import type { Step, StepContext } from "../../step.js";
 
 /** The step that runs the spec's HTTP checks and verify hook against the new colour. */
-export const VERIFY_CHECKS = "verifyChecks";
+export const VERIFY_CHECKS = "verify-checks";
 
 /** Where the verify hook is; resolved by whoever loaded the spec (the hook's path is relative to it). */
 export interface VerifyChecksOptions {

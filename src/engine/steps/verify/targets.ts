@@ -5,7 +5,7 @@ import { waitUntil } from "../../../wait.js";
 import type { Step } from "../../step.js";
 
 /** The step that waits for every target group of the colour to report all its targets healthy. */
-export const VERIFY_TARGETS = "waitForHealthyTargets";
+export const VERIFY_TARGETS = "verify-targets";
 
 async function unhealthy(aws: Aws, names: string[]): Promise<string[]> {
   return (await aws.elbv2.targetGroupsHealth(names)).flatMap((g) =>

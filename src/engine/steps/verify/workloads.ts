@@ -19,7 +19,7 @@ export interface Applied {
 }
 
 /** The verification step that judges every workload of the colour. */
-export const VERIFY_WORKLOADS = "waitForWorkloads";
+export const VERIFY_WORKLOADS = "verify-workloads";
 
 export interface VerifyWorkloadsOptions {
   app: string;
