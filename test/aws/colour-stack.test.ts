@@ -8,6 +8,7 @@ import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import { TAG } from "../../src/plan/aws.js";
 import type { DnsRecord } from "../../src/plan/aws-types.js";
 import { kubeletRegistrationFromUserData } from "../../src/sandbox/k8s/nodes/user-data.js";
+import { destroyPlanSteps } from "../helpers/destroy-plan.js";
 import { sdkConfig, type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory, recordMembers, taggedFor } from "./inventory.js";
 import { awsCli, failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
@@ -143,7 +144,7 @@ describe("a colour's AWS stack", () => {
 
     // Clean up what a destroy would remove
     expect(
-      failures((await run(teardownSteps(plan, t.aws, "run-destroy", { pace: PACE, destroy: true }))).report),
+      failures((await run(destroyPlanSteps(plan, t.aws, "run-destroy", { pace: PACE }))).report),
     ).toEqual([]);
     expect((await inventory(sbx, plan)).size).toBe(0);
   }, 240_000);

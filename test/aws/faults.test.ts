@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { colourStackSteps } from "../../src/engine/steps/aws/colour-stack.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { adminCall } from "../../src/sandbox/admin-client.js";
+import { destroyPlanSteps } from "../helpers/destroy-plan.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory } from "./inventory.js";
 import { failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
@@ -95,7 +95,7 @@ describe("creating a colour under injected faults", () => {
       { operation: "*:*", kind: "5xx", rate: 0.07, seed: "5xx-2", accessKeyId },
       { operation: "*:*", kind: "lost-response", rate: 0.07, seed: "lost-2", accessKeyId },
     ]);
-    const down = await run(teardownSteps(plan, t.aws, "run-faults-down", { pace: PACE, destroy: true }));
+    const down = await run(destroyPlanSteps(plan, t.aws, "run-faults-down", { pace: PACE }));
     await clearFaults(accessKeyId);
 
     // Then nothing of it is left

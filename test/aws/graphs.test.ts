@@ -6,6 +6,7 @@ import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import { nodeUserData } from "../../src/plan/node-user-data.js";
 import { kubeletRegistrationFromUserData } from "../../src/sandbox/k8s/nodes/user-data.js";
 import { exampleApp } from "../helpers/apps.js";
+import { destroyPlanSteps } from "../helpers/destroy-plan.js";
 import { planFor } from "./stack-fixture.js";
 
 // Building graphs makes no AWS call: the clients load their SDK packages on first use only.
@@ -52,7 +53,7 @@ describe("a colour's teardown graph", () => {
       expect.arrayContaining(["delete-eks-cluster/main", "delete-security-group-rules/nodes"]),
     );
     expect([...deps.keys()].filter((n) => /iam|ecr/.test(n))).toEqual([]);
-    const destroy = teardownSteps(plan, aws, "run", { destroy: true }).map((s) => s.name);
+    const destroy = destroyPlanSteps(plan, aws, "run").map((s) => s.name);
     expect(destroy).toEqual(expect.arrayContaining(["delete-ecr-repository/app", "delete-iam-role/node"]));
   });
 });

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { colourStackSteps } from "../../src/engine/steps/aws/colour-stack.js";
 import { findOrphans, orphanDeletionSteps } from "../../src/engine/steps/aws/orphan-sweep.js";
 import { shiftDnsStep } from "../../src/engine/steps/aws/shift-dns.js";
-import { teardownSteps } from "../../src/engine/steps/aws/teardown.js";
 import type { DnsRecord } from "../../src/plan/aws-types.js";
+import { destroyPlanSteps } from "../helpers/destroy-plan.js";
 import { type TestSandbox, testSandbox } from "../helpers/sandbox.js";
 import { inventory } from "./inventory.js";
 import { awsCli, failures, PACE, planFor, run, testAws, uniqueWebapp } from "./stack-fixture.js";
@@ -60,7 +60,7 @@ describe("the orphan sweep", () => {
 
     // Clean up what a destroy would remove
     expect(
-      failures((await run(teardownSteps(blue, t.aws, "run-destroy", { pace: PACE, destroy: true }))).report),
+      failures((await run(destroyPlanSteps(blue, t.aws, "run-destroy", { pace: PACE }))).report),
     ).toEqual([]);
   }, 240_000);
 

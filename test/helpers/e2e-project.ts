@@ -8,6 +8,7 @@ import { planApp } from "../../src/plan/plan.js";
 import { loadApp } from "../../src/spec/loader.js";
 import { awsCli } from "../aws/stack-fixture.js";
 import { repoRoot } from "./apps.js";
+import { destroyPlanSteps } from "./destroy-plan.js";
 import { type CliRun, spawnCli } from "./e2e-runs.js";
 import { gitIn, gitInitCommit } from "./git.js";
 import { type TestSandbox, testAccessKeyId, testSandbox, uniqueName } from "./sandbox.js";
@@ -65,7 +66,7 @@ export async function removeApp(
   const pace = { pollMs: 50, maxPollMs: 500 };
   const plan = (colour: "blue" | "green") => planApp({ app: resolved, colour, version: "cleanup" });
   const green = await runSteps(teardownSteps(plan("green"), aws, who, { pace }));
-  const blue = await runSteps(teardownSteps(plan("blue"), aws, who, { destroy: true, pace }));
+  const blue = await runSteps(destroyPlanSteps(plan("blue"), aws, who, { pace }));
   return green.ok && blue.ok;
 }
 

@@ -56,7 +56,8 @@ export function colourSteps(
     commit: string;
     runId: string;
     deployerArn: string;
-    dnsWeight: number;
+    /** The weight the colour's DNS record gets once verified; none: no DNS step (update's). */
+    dnsWeight?: number;
     teardownHint: string;
   },
 ): Step[] {
@@ -76,7 +77,7 @@ export function colourSteps(
     awsEndpoint: i.awsEndpoint,
     verifyHookFile: i.verifyHookFile,
     requestTimeoutMs: i.requestTimeoutMs,
-    dnsWeight: o.dnsWeight,
+    ...(o.dnsWeight !== undefined ? { dnsWeight: o.dnsWeight } : {}),
     teardownHint: o.teardownHint,
     ...(i.stack || i.adopt ? { stack: { ...i.stack, ...(i.adopt ? { adopt: true } : {}) } } : {}),
   });
@@ -93,8 +94,8 @@ export interface CreateGraphInput {
   image: Omit<EnsureImageOptions, "app" | "progress" | "signal">;
   /** AWS endpoint for EKS tokens and DescribeCluster (a sandbox); default: AWS's. */
   awsEndpoint?: string | undefined;
-  /** The weight the colour's DNS record gets once verified. */
-  dnsWeight: number;
+  /** The weight the colour's DNS record gets once verified; none: no DNS step (update moves DNS itself). */
+  dnsWeight?: number;
   teardownHint: string;
   stack?: StackOptions;
   /** How often wait-for-nodes looks at the nodes at first (backing off to 5 s); default 500 ms. */
@@ -208,8 +209,9 @@ export function createSteps(g: CreateGraphInput): Step[] {
       dependsOn: [VERIFY_WORKLOADS],
     }),
   ];
-  for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
-    steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
+  if (g.dnsWeight !== undefined)
+    for (const r of plan.aws.filter((x): x is DnsRecord => x.kind === "route53-record"))
+      steps.push(shiftDnsStep(r, env, g.dnsWeight, [VERIFY_CHECKS]));
   return steps;
 }
 

@@ -23,7 +23,7 @@ import {
 } from "../steps/aws/orphan-sweep.js";
 import { assertPlanOwned } from "../steps/aws/ownership-check.js";
 import { deleteName, FIND_NETWORK, type StackEnv } from "../steps/aws/stack-env.js";
-import { teardownSteps } from "../steps/aws/teardown.js";
+import { appScopedDeletionSteps, colourDeletionSteps } from "../steps/aws/teardown.js";
 import type { RunContext } from "./recorded-run.js";
 
 /** What `destroy` and its listing need. */
@@ -96,8 +96,7 @@ export function destroyGraph(
 
   for (const plan of d.plans) {
     const byStep = new Map(plan.aws.map((r) => [deleteName(r.id), r]));
-    for (const s of teardownSteps(plan, i.aws, runId, stack)) {
-      if (s.name === FIND_NETWORK) continue;
+    for (const s of colourDeletionSteps(plan, i.aws, runId, stack)) {
       const name = colourStepName(s.name, plan.colour);
       steps.push({ ...s, name, dependsOn: (s.dependsOn ?? []).map((x) => colourStepName(x, plan.colour)) });
       before.push(name);
@@ -119,12 +118,10 @@ export function destroyGraph(
 
   const plan = d.plans[0]!;
   const appScoped = new Map(plan.aws.filter((r) => r.scope === "app").map((r) => [deleteName(r.id), r]));
-  for (const s of teardownSteps(plan, i.aws, runId, { ...stack, destroy: true })) {
+  for (const s of appScopedDeletionSteps(plan, i.aws, runId, stack)) {
+    steps.push({ ...s, dependsOn: [...before, ...(s.dependsOn ?? [])] });
     const r = appScoped.get(s.name);
-    if (!r) continue;
-    const within = (s.dependsOn ?? []).filter((x) => appScoped.has(x));
-    steps.push({ ...s, dependsOn: [...before, ...within] });
-    targets.set(s.name, { kind: r.kind, name: r.name, colour: undefined });
+    if (r) targets.set(s.name, { kind: r.kind, name: r.name, colour: undefined });
   }
 
   const env: StackEnv = { plan, aws: i.aws, runId, ...(stack.pace ? { pace: stack.pace } : {}) };

@@ -7,9 +7,8 @@ import { colourPlans } from "../observe/live-state.js";
 import type { Step } from "../step.js";
 import { judgeStepName, progressiveDnsSteps } from "../steps/aws/progressive-dns.js";
 import { type Keep, RETENTION, retentionStep } from "../steps/aws/retention.js";
-import { FIND_NETWORK } from "../steps/aws/stack-env.js";
 import { DRAIN, dnsRecordOf, drainStep, SWITCH_DNS, switchDnsStep } from "../steps/aws/switch-dns.js";
-import { teardownSteps } from "../steps/aws/teardown.js";
+import { colourDeletionSteps, teardownSteps } from "../steps/aws/teardown.js";
 import { type ColourSource, colourSteps } from "./create-graph.js";
 import { colourJudgement } from "./judge-colour.js";
 
@@ -84,16 +83,15 @@ export function updateSteps(
   const steps: Step[] = [];
   if (d.mode === "deploy") {
     // The target colour as create makes it, without its DNS step: DNS moves in the switch below.
-    const own = record ? `shift-dns/${record.properties.setIdentifier}` : undefined;
-    const create = colourSteps(i, {
-      plan: targetPlan,
-      commit,
-      runId,
-      deployerArn,
-      dnsWeight: 0,
-      teardownHint: idleColourHint(i.app.name, d.target, d.live),
-    }).filter((s) => s.name !== own);
-    steps.push(...create);
+    steps.push(
+      ...colourSteps(i, {
+        plan: targetPlan,
+        commit,
+        runId,
+        deployerArn,
+        teardownHint: idleColourHint(i.app.name, d.target, d.live),
+      }),
+    );
   }
   // DNS moves only once everything of the target colour succeeded (verification included).
   const built = steps.map((s) => s.name);
@@ -142,11 +140,13 @@ export function updateSteps(
     steps.push(drainStep({ old: oldPlan, aws: i.aws, drainMs: i.drainMs, dependsOn: [RETENTION] }));
     beforeTeardown = [DRAIN];
   } else if (i.keepOld) return steps;
-  const names = new Set(steps.map((s) => s.name));
-  for (const s of teardownSteps(oldPlan, i.aws, runId, i.stack ?? {})) {
-    // The network is the app's, not the colour's: one step finds it for both graphs.
-    if (s.name === FIND_NETWORK && names.has(FIND_NETWORK)) continue;
-    steps.push({ ...s, dependsOn: [...(s.dependsOn ?? []), ...beforeTeardown] });
-  }
+  // The network is the app's, not the colour's: a deploy's build steps already find it.
+  const removal = (d.mode === "deploy" ? colourDeletionSteps : teardownSteps)(
+    oldPlan,
+    i.aws,
+    runId,
+    i.stack ?? {},
+  );
+  for (const s of removal) steps.push({ ...s, dependsOn: [...(s.dependsOn ?? []), ...beforeTeardown] });
   return steps;
 }

@@ -53,29 +53,70 @@ function deleteStep(r: AwsResource, env: StackEnv): Step {
 }
 
 /** Options for a teardown. */
-export interface TeardownOptions extends StackOptions {
-  /** Also delete the app-scoped resources (ECR repository, IAM roles): `destroy <app>` only. */
-  destroy?: boolean;
+export type TeardownOptions = StackOptions;
+
+/**
+ * The step graph that tears one colour down on its own (`teardown`, `gc`): the network found
+ * once, then {@link colourDeletionSteps}.
+ */
+export function teardownSteps(plan: Plan, aws: Aws, runId: string, options: TeardownOptions = {}): Step[] {
+  return [findNetworkStep(aws, plan), ...colourDeletionSteps(plan, aws, runId, options)];
 }
 
 /**
- * The step graph that tears one colour down: each resource is deleted after everything that
- * depends on it (the reverse of the plan's order), the colour's weighted record first.
- * App-scoped resources are kept unless destroying.
+ * The steps that remove one colour's resources, for a graph that finds the network itself
+ * (`find-network`: update's, which builds the other colour, and destroy's): each resource is
+ * deleted after everything that depends on it (the reverse of the plan's order), the colour's
+ * weighted record first, then the colour's live-image tag.
  */
-export function teardownSteps(plan: Plan, aws: Aws, runId: string, options: TeardownOptions = {}): Step[] {
-  const env: StackEnv = {
+export function colourDeletionSteps(
+  plan: Plan,
+  aws: Aws,
+  runId: string,
+  options: TeardownOptions = {},
+): Step[] {
+  const steps = deletionSteps(plan, "colour", stackEnv(plan, aws, runId, options));
+  const repository = plan.aws.find((r) => r.kind === "ecr-repository");
+  const cluster = plan.aws.find((r) => r.kind === "eks-cluster");
+  if (repository)
+    steps.push(
+      releaseLiveImageStep({
+        aws,
+        repository: repository.name,
+        colour: plan.colour,
+        dependsOn: cluster ? [deleteName(cluster.id)] : [],
+      }),
+    );
+  return steps;
+}
+
+/** The steps that remove the app-scoped resources (ECR repository, IAM roles): `destroy` only. */
+export function appScopedDeletionSteps(
+  plan: Plan,
+  aws: Aws,
+  runId: string,
+  options: TeardownOptions = {},
+): Step[] {
+  return deletionSteps(plan, "app", stackEnv(plan, aws, runId, options));
+}
+
+function stackEnv(plan: Plan, aws: Aws, runId: string, options: TeardownOptions): StackEnv {
+  return {
     plan,
     aws,
     runId,
     ...(options.pace ? { pace: options.pace } : {}),
     ...(options.interfaceWaitMs !== undefined ? { interfaceWaitMs: options.interfaceWaitMs } : {}),
   };
-  const doomed = plan.aws.filter((r) => options.destroy || r.scope === "colour");
+}
+
+/** Deletes of the plan's resources of one scope, each after its dependants of that scope. */
+function deletionSteps(plan: Plan, scope: AwsResource["scope"], env: StackEnv): Step[] {
+  const doomed = plan.aws.filter((r) => r.scope === scope);
   const dependants = (id: string) =>
     doomed.filter((x) => x.dependsOn.includes(id)).map((x) => deleteName(x.id));
   const groups = doomed.filter((r) => r.kind === "security-group");
-  const steps: Step[] = [findNetworkStep(aws, plan)];
+  const steps: Step[] = [];
   for (const r of doomed) {
     const step = deleteStep(r, env);
     const after = dependants(r.id);
@@ -91,16 +132,5 @@ export function teardownSteps(plan: Plan, aws: Aws, runId: string, options: Tear
       steps.push({ ...step, dependsOn: after });
     }
   }
-  const repository = plan.aws.find((r) => r.kind === "ecr-repository");
-  const cluster = plan.aws.find((r) => r.kind === "eks-cluster");
-  if (repository)
-    steps.push(
-      releaseLiveImageStep({
-        aws,
-        repository: repository.name,
-        colour: plan.colour,
-        dependsOn: cluster ? [deleteName(cluster.id)] : [],
-      }),
-    );
   return steps;
 }
