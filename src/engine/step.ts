@@ -46,8 +46,8 @@ export class KnownAfterApply extends Error {
 
 /**
  * One unit of work (DESIGN.md, principle 2): `check` reads and decides; `apply` is idempotent;
- * `wait` polls until the change has taken effect. Steps are named by verb: ensure*, waitFor*,
- * shift*, delete*.
+ * `wait` polls until the change has taken effect. Step names are kebab-case, verb first
+ * (`ensure-image`, `wait-for-nodes`, `shift-dns/blue`, `delete-eks-cluster/main`).
  */
 export interface Step<N = unknown, R = unknown> {
   name: string;

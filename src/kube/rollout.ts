@@ -40,7 +40,7 @@ export interface RolloutOptions extends WaitOptions {
 }
 
 /** A workload's pod template before the rollout, to put back on failure. */
-interface Snapshot {
+export interface Snapshot {
   update: ImageUpdate;
   path: string;
   template: unknown;
@@ -58,21 +58,39 @@ export interface RolloutReport {
 
 type PodTemplate = { spec?: { containers?: { name: string; image?: string }[] } };
 
+/** Workloads whose images were patched, and what to put back on each if the new pods fail. */
+export interface PatchedImages {
+  /** kind/name of each patched workload; empty when all already ran the images. */
+  patched: string[];
+  /** Per patched workload: the pod template before the patch, and the generation the patch made. */
+  before: (Snapshot & { generation: number })[];
+}
+
 /**
  * Rolling update: patches the live workloads' container images (strategic merge by container
- * name, field manager `kubecontrol`), watches them to availability and, when one fails or times
- * out, restores every patched workload's previous pod template and watches that back.
+ * name, field manager `kubecontrol`), then {@link watchRollout}.
  */
 export async function rolloutImages(
   client: KubeClient,
   updates: ImageUpdate[],
   options: RolloutOptions = {},
 ): Promise<RolloutReport> {
+  return watchRollout(client, await patchImages(client, updates, options.signal), options);
+}
+
+/**
+ * Patches the images of the workloads that run others (strategic merge by container name, field
+ * manager `kubecontrol`), keeping each one's pod template as it was. It does not wait.
+ */
+export async function patchImages(
+  client: KubeClient,
+  updates: ImageUpdate[],
+  signal?: AbortSignal,
+): Promise<PatchedImages> {
   const snapshots = await mapBounded(updates, 8, (u) => snapshotOf(client, u));
   const changing = snapshots.filter((s) =>
     Object.entries(s.update.images).some(([c, img]) => s.images[c] !== img),
   );
-  if (changing.length === 0) return { ok: true, patched: [], watch: undefined };
   const patched = await mapBounded(changing, 8, (s) =>
     client.request("PATCH", s.path, {
       query: { fieldManager: FIELD_MANAGER },
@@ -84,17 +102,34 @@ export async function rolloutImages(
           },
         },
       },
+      ...(signal ? { signal } : {}),
     }),
   );
+  return {
+    patched: changing.map((s) => ref(s.update)),
+    before: changing.map((s, i) => ({ ...s, generation: patched[i]!.metadata?.generation ?? 0 })),
+  };
+}
+
+/**
+ * Watches patched workloads to availability and, when one fails or times out, restores every
+ * patched workload's previous pod template and watches that back (unless `undo` is false).
+ */
+export async function watchRollout(
+  client: KubeClient,
+  p: PatchedImages,
+  options: RolloutOptions = {},
+): Promise<RolloutReport> {
+  if (p.before.length === 0) return { ok: true, patched: [], watch: undefined };
   const watch = await waitForObjects(
     client,
-    changing.map((s, i) => ({ ...target(s.update), minGeneration: patched[i]!.metadata?.generation ?? 0 })),
+    p.before.map((s) => ({ ...target(s.update), minGeneration: s.generation })),
     options,
   );
-  const report: RolloutReport = { ok: watch.ok, patched: changing.map((s) => ref(s.update)), watch };
+  const report: RolloutReport = { ok: watch.ok, patched: p.patched, watch };
   if (watch.ok || options.undo === false || options.signal?.aborted) return report;
 
-  const restored = await mapBounded(changing, 8, (s) =>
+  const restored = await mapBounded(p.before, 8, (s) =>
     client.request("PATCH", s.path, {
       query: { fieldManager: FIELD_MANAGER },
       contentType: "application/json-patch+json",
@@ -106,12 +141,12 @@ export async function rolloutImages(
     : options.timeoutMs;
   const undoWatch = await waitForObjects(
     client,
-    changing.map((s, i) => ({ ...target(s.update), minGeneration: restored[i]!.metadata?.generation ?? 0 })),
+    p.before.map((s, i) => ({ ...target(s.update), minGeneration: restored[i]!.metadata?.generation ?? 0 })),
     { ...options, ...(undoTimeouts ? { timeoutMs: undoTimeouts } : {}), failFast: false },
   );
   report.undo = {
     ok: undoWatch.ok,
-    restored: changing.map((s) => ({
+    restored: p.before.map((s) => ({
       ref: ref(s.update),
       images: Object.fromEntries(Object.keys(s.update.images).map((c) => [c, s.images[c] ?? ""])),
     })),

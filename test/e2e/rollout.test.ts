@@ -210,8 +210,28 @@ describe("kubecontrol rollout, end to end", () => {
     expect((await runs())[0]).toMatchObject({ command: "rollout", result: "no-op", version: second });
   }, 300_000);
 
+  it("a rollout killed between the patch and the watch is finished by running it again, which records the version", async () => {
+    // given a third commit rolled out by a run killed once the images are patched, before its watch
+    const third = commitChange("third");
+    const killed = await project.kubecontrol(["rollout", app, "--yes"], {
+      env: { KUBECONTROL_FAILPOINTS: "roll-out-images:after-apply" },
+    });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    const patched = await web();
+    expect(patched.spec.template.spec.containers[0]!.image).toBe(await ecrReference(third));
+    expect(patched.metadata.annotations?.["kubecontrol.io/version"]).not.toBe(third);
+
+    // when it is run again, then it finds the images in place but the version unrecorded, and finishes
+    const again = await kubecontrol(["rollout", app, "--yes"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/deployment\/web run [0-9a-f]{12} but record another version/);
+    const after = await web();
+    expect(after.metadata.annotations?.["kubecontrol.io/version"]).toBe(third);
+    expect(after.status.availableReplicas).toBe(after.spec.replicas);
+  }, 300_000);
+
   it("undoes a rollout whose new pods cannot pull their image: back on the previous image, available, exit 7", async () => {
-    // given the app on its second commit (above), and its spec pointing web at an image no kubelet can pull
+    // given the app rolled out (above), and its spec pointing web at an image no kubelet can pull
     const previous = (await web()).spec.template.spec.containers[0]!.image;
     const version = git("rev-parse", "HEAD");
     project.writeSpec((spec) => spec.replace('image: "app"', `image: "${BROKEN}"`));

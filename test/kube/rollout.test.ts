@@ -1,6 +1,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSteps } from "../../src/engine/runner.js";
+import type { StepContext } from "../../src/engine/step.js";
 import { rollOutImagesStep } from "../../src/engine/steps/kube/rollout.js";
 import type { KubecontrolEvent } from "../../src/io/events.js";
 import { applyObjects } from "../../src/kube/apply.js";
@@ -105,6 +106,33 @@ describe("rolling update", () => {
     // and the same rollout again has nothing to do
     const again = await runSteps([step], {});
     expect(again.steps[0]).toMatchObject({ status: "succeeded", changed: false });
+  });
+
+  it("acts in apply and waits in wait: apply patches and returns, wait watches the new pods to availability", async () => {
+    await deploy("Deployment", "split");
+    const step = rollOutImagesStep(
+      cluster.client,
+      [{ kind: "Deployment", namespace: NS, name: "split", images: { app: V2 } }],
+      { timeoutMs: { Deployment: 20_000 } },
+    );
+    const ctx: StepContext = {
+      signal: new AbortController().signal,
+      waiting: () => {},
+      retrying: () => {},
+      log: () => {},
+      result: () => {
+        throw new Error("the rollout step reads no other step's result");
+      },
+    };
+    const check = await step.check(ctx);
+    if (check.satisfied) throw new Error("the new image is not in place yet");
+    const applied = await step.apply!(ctx, check.needed);
+    expect(applied?.patched.patched).toEqual(["deployment/split"]);
+    expect(applied?.report).toBeUndefined();
+    expect(await liveImages("deployments", "split")).toEqual([V2]);
+    const waited = await step.wait!(ctx, applied);
+    expect(waited?.report).toMatchObject({ ok: true, patched: ["deployment/split"] });
+    expect(waited?.report?.watch?.outcomes).toEqual([expect.objectContaining({ outcome: "succeeded" })]);
   });
 
   it("undoes a rollout whose new image cannot be pulled, and says what failed and that it was undone", async () => {

@@ -1,20 +1,31 @@
 import type { KubeClient } from "../../../kube/client.js";
 import {
   type ImageUpdate,
+  type PatchedImages,
+  patchImages,
   type RolloutOptions,
   type RolloutReport,
   rolloutError,
-  rolloutImages,
+  watchRollout,
 } from "../../../kube/rollout.js";
 import { refOf } from "../../../kube/watch/wait-for-objects.js";
 import type { Step } from "../../step.js";
 
-/** The rolling-update step: check reads the live images, apply patches and watches, undoing on failure. */
+/** A rollout's result: what `apply` patched, and once `wait` has watched it, how that went. */
+export interface RollingOut {
+  patched: PatchedImages;
+  report?: RolloutReport;
+}
+
+/**
+ * The rolling-update step: check reads the live images; apply patches them; wait watches the
+ * workloads to availability, putting the previous pod templates back when the new pods fail.
+ */
 export function rollOutImagesStep(
   client: KubeClient,
   updates: ImageUpdate[],
   options: Omit<RolloutOptions, "signal" | "onWaiting"> & { timeoutMs?: RolloutOptions["timeoutMs"] } = {},
-): Step<ImageUpdate[], RolloutReport> {
+): Step<ImageUpdate[], RollingOut> {
   const describe = updates.map(refOf).join(", ");
   return {
     name: "roll-out-images",
@@ -37,16 +48,21 @@ export function rollOutImagesStep(
           };
     },
     async apply(ctx, needed) {
-      const report = await rolloutImages(client, needed, {
+      return { patched: await patchImages(client, needed, ctx.signal) };
+    },
+    async wait(ctx, applied) {
+      if (!applied) return applied;
+      const report = await watchRollout(client, applied.patched, {
         ...options,
         signal: ctx.signal,
         onWaiting: (reason) => ctx.waiting(reason),
       });
-      if (report.ok) return report;
       // The error says what failed and how the undo went; it is reported once, as the step's failure.
-      throw rolloutError(report);
+      if (!report.ok) throw rolloutError(report);
+      return { ...applied, report };
     },
-    summarize(changed, report) {
+    summarize(changed, result) {
+      const report = result?.report;
       if (!changed || !report) return "images already in place";
       return `rolled out ${report.patched.join(", ")}: ${report.watch?.outcomes.map((o) => `${o.ref} ${o.summary}`).join(", ")}`;
     },
@@ -63,17 +79,23 @@ export interface ImageChange {
 }
 
 type LiveWorkload = {
+  metadata?: { annotations?: Record<string, string> };
   spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
 };
 
 /**
  * Reads the live workloads and says which containers would change image (`changes`), which
- * workloads that makes stale, and which the cluster lacks (`missing`).
+ * workloads that makes stale, which the cluster lacks (`missing`), and each one's annotations.
  */
 export async function imageChanges(
   client: KubeClient,
   updates: ImageUpdate[],
-): Promise<{ changes: ImageChange[]; stale: ImageUpdate[]; missing: ImageUpdate[] }> {
+): Promise<{
+  changes: ImageChange[];
+  stale: ImageUpdate[];
+  missing: ImageUpdate[];
+  annotations: Map<string, Record<string, string>>;
+}> {
   const live = await Promise.all(
     updates.map(async (u) =>
       client.get<LiveWorkload>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name)),
@@ -82,12 +104,14 @@ export async function imageChanges(
   const changes: ImageChange[] = [];
   const stale: ImageUpdate[] = [];
   const missing: ImageUpdate[] = [];
+  const annotations = new Map<string, Record<string, string>>();
   updates.forEach((u, i) => {
     const workload = live[i];
     if (!workload) {
       missing.push(u);
       return;
     }
+    annotations.set(refOf(u), workload.metadata?.annotations ?? {});
     const containers = workload.spec?.template?.spec?.containers ?? [];
     const changed = Object.entries(u.images).filter(
       ([name, image]) => (containers.find((c) => c.name === name)?.image ?? "") !== image,
@@ -101,5 +125,5 @@ export async function imageChanges(
       });
     if (changed.length) stale.push(u);
   });
-  return { changes, stale, missing };
+  return { changes, stale, missing, annotations };
 }
