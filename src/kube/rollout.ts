@@ -3,7 +3,7 @@ import type { KubeObject } from "../plan/kubernetes.js";
 import { FIELD_MANAGER } from "./apply.js";
 import type { KubeClient, KubeResource } from "./client.js";
 import { mapBounded } from "./map-bounded.js";
-import { type WaitOptions, type WaitReport, waitForObjects } from "./watch/wait-for-objects.js";
+import { refOf, type WaitOptions, type WaitReport, waitForObjects } from "./watch/wait-for-objects.js";
 
 /** New images for one live workload's containers (container name → image reference). */
 export interface ImageUpdate {
@@ -106,7 +106,7 @@ export async function patchImages(
     }),
   );
   return {
-    patched: changing.map((s) => ref(s.update)),
+    patched: changing.map((s) => refOf(s.update)),
     before: changing.map((s, i) => ({ ...s, generation: patched[i]!.metadata?.generation ?? 0 })),
   };
 }
@@ -147,7 +147,7 @@ export async function watchRollout(
   report.undo = {
     ok: undoWatch.ok,
     restored: p.before.map((s) => ({
-      ref: ref(s.update),
+      ref: refOf(s.update),
       images: Object.fromEntries(Object.keys(s.update.images).map((c) => [c, s.images[c] ?? ""])),
     })),
     watch: undoWatch,
@@ -200,7 +200,7 @@ async function snapshotOf(client: KubeClient, update: ImageUpdate): Promise<Snap
   if (!live) {
     throw new KubecontrolError(
       "NOT_FOUND",
-      `${ref(update)} does not exist in namespace ${update.namespace}`,
+      `${refOf(update)} does not exist in namespace ${update.namespace}`,
       {
         hint: "create the app first (kubecontrol create), then roll out",
       },
@@ -210,7 +210,7 @@ async function snapshotOf(client: KubeClient, update: ImageUpdate): Promise<Snap
   const containers = template.spec?.containers ?? [];
   for (const name of Object.keys(update.images)) {
     if (!containers.some((c) => c.name === name)) {
-      throw new KubecontrolError("PRECONDITION", `${ref(update)} has no container named ${name}`);
+      throw new KubecontrolError("PRECONDITION", `${refOf(update)} has no container named ${name}`);
     }
   }
   const images = Object.fromEntries(containers.map((c) => [c.name, c.image ?? ""]));
@@ -219,8 +219,4 @@ async function snapshotOf(client: KubeClient, update: ImageUpdate): Promise<Snap
 
 function target(u: ImageUpdate) {
   return { kind: u.kind, namespace: u.namespace, name: u.name };
-}
-
-function ref(u: { kind: string; name: string }): string {
-  return `${u.kind.toLowerCase()}/${u.name}`;
 }
