@@ -14,6 +14,7 @@ export default defineConfig({
       "test/engine/quotas.test.ts",
       "test/engine/runner.test.ts",
       "test/engine/ensure-step.test.ts",
+      "test/engine/converge.test.ts",
       "test/engine/progress.test.ts",
       "test/engine/update-graph.test.ts",
       "test/engine/update-decision.test.ts",

@@ -3,8 +3,8 @@ import { KubecontrolError } from "../../../errors.js";
 import type { KubeClient, KubeResource } from "../../../kube/client.js";
 import { POOL_LABEL } from "../../../plan/aws.js";
 import type { AutoScalingGroup } from "../../../plan/aws-types.js";
-import { waitUntil } from "../../../wait.js";
-import type { Step, StepContext } from "../../step.js";
+import { convergeStep } from "../../converge.js";
+import type { Step } from "../../step.js";
 
 /** The step that waits for every pool's nodes to be Ready. */
 export const WAIT_FOR_NODES = "wait-for-nodes";
@@ -152,74 +152,46 @@ export function waitForNodesStep(
     min: g.properties.min,
   }));
   const timeoutMs = o.timeoutMs ?? 15 * 60_000;
-  const look = async () => poolNodes(pools, o.aws, await o.client());
-  return {
+  let last: PoolNodes[] | undefined;
+  return convergeStep<PoolNodes[]>({
     name: WAIT_FOR_NODES,
     description: `nodes Ready in pool${pools.length === 1 ? "" : "s"} ${pools.map((p) => p.pool).join(", ")}`,
     dependsOn: o.dependsOn,
-    // The wait's own deadline comes first, with evidence; this one only bounds a hung call.
-    timeoutMs: timeoutMs + 60_000,
-    async check() {
-      let state: PoolNodes[];
+    what: "nodes Ready",
+    timeoutMs,
+    pollMs: o.pollMs ?? 500,
+    maxPollMs: 5_000,
+    async look() {
       try {
-        state = await look();
+        last = await poolNodes(pools, o.aws, await o.client());
       } catch (err) {
         if (!transient(err)) throw err;
-        return {
-          satisfied: false,
-          reason: `waiting for the cluster to answer: ${(err as Error).message}`,
-          needed: undefined,
-        };
+        return { done: false, state: `the cluster to answer (${(err as Error).message})` };
       }
-      const waiting = nodesWaitingFor(state);
-      if (!waiting) return { satisfied: true, reason: summary(state), value: state };
-      return { satisfied: false, reason: `waiting for ${waiting}`, needed: undefined };
+      const waiting = nodesWaitingFor(last);
+      return waiting ? { done: false, state: waiting } : { done: true, value: last };
     },
-    async wait(ctx: StepContext) {
-      let last: PoolNodes[] | undefined;
-      try {
-        return await waitUntil(
-          async () => {
-            try {
-              last = await look();
-            } catch (err) {
-              if (!transient(err)) throw err;
-              return { done: false, state: `the cluster to answer (${(err as Error).message})` };
-            }
-            const waiting = nodesWaitingFor(last);
-            return waiting ? { done: false, state: waiting } : { done: true, value: last };
-          },
-          {
-            what: "nodes Ready",
-            timeoutMs,
-            signal: ctx.signal,
-            initialDelayMs: o.pollMs ?? 500,
-            maxDelayMs: Math.max(o.pollMs ?? 500, 5_000),
-            onPoll: (state) => ctx.waiting(state),
-          },
-        );
-      } catch (err) {
-        if (!(err instanceof KubecontrolError) || err.code !== "TIMEOUT" || !last) throw err;
-        const short = new Set(last.filter((s) => s.ready < s.wanted).map((s) => s.pool));
-        // Launches of this run (the groups may be older than the wait), not last week's.
-        const activities = await scalingEvidence(
-          o.aws,
-          pools.filter((p) => short.has(p.pool)).map((p) => p.group),
-          new Date(Date.now() - timeoutMs - 15 * 60_000),
-        );
-        throw new KubecontrolError(
-          "TIMEOUT",
-          `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${nodesEvidence(last)}${activities ? `; scaling activities: ${activities}` : ""}`,
-          {
-            cause: err,
-            retryable: true,
-            hint: `see why instances did not join (aws autoscaling describe-scaling-activities --auto-scaling-group-name ${pools.map((p) => p.group).join(" / ")}; the node role's access entry; the nodes' conditions), then run the same command again to continue`,
-          },
-        );
-      }
+    async failed(err) {
+      if (!(err instanceof KubecontrolError) || err.code !== "TIMEOUT" || !last) throw err;
+      const short = new Set(last.filter((s) => s.ready < s.wanted).map((s) => s.pool));
+      // Launches of this run (the groups may be older than the wait), not last week's.
+      const activities = await scalingEvidence(
+        o.aws,
+        pools.filter((p) => short.has(p.pool)).map((p) => p.group),
+        new Date(Date.now() - timeoutMs - 15 * 60_000),
+      );
+      throw new KubecontrolError(
+        "TIMEOUT",
+        `nodes did not become Ready within ${Math.round(timeoutMs / 1000)}s: ${nodesEvidence(last)}${activities ? `; scaling activities: ${activities}` : ""}`,
+        {
+          cause: err,
+          retryable: true,
+          hint: `see why instances did not join (aws autoscaling describe-scaling-activities --auto-scaling-group-name ${pools.map((p) => p.group).join(" / ")}; the node role's access entry; the nodes' conditions), then run the same command again to continue`,
+        },
+      );
     },
-    summarize: (_changed, state) => (state ? summary(state) : "every pool has its nodes Ready"),
-  };
+    summarize: (state) => (state ? summary(state) : "every pool has its nodes Ready"),
+  });
 }
 
 function summary(state: PoolNodes[]): string {

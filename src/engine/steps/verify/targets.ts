@@ -1,7 +1,7 @@
 import type { Aws } from "../../../aws/create-aws.js";
 import { KubecontrolError } from "../../../errors.js";
 import type { Plan } from "../../../plan/plan.js";
-import { waitUntil } from "../../../wait.js";
+import { convergeStep } from "../../converge.js";
 import type { Step } from "../../step.js";
 
 /** The step that waits for every target group of the colour to report all its targets healthy. */
@@ -23,45 +23,29 @@ async function unhealthy(aws: Aws, names: string[]): Promise<string[]> {
  */
 export function verifyTargetsStep(plan: Plan, aws: Aws, dependsOn: string[], timeoutMs = 5 * 60_000): Step {
   const names = plan.aws.filter((r) => r.kind === "target-group").map((r) => r.name);
-  return {
+  return convergeStep({
     name: VERIFY_TARGETS,
     description: `targets of ${names.join(", ")} healthy`,
     dependsOn,
-    async check() {
+    what: `healthy targets in ${names.join(", ")}`,
+    timeoutMs,
+    pollMs: 500,
+    maxPollMs: 5_000,
+    async look() {
       const bad = await unhealthy(aws, names);
-      if (bad.length === 0) return { satisfied: true, reason: "every target healthy" };
-      return { satisfied: false, reason: bad.join("; "), needed: bad };
+      return bad.length === 0 ? { done: true, value: undefined } : { done: false, state: bad.join("; ") };
     },
-    async wait(ctx) {
-      try {
-        await waitUntil(
-          async () => {
-            const bad = await unhealthy(aws, names);
-            return bad.length === 0
-              ? { done: true, value: undefined }
-              : { done: false, state: bad.join("; ") };
-          },
-          {
-            what: `healthy targets in ${names.join(", ")}`,
-            timeoutMs,
-            signal: ctx.signal,
-            initialDelayMs: 500,
-            maxDelayMs: 5_000,
-            onPoll: (state) => ctx.waiting(`healthy targets (${state})`),
-          },
-        );
-      } catch (err) {
-        if (err instanceof KubecontrolError && err.code === "CANCELLED") throw err;
-        throw new KubecontrolError(
-          "VERIFY_FAILED",
-          `target groups never became healthy: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      }
-      return undefined;
+    waiting: (state) => `healthy targets (${state})`,
+    async failed(err) {
+      if (err instanceof KubecontrolError && err.code === "CANCELLED") throw err;
+      throw new KubecontrolError(
+        "VERIFY_FAILED",
+        `target groups never became healthy: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     },
     summarize: () => "every target healthy",
-  };
+  });
 }
