@@ -221,10 +221,10 @@ describe("kubecontrol rollout, end to end", () => {
     expect(patched.spec.template.spec.containers[0]!.image).toBe(await ecrReference(third));
     expect(patched.metadata.annotations?.["kubecontrol.io/version"]).not.toBe(third);
 
-    // when it is run again, then it finds the images in place but the version unrecorded, and finishes
+    // when it is run again, then it finds the images in place, judges them, and records the version
     const again = await kubecontrol(["rollout", app, "--yes"]);
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/deployment\/web run [0-9a-f]{12} but record another version/);
+    expect(again.stderr).toMatch(/deployment\/web run [0-9a-f]{12} but record [0-9a-f]{12}/);
     const after = await web();
     expect(after.metadata.annotations?.["kubecontrol.io/version"]).toBe(third);
     expect(after.status.availableReplicas).toBe(after.spec.replicas);

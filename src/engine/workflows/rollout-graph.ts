@@ -3,13 +3,14 @@ import type { KubeClient } from "../../kube/client.js";
 import { connectOnce } from "../../kube/cluster-access.js";
 import { type ImageUpdate, workloadUpdates } from "../../kube/rollout.js";
 import { refOf } from "../../kube/watch/wait-for-objects.js";
-import { type KubeObject, progressDeadlineOf, VERSION_ANNOTATION } from "../../plan/kubernetes.js";
+import { type KubeObject, progressDeadlineOf } from "../../plan/kubernetes.js";
 import type { Colour } from "../../plan/names.js";
 import { type Plan, planApp } from "../../plan/plan.js";
 import type { ResolvedKubeApp } from "../../spec/resolve.js";
 import { type Step, stepRef } from "../step.js";
 import { ENSURED_IMAGE, ensureImageStep } from "../steps/images/ensure-image.js";
 import { keepLiveImageStep } from "../steps/images/keep-live-image.js";
+import { recordVersionStep } from "../steps/kube/record-version.js";
 import { type ImageChange, imageChanges, type RollingOut, rollOutImagesStep } from "../steps/kube/rollout.js";
 import { judgeColourSteps, VERIFY_WORKLOADS } from "../steps/verify/judge-colour.js";
 import { type ColourSource, repositoryOf } from "./create-graph.js";
@@ -42,15 +43,15 @@ async function changesOnCluster(
   updates: ImageUpdate[],
   colour: Colour,
   app: string,
-): Promise<Omit<Awaited<ReturnType<typeof imageChanges>>, "missing">> {
-  const { missing, ...found } = await imageChanges(client, updates);
+): Promise<{ changes: ImageChange[]; stale: ImageUpdate[] }> {
+  const { changes, stale, missing } = await imageChanges(client, updates);
   if (missing.length > 0)
     throw new KubecontrolError(
       "PRECONDITION",
       `${missing.map(refOf).join(", ")} of ${app} ${missing.length === 1 ? "is" : "are"} in the spec but not on the ${colour} cluster: a rollout only changes images`,
       { hint: `new components come with a blue/green update: kubecontrol update ${app}` },
     );
-  return found;
+  return { changes, stale };
 }
 
 /**
@@ -162,14 +163,19 @@ function judgement(g: GraphInput, client: () => Promise<KubeClient>): Step[] {
     image: ENSURED_IMAGE,
     dependsOn: [VERIFY_WORKLOADS],
   });
-  return [...judged, keep];
+  // The version the workloads run, where the plan records it, once they are judged ready.
+  const record = recordVersionStep({
+    client,
+    objects: plan.kubernetes,
+    version: g.commit,
+    dependsOn: [VERIFY_WORKLOADS],
+  });
+  return [...judged, keep, record];
 }
 
 /**
- * `rollOutImagesStep` with a check that also says what changes from which image to which and
- * finds a workload whose recorded version is not the one rolled out (a rollout stopped between
- * the patch and the record), a wait that records the version once the new pods are available,
- * and a failed watch as VERIFY_FAILED.
+ * `rollOutImagesStep` with a check that also says what changes from which image to which, and
+ * refuses a workload the cluster lacks.
  */
 function rollOutStep(
   client: KubeClient,
@@ -181,54 +187,14 @@ function rollOutStep(
   const inner = rollOutImagesStep(client, updates, {
     timeoutMs: { Deployment: timeoutMs, DaemonSet: timeoutMs },
   });
-  const versioned = new Set(
-    objects
-      .filter((o) => o.metadata.annotations?.[VERSION_ANNOTATION] !== undefined)
-      .map((o) => refOf({ kind: o.kind, name: o.metadata.name })),
-  );
-  const version = g.commit.slice(0, 12);
   return {
     ...inner,
     async check() {
-      const { changes, stale, annotations } = await changesOnCluster(client, updates, g.colour, g.i.app.name);
+      const { changes, stale } = await changesOnCluster(client, updates, g.colour, g.i.app.name);
       g.found.changes = changes;
-      const unrecorded = updates.filter(
-        (u) =>
-          !stale.includes(u) &&
-          versioned.has(refOf(u)) &&
-          annotations.get(refOf(u))?.[VERSION_ANNOTATION] !== g.commit,
-      );
-      if (stale.length === 0 && unrecorded.length === 0)
-        return { satisfied: true, reason: `every workload already runs ${version}` };
-      return {
-        satisfied: false,
-        reason: [
-          stale.length ? `${stale.map(refOf).join(", ")} run other images` : "",
-          unrecorded.length
-            ? `${unrecorded.map(refOf).join(", ")} run ${version} but record another version`
-            : "",
-        ]
-          .filter(Boolean)
-          .join("; "),
-        needed: [...stale, ...unrecorded],
-      };
-    },
-    async wait(ctx, applied) {
-      const done = await inner.wait!(ctx, applied);
-      // The version the workloads now run, where the plan records it (kubectl shows it).
-      await Promise.all(
-        updates
-          .filter((u) => versioned.has(refOf(u)))
-          .map(async (u) =>
-            client.request("PATCH", await client.pathOf("apps/v1", u.kind, u.namespace, u.name), {
-              query: { fieldManager: "kubecontrol" },
-              contentType: "application/merge-patch+json",
-              body: { metadata: { annotations: { [VERSION_ANNOTATION]: g.commit } } },
-              signal: ctx.signal,
-            }),
-          ),
-      );
-      return done;
+      return stale.length === 0
+        ? { satisfied: true, reason: `every workload already runs ${g.commit.slice(0, 12)}` }
+        : { satisfied: false, reason: `${stale.map(refOf).join(", ")} run other images`, needed: stale };
     },
   };
 }

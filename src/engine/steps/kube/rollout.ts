@@ -79,23 +79,17 @@ export interface ImageChange {
 }
 
 type LiveWorkload = {
-  metadata?: { annotations?: Record<string, string> };
   spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
 };
 
 /**
  * Reads the live workloads and says which containers would change image (`changes`), which
- * workloads that makes stale, which the cluster lacks (`missing`), and each one's annotations.
+ * workloads that makes stale, and which the cluster lacks (`missing`).
  */
 export async function imageChanges(
   client: KubeClient,
   updates: ImageUpdate[],
-): Promise<{
-  changes: ImageChange[];
-  stale: ImageUpdate[];
-  missing: ImageUpdate[];
-  annotations: Map<string, Record<string, string>>;
-}> {
+): Promise<{ changes: ImageChange[]; stale: ImageUpdate[]; missing: ImageUpdate[] }> {
   const live = await Promise.all(
     updates.map(async (u) =>
       client.get<LiveWorkload>(await client.pathOf("apps/v1", u.kind, u.namespace, u.name)),
@@ -104,14 +98,12 @@ export async function imageChanges(
   const changes: ImageChange[] = [];
   const stale: ImageUpdate[] = [];
   const missing: ImageUpdate[] = [];
-  const annotations = new Map<string, Record<string, string>>();
   updates.forEach((u, i) => {
     const workload = live[i];
     if (!workload) {
       missing.push(u);
       return;
     }
-    annotations.set(refOf(u), workload.metadata?.annotations ?? {});
     const containers = workload.spec?.template?.spec?.containers ?? [];
     const changed = Object.entries(u.images).filter(
       ([name, image]) => (containers.find((c) => c.name === name)?.image ?? "") !== image,
@@ -125,5 +117,5 @@ export async function imageChanges(
       });
     if (changed.length) stale.push(u);
   });
-  return { changes, stale, missing, annotations };
+  return { changes, stale, missing };
 }
